@@ -1,0 +1,109 @@
+#include "common/log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+
+namespace dp::log {
+namespace {
+
+std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+
+bool needs_quotes(std::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v) {
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+      return true;
+  }
+  return false;
+}
+
+void append_value(std::string& out, std::string_view v) {
+  if (!needs_quotes(v)) {
+    out.append(v);
+    return;
+  }
+  out.push_back('"');
+  for (char c : v) {
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out.push_back('?');  // other control bytes never reach a terminal raw
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+void set_level(Level level) noexcept { g_level.store(static_cast<int>(level)); }
+
+bool enabled(Level level) noexcept {
+  return static_cast<int>(level) <= g_level.load(std::memory_order_relaxed);
+}
+
+std::optional<Level> level_parse(std::string_view name) {
+  if (name == "error") return Level::kError;
+  if (name == "warn" || name == "warning") return Level::kWarn;
+  if (name == "info") return Level::kInfo;
+  if (name == "debug") return Level::kDebug;
+  return std::nullopt;
+}
+
+std::string_view level_name(Level level) {
+  switch (level) {
+    case Level::kError: return "error";
+    case Level::kWarn: return "warn";
+    case Level::kInfo: return "info";
+    case Level::kDebug: return "debug";
+  }
+  return "info";
+}
+
+std::string format(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  std::string line;
+  line.reserve(128);
+  line.append("level=").append(level_name(level)).append(" msg=");
+  append_value(line, msg);
+  for (const Field& f : fields) {
+    line.push_back(' ');
+    line.append(f.key).push_back('=');
+    append_value(line, f.value);
+  }
+  return line;
+}
+
+void write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const std::time_t secs = system_clock::to_time_t(now);
+  const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[40];
+  std::snprintf(stamp, sizeof stamp, "time=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(millis));
+  std::string line = stamp;
+  line.append(format(level, msg, fields)).push_back('\n');
+  // One write(2): atomic for lines under PIPE_BUF, never interleaved mid-line in practice.
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n <= 0) break;  // stderr gone: nothing sensible to do
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace dp::log

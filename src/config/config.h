@@ -1,0 +1,49 @@
+// Every tunable of dotproxy in one place, with its default in the member initializer.
+// Filled by config_load() from defaults < file < environment < command line.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/socket_address.h"
+
+namespace dp::config {
+
+// One DNS-over-TLS upstream, "ADDR[@PORT][#AUTH_NAME]" on the command line.
+struct UpstreamConfig {
+  SocketAddress address;  // IP literal and port (853 unless given)
+  std::string auth_name;  // checked against the certificate and sent as SNI; empty: the IP
+
+  // "1.1.1.1@853#cloudflare-dns.com": the form used in logs and errors.
+  std::string display() const;
+};
+
+struct Config {
+  std::vector<SocketAddress> listen = {*SocketAddress::parse("127.0.0.1:53"),
+                                       *SocketAddress::parse("[::1]:53")};
+  std::vector<UpstreamConfig> upstreams = {
+      {*SocketAddress::parse("1.1.1.1:853"), "cloudflare-dns.com"},
+      {*SocketAddress::parse("1.0.0.1:853"), "cloudflare-dns.com"},
+  };
+  std::string ca_file;  // PEM bundle; empty: the system trust store
+  log::Level log_level = log::Level::kInfo;
+
+  unsigned workers = 0;  // threads, each with its own sockets and upstream connections; 0: CPUs
+
+  // Client side.
+  std::chrono::milliseconds tcp_idle_timeout{10'000};  // close a client TCP conn idle this long
+  std::size_t max_tcp_clients = 1024;                  // per worker; beyond, new ones are closed
+  std::size_t max_tcp_queries_per_client = 128;        // pipelined queries in flight per conn
+
+  // Upstream side.
+  std::chrono::milliseconds upstream_timeout{3'000};  // a query unanswered this long: SERVFAIL
+  std::size_t upstream_connections = 2;               // TLS connections per upstream per worker
+  std::size_t max_queries_per_connection = 256;       // pipelined in flight on one TLS connection
+  std::size_t max_pending_queries = 8192;             // per worker; beyond, SERVFAIL at once
+};
+
+}  // namespace dp::config

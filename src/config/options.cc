@@ -1,0 +1,240 @@
+#include "config/options.h"
+
+#include <array>
+
+#include "config/load.h"
+#include "config/units.h"
+#include "config/upstream_spec.h"
+#include "config/value_error.h"
+
+namespace dp::config {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+std::uint64_t count_in(std::string_view text, std::uint64_t min, std::uint64_t max,
+                       std::string_view note = "") {
+  const auto n = count_parse(text);
+  if (!n || *n < min || *n > max)
+    throw ValueError(quoted(text) + " is not a whole number from " + std::to_string(min) + " to " +
+                     std::to_string(max) + std::string(note));
+  return *n;
+}
+
+// `max_text` is the limit as the user would write it ("60s" rather than "1m").
+milliseconds duration_in(std::string_view text, std::string_view max_text) {
+  const auto d = duration_parse(text);
+  if (!d) throw ValueError(quoted(text) + " is not a duration (e.g. 500ms, 3s)");
+  if (d->count() <= 0 || *d > duration_parse(max_text).value())
+    throw ValueError(quoted(text) + " is not from 1ms to " + std::string(max_text));
+  return *d;
+}
+
+template <class T>
+std::string joined(const std::vector<T>& items, std::string (*text)(const T&)) {
+  std::string out;
+  for (const T& item : items) out += (out.empty() ? "" : ", ") + text(item);
+  return out;
+}
+
+void set_listen(Config& c, std::string_view text) {
+  const auto address = SocketAddress::parse(text);
+  if (!address) throw ValueError(quoted(text) + " is not ADDR:PORT (IPv6 as [::1]:53)");
+  c.listen.push_back(*address);
+}
+
+void set_log_level(Config& c, std::string_view text) {
+  const auto level = log::level_parse(text);
+  if (!level) throw ValueError(quoted(text) + " is not a log level (error, warn, info, debug)");
+  c.log_level = *level;
+}
+
+[[noreturn]] void toml_fail(std::string_view file, const toml::node& node, std::string_view key,
+                            const std::string& problem) {
+  throw ConfigError(toml_where(file, node) + std::string(key) + ": " + problem);
+}
+
+// One [[upstream]] table ({address, port, auth_name}) as an "ADDR@PORT#AUTH_NAME" spec; each
+// key is checked here so that an error points at its own line rather than at the table's.
+std::string upstream_toml_text(const toml::node& node, std::string_view file) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) return toml_scalar_text(node);  // upstream = ["1.1.1.1#name"] also works
+  std::string address;
+  std::int64_t port = kDotPort;
+  std::string auth_name;
+  for (const auto& [key, value] : *table) {
+    const std::string name = "upstream." + std::string(key.str());
+    if (key == "address") {
+      const auto* s = value.as_string();
+      if (s == nullptr || !SocketAddress::from_ip(s->get(), kDotPort))
+        toml_fail(file, value, name, "expected an IP address as a string, e.g. \"1.1.1.1\"");
+      address = s->get();
+    } else if (key == "port") {
+      const auto* i = value.as_integer();
+      if (i == nullptr || i->get() < 1 || i->get() > 65535)
+        toml_fail(file, value, name, "expected a whole number from 1 to 65535");
+      port = i->get();
+    } else if (key == "auth_name") {
+      const auto* s = value.as_string();
+      if (s == nullptr || !hostname_plausible(s->get()))
+        toml_fail(file, value, name,
+                  "expected a host name (letters, digits, '-', '.'; at most 253 characters)");
+      auth_name = s->get();
+    } else {
+      throw ConfigError(toml_where(file, value) + "unknown key '" + name + "'");
+    }
+  }
+  if (address.empty()) toml_fail(file, node, "upstream", "missing 'address'");
+  const bool v6 = address.find(':') != std::string::npos;
+  return (v6 ? "[" + address + "]" : address) + "@" + std::to_string(port) +
+         (auth_name.empty() ? "" : "#" + auth_name);
+}
+
+constexpr std::uint64_t kMaxWorkers = 1024;
+
+const std::array kOptions{
+    Option{.flag = "--config",
+           .env = "DOTPROXY_CONFIG",
+           .value_name = "FILE",
+           .help = "TOML file to read settings from; unknown keys are an error.",
+           .show_unset = "none"},
+    Option{.flag = "--listen",
+           .env = "DOTPROXY_LISTEN",
+           .toml_key = "listen",
+           .value_name = "ADDR:PORT",
+           .help = "Address for DNS clients over UDP and TCP, IPv6 as [::1]:53. Repeatable.",
+           .list = true,
+           .set = set_listen,
+           .clear = [](Config& c) { c.listen.clear(); },
+           .show =
+               [](const Config& c) {
+                 return joined<SocketAddress>(c.listen,
+                                              [](const SocketAddress& a) { return a.to_string(); });
+               }},
+    Option{
+        .flag = "--upstream",
+        .env = "DOTPROXY_UPSTREAM",
+        .toml_key = "upstream",
+        .value_name = "SPEC",
+        .help = "DNS-over-TLS server as ADDR[@PORT][#AUTH_NAME] (port 853 by default; "
+                "AUTH_NAME is checked against its certificate). Repeatable. In the file: "
+                "[[upstream]] tables with address, port, auth_name.",
+        .list = true,
+        .set = [](Config& c, std::string_view t) { c.upstreams.push_back(upstream_spec_parse(t)); },
+        .clear = [](Config& c) { c.upstreams.clear(); },
+        .show =
+            [](const Config& c) {
+              return joined<UpstreamConfig>(c.upstreams,
+                                            [](const UpstreamConfig& u) { return u.display(); });
+            },
+        .toml_text = upstream_toml_text},
+    Option{.flag = "--ca-file",
+           .env = "DOTPROXY_CA_FILE",
+           .toml_key = "ca_file",
+           .value_name = "FILE",
+           .help = "PEM bundle of CAs that upstream certificates must chain to.",
+           .set = [](Config& c, std::string_view t) { c.ca_file = t; },
+           .show =
+               [](const Config& c) {
+                 return c.ca_file.empty() ? std::string("system store") : c.ca_file;
+               }},
+    Option{.flag = "--log-level",
+           .env = "DOTPROXY_LOG_LEVEL",
+           .toml_key = "log_level",
+           .value_name = "LEVEL",
+           .help = "Least severe log level written: error, warn, info or debug.",
+           .set = set_log_level,
+           .show = [](const Config& c) { return std::string(log::level_name(c.log_level)); }},
+    Option{.flag = "--workers",
+           .env = "DOTPROXY_WORKERS",
+           .toml_key = "workers",
+           .value_name = "N",
+           .help = "Worker threads, 0 to 1024; 0: one per CPU.",
+           .set =
+               [](Config& c, std::string_view t) {
+                 c.workers =
+                     static_cast<unsigned>(count_in(t, 0, kMaxWorkers, " (0: one per CPU)"));
+               },
+           .show = [](const Config& c) { return std::to_string(c.workers); }},
+    Option{.flag = "--tcp-idle-timeout",
+           .env = "DOTPROXY_TCP_IDLE_TIMEOUT",
+           .toml_key = "tcp_idle_timeout",
+           .value_name = "DUR",
+           .help = "Close a client TCP connection idle this long (1ms to 1h; e.g. 10s).",
+           .set = [](Config& c, std::string_view t) { c.tcp_idle_timeout = duration_in(t, "1h"); },
+           .show = [](const Config& c) { return duration_format(c.tcp_idle_timeout); }},
+    Option{
+        .flag = "--max-tcp-clients",
+        .env = "DOTPROXY_MAX_TCP_CLIENTS",
+        .toml_key = "max_tcp_clients",
+        .value_name = "N",
+        .help = "Client TCP connections per worker, 1 to 1000000; beyond, new ones are closed.",
+        .set = [](Config& c, std::string_view t) { c.max_tcp_clients = count_in(t, 1, 1'000'000); },
+        .show = [](const Config& c) { return std::to_string(c.max_tcp_clients); }},
+    Option{.flag = "--max-tcp-queries-per-client",
+           .env = "DOTPROXY_MAX_TCP_QUERIES_PER_CLIENT",
+           .toml_key = "max_tcp_queries_per_client",
+           .value_name = "N",
+           .help = "Pipelined queries in flight per client TCP connection, 1 to 65535.",
+           .set = [](Config& c,
+                     std::string_view t) { c.max_tcp_queries_per_client = count_in(t, 1, 65535); },
+           .show = [](const Config& c) { return std::to_string(c.max_tcp_queries_per_client); }},
+    Option{.flag = "--upstream-timeout",
+           .env = "DOTPROXY_UPSTREAM_TIMEOUT",
+           .toml_key = "upstream_timeout",
+           .value_name = "DUR",
+           .help = "Answer SERVFAIL to a query its upstream leaves unanswered this long "
+                   "(1ms to 60s; e.g. 500ms, 3s; a bare number is seconds).",
+           .set = [](Config& c, std::string_view t) { c.upstream_timeout = duration_in(t, "60s"); },
+           .show = [](const Config& c) { return duration_format(c.upstream_timeout); }},
+    Option{
+        .flag = "--upstream-connections",
+        .env = "DOTPROXY_UPSTREAM_CONNECTIONS",
+        .toml_key = "upstream_connections",
+        .value_name = "N",
+        .help = "TLS connections per upstream per worker, 1 to 64.",
+        .set = [](Config& c, std::string_view t) { c.upstream_connections = count_in(t, 1, 64); },
+        .show = [](const Config& c) { return std::to_string(c.upstream_connections); }},
+    Option{.flag = "--max-queries-per-connection",
+           .env = "DOTPROXY_MAX_QUERIES_PER_CONNECTION",
+           .toml_key = "max_queries_per_connection",
+           .value_name = "N",
+           .help = "Pipelined queries in flight on one upstream TLS connection, 1 to 4096.",
+           .set = [](Config& c,
+                     std::string_view t) { c.max_queries_per_connection = count_in(t, 1, 4096); },
+           .show = [](const Config& c) { return std::to_string(c.max_queries_per_connection); }},
+    Option{
+        .flag = "--max-pending-queries",
+        .env = "DOTPROXY_MAX_PENDING_QUERIES",
+        .toml_key = "max_pending_queries",
+        .value_name = "N",
+        .help = "Queries awaiting an upstream per worker, 1 to 1048576; beyond, SERVFAIL at once.",
+        .set = [](Config& c,
+                  std::string_view t) { c.max_pending_queries = count_in(t, 1, 1 << 20); },
+        .show = [](const Config& c) { return std::to_string(c.max_pending_queries); }},
+    Option{.flag = "--check-config",
+           .help = "Load and check the settings, then exit: 0 if good, 2 if not.",
+           .show_unset = "off"},
+    Option{.flag = "--version", .help = "Print \"dotproxy VERSION\" and exit."},
+    Option{.flag = "--help", .help = "Print the options and exit."},
+};
+
+}  // namespace
+
+std::span<const Option> options() { return kOptions; }
+
+std::string toml_scalar_text(const toml::node& node) {
+  if (const auto* s = node.as_string()) return s->get();
+  if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  throw ValueError(node.is_array()   ? "expected a single value, not an array"
+                   : node.is_table() ? "expected a single value, not a table"
+                                     : "expected a string or a whole number");
+}
+
+std::string toml_where(std::string_view file, const toml::node& node) {
+  return std::string(file) + ":" + std::to_string(node.source().begin.line) + ": ";
+}
+
+}  // namespace dp::config

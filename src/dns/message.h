@@ -1,0 +1,72 @@
+// Client queries: parse and validate with ldns, and classify bad input per DESIGN.md's table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/result.h"
+
+namespace dp::dns {
+
+inline constexpr std::size_t kHeaderSize = 12;
+inline constexpr std::size_t kMaxUdpReplyNoEdns = 512;    // RFC 1035 §4.2.1
+inline constexpr std::size_t kMaxUdpReplyEdns = 1232;     // DNS flag day 2020 default
+inline constexpr std::size_t kMaxMessageSize = 65535;     // TCP length prefix limit
+
+enum class Rcode : std::uint16_t {
+  kNoError = 0,
+  kFormErr = 1,
+  kServFail = 2,
+  kNxDomain = 3,
+  kNotImp = 4,
+  kRefused = 5,
+  kBadVers = 16,  // extended: needs an OPT RR (RFC 6891 §6.1.3)
+};
+
+// Why a client query is not forwarded. Names double as metric labels (query_error_name).
+enum class QueryError {
+  kTooShort,          // < 12 bytes: dropped
+  kIsResponse,        // QR=1: dropped (never answer an answer: reflection loops)
+  kMalformed,         // header readable, rest is not: FORMERR
+  kQdCount,           // QDCOUNT != 1: FORMERR
+  kAnswerOrAuthority, // ANCOUNT or NSCOUNT != 0: FORMERR
+  kDuplicateOpt,      // more than one OPT RR: FORMERR (RFC 6891 §6.1.1)
+  kNotQuery,          // opcode != QUERY: NOTIMP
+  kBadEdnsVersion,    // EDNS version != 0: BADVERS (RFC 6891 §6.1.3)
+  kZoneTransfer,      // AXFR/IXFR: NOTIMP (a stub does not transfer zones)
+  kBadClass,          // class not IN, CH or ANY: REFUSED
+};
+
+const char* query_error_name(QueryError error);
+
+// The question exactly as matched against upstream answers: qname in lowercase wire form.
+struct Question {
+  std::string qname_lower;  // uncompressed wire form, ASCII letters lowered
+  std::uint16_t qtype = 0;
+  std::uint16_t qclass = 0;
+
+  friend bool operator==(const Question&, const Question&) = default;
+};
+
+// A validated client query: everything needed to forward it and to answer the client.
+struct Query {
+  std::uint16_t id = 0;
+  bool rd = false;
+  bool cd = false;
+  bool has_edns = false;
+  bool dnssec_ok = false;           // EDNS DO bit
+  std::uint16_t edns_udp_size = 0;  // as sent by the client (0 without EDNS)
+  Question question;
+  std::string question_wire;  // qname+qtype+qclass as the client sent them (0x20 case kept)
+
+  // Largest reply the client takes over UDP: 512 without EDNS, else its size clamped to
+  // [512, 1232].
+  std::size_t udp_reply_limit() const;
+};
+
+// Parses and validates a client query. Errors: every QueryError above.
+Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire);
+
+}  // namespace dp::dns

@@ -1,0 +1,263 @@
+#include "dns/reply.h"
+
+#include <algorithm>
+
+#include "common/c_ptr.h"
+#include "dns/ldns_include.h"
+#include "dns/wire.h"
+
+namespace dp::dns {
+namespace {
+
+using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
+
+constexpr std::size_t kPaddingBlock = 128;  // RFC 8467 §4.1: queries padded to 128 bytes
+
+Rcode rejection_rcode(QueryError error) {
+  switch (error) {
+    case QueryError::kNotQuery:
+    case QueryError::kZoneTransfer:
+      return Rcode::kNotImp;
+    case QueryError::kBadEdnsVersion:
+      return Rcode::kBadVers;
+    case QueryError::kBadClass:
+      return Rcode::kRefused;
+    default:
+      return Rcode::kFormErr;
+  }
+}
+
+std::uint8_t rcode_low(Rcode rcode) { return static_cast<std::uint8_t>(rcode) & 0x0f; }
+std::uint8_t rcode_high(Rcode rcode) { return static_cast<std::uint8_t>(rcode) >> 4; }
+
+}  // namespace
+
+std::vector<std::uint8_t> reply_for_rejection(std::span<const std::uint8_t> query_wire,
+                                              QueryError error) {
+  if (error == QueryError::kTooShort || error == QueryError::kIsResponse ||
+      query_wire.size() < kHeaderSize) {
+    return {};  // dropped: answering may feed a reflection loop
+  }
+  const Rcode rcode = rejection_rcode(error);
+  std::vector<std::uint8_t> out(kHeaderSize, 0);
+  out[0] = query_wire[0];
+  out[1] = query_wire[1];
+  // Keep opcode (0x78) and RD; every other flag is ours.
+  out[wire::kFlags1] = wire::kQrBit | (query_wire[wire::kFlags1] & (0x78 | wire::kRdBit));
+  out[wire::kFlags2] = rcode_low(rcode);
+
+  if (wire::read_u16(query_wire, wire::kQdCount) == 1) {
+    if (const auto question = wire::read_question(query_wire, kHeaderSize)) {
+      out.insert(out.end(), question->begin(), question->end());
+      wire::write_u16(out, wire::kQdCount, 1);
+    }
+  }
+
+  // RFC 6891 §7: answer with an OPT only if the query had one; BADVERS cannot be said without.
+  std::optional<wire::RrView> opt;
+  (void)wire::for_each_rr(query_wire, [&](wire::Section section, const wire::RrView& rr) {
+    if (section == wire::Section::kAdditional && rr.type == wire::kTypeOpt && !opt) opt = rr;
+  });
+  if (opt || rcode == Rcode::kBadVers) {
+    const bool dnssec_ok = opt && (opt->ttl & wire::kDoBit) != 0;  // RFC 3225 §3: DO copied
+    wire::append_opt(out, kMaxUdpReplyEdns, rcode_high(rcode), dnssec_ok);
+    wire::write_u16(out, wire::kArCount, 1);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode, std::optional<Ede> ede) {
+  std::vector<std::uint8_t> out(kHeaderSize, 0);
+  out.reserve(kHeaderSize + query.question_wire.size() + wire::kOptFixedSize + 6);
+  wire::write_u16(out, 0, query.id);
+  out[wire::kFlags1] = wire::kQrBit | (query.rd ? wire::kRdBit : 0);
+  out[wire::kFlags2] = wire::kRaBit | (query.cd ? wire::kCdBit : 0) | rcode_low(rcode);
+  if (!query.question_wire.empty()) {
+    out.insert(out.end(), query.question_wire.begin(), query.question_wire.end());
+    wire::write_u16(out, wire::kQdCount, 1);
+  }
+  if (query.has_edns) {
+    std::uint8_t option[6] = {};
+    std::size_t option_size = 0;
+    if (ede) {  // RFC 8914 §2: INFO-CODE only, no EXTRA-TEXT
+      const auto code = static_cast<std::uint16_t>(*ede);
+      const std::uint8_t bytes[6] = {0,
+                                     wire::kOptionEde,
+                                     0,
+                                     2,
+                                     static_cast<std::uint8_t>(code >> 8),
+                                     static_cast<std::uint8_t>(code & 0xff)};
+      std::copy(std::begin(bytes), std::end(bytes), option);
+      option_size = sizeof(option);
+    }
+    wire::append_opt(out, kMaxUdpReplyEdns, rcode_high(rcode), query.dnssec_ok,
+                     std::span<const std::uint8_t>(option, option_size));
+    wire::write_u16(out, wire::kArCount, 1);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> upstream_query_build(const Query& query) {
+  const std::string& qname = query.question.qname_lower;
+  const std::size_t unpadded =
+      kHeaderSize + qname.size() + 4 + wire::kOptFixedSize + 4;  // 4: padding option header
+  const std::size_t padding = (kPaddingBlock - unpadded % kPaddingBlock) % kPaddingBlock;
+
+  std::vector<std::uint8_t> out(kHeaderSize, 0);
+  out.reserve(unpadded + padding);
+  out[wire::kFlags1] = wire::kRdBit;
+  out[wire::kFlags2] = query.cd ? wire::kCdBit : 0;
+  wire::write_u16(out, wire::kQdCount, 1);
+  wire::write_u16(out, wire::kArCount, 1);
+  out.insert(out.end(), qname.begin(), qname.end());
+  wire::append_u16(out, query.question.qtype);
+  wire::append_u16(out, query.question.qclass);
+  wire::append_opt(out, kMaxUdpReplyEdns, 0, query.dnssec_ok);
+  // RFC 7830 §3: padding option of zero bytes; its length goes into the OPT RDLENGTH too.
+  wire::write_u16(out, out.size() - 2, static_cast<std::uint16_t>(4 + padding));
+  wire::append_u16(out, wire::kOptionPadding);
+  wire::append_u16(out, static_cast<std::uint16_t>(padding));
+  out.resize(out.size() + padding, 0);
+  return out;
+}
+
+const char* answer_error_name(AnswerError error) {
+  switch (error) {
+    case AnswerError::kMalformed:
+      return "malformed";
+    case AnswerError::kNotResponse:
+      return "not_response";
+    case AnswerError::kQuestionMismatch:
+      return "question_mismatch";
+  }
+  return "unknown";
+}
+
+Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
+                                       const Question& asked) {
+  ldns_pkt* raw = nullptr;
+  if (ldns_wire2pkt(&raw, answer.data(), answer.size()) != LDNS_STATUS_OK) {
+    return dp::unexpected(AnswerError::kMalformed);
+  }
+  const PacketPtr pkt(raw);
+  // reply_from_answer walks the records itself: make sure it can.
+  if (!wire::for_each_rr(answer, [](wire::Section, const wire::RrView&) {})) {
+    return dp::unexpected(AnswerError::kMalformed);
+  }
+  if (!ldns_pkt_qr(pkt.get()) || ldns_pkt_get_opcode(pkt.get()) != LDNS_PACKET_QUERY) {
+    return dp::unexpected(AnswerError::kNotResponse);
+  }
+  const ldns_rr_list* questions = ldns_pkt_question(pkt.get());
+  if (ldns_rr_list_rr_count(questions) != 1) return dp::unexpected(AnswerError::kQuestionMismatch);
+  const ldns_rr* question = ldns_rr_list_rr(questions, 0);
+  const ldns_rdf* owner = ldns_rr_owner(question);
+  if (owner == nullptr || ldns_rr_get_type(question) != asked.qtype ||
+      ldns_rr_get_class(question) != asked.qclass ||
+      ldns_rdf_size(owner) != asked.qname_lower.size()) {
+    return dp::unexpected(AnswerError::kQuestionMismatch);
+  }
+  const std::uint8_t* name = ldns_rdf_data(owner);
+  for (std::size_t i = 0; i < asked.qname_lower.size(); ++i) {
+    std::uint8_t c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<std::uint8_t>(c - 'A' + 'a');
+    if (c != static_cast<std::uint8_t>(asked.qname_lower[i])) {
+      return dp::unexpected(AnswerError::kQuestionMismatch);  // RFC 5452 §9.1
+    }
+  }
+  // reply_from_answer overwrites the question in place, so it must be stored uncompressed.
+  const auto stored = wire::read_question(answer, kHeaderSize);
+  if (!stored || stored->size() != asked.qname_lower.size() + 4) {
+    return dp::unexpected(AnswerError::kQuestionMismatch);
+  }
+  return {};
+}
+
+std::vector<std::uint8_t> reply_from_answer(std::span<const std::uint8_t> answer,
+                                            const Query& query, std::size_t max_size) {
+  // answer_check has vetted the answer; anything unexpected here still gets SERVFAIL, not UB.
+  const auto question = wire::read_question(answer, kHeaderSize);
+  if (!question || question->size() != query.question_wire.size() ||
+      wire::read_u16(answer, wire::kQdCount) != 1) {
+    return reply_error(query, Rcode::kServFail);
+  }
+  const std::size_t question_end = kHeaderSize + question->size();
+
+  // Records are copied verbatim up to the first OPT or TSIG of the additional section. What
+  // follows it is dropped with it: its compression pointers could point past the removed
+  // bytes, and additional data may be left out without TC (RFC 2181 §9).
+  std::size_t records_end = question_end;
+  std::uint16_t additional_kept = 0;
+  bool cut = false;
+  std::optional<wire::RrView> opt;
+  const bool walked = wire::for_each_rr(answer, [&](wire::Section section, const wire::RrView& rr) {
+    if (section == wire::Section::kAdditional) {
+      if (rr.type == wire::kTypeOpt && !opt) opt = rr;
+      cut = cut || rr.type == wire::kTypeOpt || rr.type == wire::kTypeTsig;
+      if (cut) return;
+      ++additional_kept;
+    }
+    records_end = rr.end;
+  });
+  if (!walked) return reply_error(query, Rcode::kServFail);
+
+  std::vector<std::uint8_t> out;
+  out.reserve(records_end + wire::kOptFixedSize + 64);
+  out.assign(answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(records_end));
+  wire::write_u16(out, 0, query.id);
+  out[wire::kFlags1] = (out[wire::kFlags1] & ~wire::kRdBit) | (query.rd ? wire::kRdBit : 0);
+  // Same length and equal ignoring case, so compression offsets into it stay valid.
+  std::copy(query.question_wire.begin(), query.question_wire.end(), out.begin() + kHeaderSize);
+
+  const std::uint8_t extended_rcode = opt ? static_cast<std::uint8_t>(opt->ttl >> 24) : 0;
+  const std::size_t opt_start = out.size();
+  if (query.has_edns) {
+    const bool dnssec_ok = opt ? (opt->ttl & wire::kDoBit) != 0 : query.dnssec_ok;
+    wire::append_opt(out, kMaxUdpReplyEdns, extended_rcode, dnssec_ok);
+    // OPT belongs to one transaction (RFC 6891 §6.1.1); only EDE (RFC 8914) is meant for the
+    // client. Padding, keepalive and cookies belong to our upstream connection.
+    const std::size_t rdata_end = opt ? opt->rdata + opt->rdlength : 0;
+    for (std::size_t pos = opt ? opt->rdata : 0; pos + 4 <= rdata_end;) {
+      const std::uint16_t code = wire::read_u16(answer, pos);
+      const std::size_t option_end = pos + 4 + wire::read_u16(answer, pos + 2);
+      if (option_end > rdata_end) break;
+      if (code == wire::kOptionEde) {
+        out.insert(out.end(), answer.begin() + static_cast<std::ptrdiff_t>(pos),
+                   answer.begin() + static_cast<std::ptrdiff_t>(option_end));
+      }
+      pos = option_end;
+    }
+    const std::size_t rdlength = out.size() - opt_start - wire::kOptFixedSize;
+    wire::write_u16(out, opt_start + wire::kOptFixedSize - 2, static_cast<std::uint16_t>(rdlength));
+    ++additional_kept;
+  } else if (extended_rcode != 0) {
+    // RFC 6891 §6.1.3: an extended rcode cannot be told to a client without EDNS.
+    out[wire::kFlags2] = (out[wire::kFlags2] & 0xf0) | rcode_low(Rcode::kServFail);
+  }
+  wire::write_u16(out, wire::kArCount, additional_kept);
+
+  if (out.size() > max_size) {
+    // RFC 1035 §4.2.1, RFC 2181 §9: keep the question and our OPT, set TC, retry over TCP.
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(question_end),
+              out.begin() + static_cast<std::ptrdiff_t>(opt_start));
+    out[wire::kFlags1] |= wire::kTcBit;
+    wire::write_u16(out, wire::kAnCount, 0);
+    wire::write_u16(out, wire::kNsCount, 0);
+    wire::write_u16(out, wire::kArCount, query.has_edns ? 1 : 0);
+  }
+  return out;
+}
+
+std::uint16_t wire_get_id(std::span<const std::uint8_t> wire) {
+  return wire.size() < 2 ? 0 : wire::read_u16(wire, 0);
+}
+
+void wire_set_id(std::span<std::uint8_t> wire, std::uint16_t id) {
+  if (wire.size() >= 2) wire::write_u16(wire, 0, id);
+}
+
+Rcode wire_get_rcode(std::span<const std::uint8_t> wire) {
+  if (wire.size() <= wire::kFlags2) return Rcode::kFormErr;  // not even a header
+  return static_cast<Rcode>(wire[wire::kFlags2] & 0x0f);
+}
+
+}  // namespace dp::dns

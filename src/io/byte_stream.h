@@ -1,0 +1,42 @@
+// The ByteStream seam: an outgoing, connected byte stream (TCP to an upstream in production,
+// scripted steps or an in-memory pipe in tests). Upstream connections speak only to this.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "common/socket_address.h"
+
+namespace dp::io {
+
+enum class StreamError {
+  kConnectFailed,  // refused, unreachable, timed out
+  kReset,          // error after connecting
+  kEof,            // the peer closed its side
+};
+
+// Owned by one upstream connection; callbacks run on its worker's thread and may not destroy
+// the stream (the owner defers that).
+class ByteStream {
+ public:
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    virtual void on_stream_connected() = 0;
+    virtual void on_stream_data(std::span<const std::uint8_t> bytes) = 0;
+    // No callback follows this one.
+    virtual void on_stream_closed(StreamError error, const std::string& detail) = 0;
+  };
+
+  virtual ~ByteStream() = default;
+  // Starts connecting; the outcome arrives through the handler, never from inside this call.
+  virtual void connect(const SocketAddress& to, Handler& handler) = 0;
+  virtual void write(std::span<const std::uint8_t> bytes) = 0;
+  virtual std::size_t write_pending() const = 0;  // bytes not yet taken by the kernel
+  // Closes at once; no callback follows.
+  virtual void close() = 0;
+};
+
+}  // namespace dp::io

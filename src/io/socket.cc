@@ -1,0 +1,61 @@
+#include "io/socket.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace dp::io {
+namespace {
+constexpr int kListenBacklog = 1024;
+constexpr int kUdpBufferBytes = 4 * 1024 * 1024;  // absorb bursts while the worker is busy
+
+[[noreturn]] void fail(const SocketAddress& address, SocketKind kind, const char* step) {
+  throw std::runtime_error(std::string("cannot ") + step + " " +
+                           (kind == SocketKind::kUdp ? "UDP " : "TCP ") + address.to_string() +
+                           ": " + std::strerror(errno));
+}
+}  // namespace
+
+FdGuard::~FdGuard() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int socket_bind(const SocketAddress& address, SocketKind kind) {
+  const int type = (kind == SocketKind::kUdp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
+                   SOCK_CLOEXEC;
+  FdGuard fd(::socket(address.family(), type, 0));
+  if (fd.get() < 0) fail(address, kind, "create a socket for");
+  const int one = 1;
+  // Each worker binds its own socket on the same address; the kernel spreads the load.
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    fail(address, kind, "set socket options on");
+  }
+  if (address.family() == AF_INET6) {
+    // [::]:53 must not swallow 0.0.0.0:53, which may be listed separately.
+    setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (kind == SocketKind::kUdp) {
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &kUdpBufferBytes, sizeof kUdpBufferBytes);
+  }
+  if (::bind(fd.get(), address.sa(), address.length()) != 0) fail(address, kind, "bind");
+  if (kind == SocketKind::kTcp && ::listen(fd.get(), kListenBacklog) != 0) {
+    fail(address, kind, "listen on");
+  }
+  return fd.release();
+}
+
+SocketAddress socket_local_address(int fd) {
+  SocketAddress out;
+  *out.length_ptr() = SocketAddress::capacity();
+  if (getsockname(fd, out.sa(), out.length_ptr()) != 0) return {};
+  return out;
+}
+
+}  // namespace dp::io

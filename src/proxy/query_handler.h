@@ -1,0 +1,47 @@
+// The per-query pipeline: validate (dns) → forward (upstream) → rewrite for the client.
+// Cache and policy slot in between in later issues.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "common/socket_address.h"
+#include "proxy/query_stats.h"
+#include "upstream/upstream.h"
+
+namespace dp::proxy {
+
+enum class Transport { kUdp, kTcp };
+
+// Where a reply goes: which listener socket and peer (UDP) or which connection (TCP).
+struct ClientRef {
+  Transport transport = Transport::kUdp;
+  std::size_t listener = 0;    // UDP: index of the socket it came in on
+  SocketAddress peer;
+  std::uint64_t tcp_conn = 0;  // TCP: the connection's id (it may be gone by reply time)
+};
+
+// Implemented by the worker. Called exactly once per handled message; an empty reply means
+// "no reply" (the query was dropped) and still frees a TCP client's in-flight slot.
+class ReplySink {
+ public:
+  virtual ~ReplySink() = default;
+  virtual void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) = 0;
+};
+
+// Owned by one worker; runs on its thread.
+class QueryHandler {
+ public:
+  QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats);
+
+  void handle(std::span<const std::uint8_t> message, const ClientRef& client);
+
+ private:
+  void reply(const ClientRef& client, std::span<const std::uint8_t> wire);
+
+  upstream::Upstream& upstream_;
+  ReplySink& sink_;
+  QueryStats& stats_;
+};
+
+}  // namespace dp::proxy

@@ -1,0 +1,56 @@
+#include "proxy/server.h"
+
+#include <unistd.h>
+
+#include <thread>
+
+#include "io/socket.h"
+
+namespace dp::proxy {
+
+Server::Server(const config::Config& config,
+               std::shared_ptr<const tls::ClientCredentials> credentials)
+    : listen_(config.listen) {
+  unsigned count = config.workers;
+  if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());
+  std::vector<int> opened;  // closed again if a later bind fails: nothing half-started
+  try {
+    for (unsigned w = 0; w < count; ++w) {
+      std::vector<ListenSockets> sockets;
+      for (SocketAddress& address : listen_) {
+        const int tcp = io::socket_bind(address, io::SocketKind::kTcp);
+        opened.push_back(tcp);
+        // Port 0: the kernel picks one for the first TCP socket; UDP and every other worker
+        // then use that same port, so one "ADDR:0" means one port for both transports.
+        if (address.port() == 0) address.set_port(io::socket_local_address(tcp).port());
+        const int udp = io::socket_bind(address, io::SocketKind::kUdp);
+        opened.push_back(udp);
+        sockets.push_back(ListenSockets{udp, tcp});
+      }
+      opened.clear();  // the worker owns them now
+      workers_.push_back(std::make_unique<Worker>(w, config, sockets, credentials));
+    }
+  } catch (...) {
+    for (int fd : opened) ::close(fd);
+    throw;
+  }
+}
+
+Server::~Server() {
+  stop();
+  wait();
+}
+
+void Server::start() {
+  for (auto& worker : workers_) worker->start();
+}
+
+void Server::stop() {
+  for (auto& worker : workers_) worker->stop();
+}
+
+void Server::wait() {
+  for (auto& worker : workers_) worker->join();
+}
+
+}  // namespace dp::proxy

@@ -1,0 +1,37 @@
+// The whole daemon minus main(): binds every listen address for every worker, then runs the
+// workers until stop().
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/socket_address.h"
+#include "config/config.h"
+#include "proxy/worker.h"
+#include "tls/credentials.h"
+
+namespace dp::proxy {
+
+// Owned by main(); start/stop/wait from the main thread.
+class Server {
+ public:
+  // Binds all sockets; throws std::runtime_error with one line on failure (nothing started).
+  Server(const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();
+  void stop();
+  void wait();
+
+  // The listen addresses with port 0 replaced by the port the kernel chose.
+  const std::vector<SocketAddress>& listen_addresses() const { return listen_; }
+  std::size_t worker_count() const { return workers_.size(); }
+
+ private:
+  std::vector<SocketAddress> listen_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace dp::proxy

@@ -1,0 +1,93 @@
+#include "proxy/worker.h"
+
+#include <unistd.h>
+
+#include "common/log.h"
+#include "io/tcp_stream.h"
+
+namespace dp::proxy {
+
+Worker::Worker(std::size_t index, const config::Config& config,
+               const std::vector<ListenSockets>& sockets,
+               std::shared_ptr<const tls::ClientCredentials> credentials)
+    : index_(index), max_tcp_clients_(config.max_tcp_clients) {
+  tcp_limits_.idle_timeout = config.tcp_idle_timeout;
+  tcp_limits_.max_in_flight = config.max_tcp_queries_per_client;
+  pool_ = std::make_unique<upstream::Pool>(
+      loop_, clock_, config.upstreams, std::move(credentials),
+      upstream::PoolOptions::from_config(config),
+      [this] { return std::make_unique<io::TcpStream>(loop_); });
+  handler_ = std::make_unique<QueryHandler>(*pool_, static_cast<ReplySink&>(*this), stats_);
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    udp_.push_back(std::make_unique<io::UdpListener>(
+        loop_, sockets[i].udp_fd,
+        [this, i](std::span<const std::uint8_t> message, const SocketAddress& from) {
+          on_udp(i, message, from);
+        }));
+    tcp_.push_back(std::make_unique<io::TcpListener>(
+        loop_, sockets[i].tcp_fd,
+        [this](int fd, const SocketAddress& peer) { on_accept(fd, peer); }));
+  }
+}
+
+Worker::~Worker() {
+  stop();
+  join();
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { loop_.run(); });
+}
+
+void Worker::stop() { loop_.stop(); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::on_udp(std::size_t listener, std::span<const std::uint8_t> message,
+                    const SocketAddress& from) {
+  ClientRef client{Transport::kUdp, listener, from, 0};
+  handler_->handle(message, client);
+}
+
+void Worker::on_accept(int fd, const SocketAddress& peer) {
+  if (tcp_clients_.size() >= max_tcp_clients_) {
+    ++tcp_clients_refused_;
+    ::close(fd);  // bounded: the client retries or falls back to another resolver
+    DP_LOG(kDebug, "TCP client refused: too many connections", {"peer", peer.to_string()});
+    return;
+  }
+  const std::uint64_t id = next_conn_id_++;
+  tcp_clients_.emplace(
+      id, std::make_unique<io::TcpClientConnection>(
+              loop_, fd, id, peer, tcp_limits_, static_cast<io::TcpClientConnection::Handler&>(*this)));
+}
+
+void Worker::on_client_message(io::TcpClientConnection& conn,
+                               std::span<const std::uint8_t> message) {
+  ClientRef client{Transport::kTcp, 0, conn.peer(), conn.id()};
+  handler_->handle(message, client);
+}
+
+void Worker::on_client_closed(io::TcpClientConnection& conn) {
+  // Deferred: we are inside the connection's own callback.
+  const std::uint64_t id = conn.id();
+  loop_.defer([this, id] { tcp_clients_.erase(id); });
+}
+
+void Worker::reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) {
+  if (client.transport == Transport::kUdp) {
+    if (!reply.empty()) udp_[client.listener]->send(reply, client.peer);
+    return;
+  }
+  auto it = tcp_clients_.find(client.tcp_conn);
+  if (it == tcp_clients_.end()) return;  // the client left before its answer came
+  if (reply.empty()) {
+    it->second->finish_without_reply();
+  } else {
+    it->second->send(reply);
+  }
+}
+
+}  // namespace dp::proxy

@@ -1,0 +1,72 @@
+// One worker thread: its own event loop, its own UDP/TCP sockets on every listen address
+// (SO_REUSEPORT), its own upstream connections. Workers share nothing on the data plane.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "io/event_loop.h"
+#include "io/tcp_client_connection.h"
+#include "io/tcp_listener.h"
+#include "io/udp_listener.h"
+#include "proxy/query_handler.h"
+#include "proxy/query_stats.h"
+#include "tls/credentials.h"
+#include "upstream/pool.h"
+
+namespace dp::proxy {
+
+// Bound sockets for one listen address, handed to a worker.
+struct ListenSockets {
+  int udp_fd = -1;
+  int tcp_fd = -1;
+};
+
+// Owned by the Server; its thread runs the loop until stop().
+class Worker final : private ReplySink, private io::TcpClientConnection::Handler {
+ public:
+  // Takes ownership of the sockets.
+  Worker(std::size_t index, const config::Config& config, const std::vector<ListenSockets>& sockets,
+         std::shared_ptr<const tls::ClientCredentials> credentials);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();  // spawns the thread
+  void stop();   // from any thread: the loop exits at its next turn
+  void join();
+
+ private:
+  void on_udp(std::size_t listener, std::span<const std::uint8_t> message,
+              const SocketAddress& from);
+  void on_accept(int fd, const SocketAddress& peer);
+
+  // ReplySink
+  void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override;
+  // io::TcpClientConnection::Handler
+  void on_client_message(io::TcpClientConnection& conn,
+                         std::span<const std::uint8_t> message) override;
+  void on_client_closed(io::TcpClientConnection& conn) override;
+
+  std::size_t index_;
+  io::TcpClientLimits tcp_limits_;
+  std::size_t max_tcp_clients_;
+  SteadyTimeSource clock_;
+  io::EventLoop loop_;  // first: everything below registers events on it
+  QueryStats stats_;
+  std::unique_ptr<upstream::Pool> pool_;
+  std::unique_ptr<QueryHandler> handler_;
+  std::vector<std::unique_ptr<io::UdpListener>> udp_;
+  std::vector<std::unique_ptr<io::TcpListener>> tcp_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<io::TcpClientConnection>> tcp_clients_;
+  std::uint64_t next_conn_id_ = 1;
+  std::uint64_t tcp_clients_refused_ = 0;  // over max_tcp_clients
+  std::thread thread_;
+};
+
+}  // namespace dp::proxy

@@ -1,0 +1,51 @@
+#include "tls/credentials.h"
+
+#include <gnutls/gnutls.h>
+
+#include <stdexcept>
+
+namespace dp::tls {
+namespace {
+// Strict profile: no TLS 1.0/1.1, no SSL3; GnuTLS's NORMAL ciphers otherwise.
+constexpr const char* kPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+}  // namespace
+
+std::shared_ptr<const ClientCredentials> ClientCredentials::create(const std::string& ca_file) {
+  std::shared_ptr<ClientCredentials> out(new ClientCredentials());
+  int rc = gnutls_certificate_allocate_credentials(&out->certificates_);
+  if (rc < 0) throw std::runtime_error(std::string("TLS credentials: ") + gnutls_strerror(rc));
+
+  if (ca_file.empty()) {
+    rc = gnutls_certificate_set_x509_system_trust(out->certificates_);
+    if (rc < 0) {
+      throw std::runtime_error(std::string("cannot load the system CA store: ") +
+                               gnutls_strerror(rc) + " (install ca-certificates or use --ca-file)");
+    }
+    if (rc == 0) {
+      throw std::runtime_error(
+          "the system CA store is empty (install ca-certificates or use --ca-file)");
+    }
+  } else {
+    rc = gnutls_certificate_set_x509_trust_file(out->certificates_, ca_file.c_str(),
+                                                GNUTLS_X509_FMT_PEM);
+    if (rc < 0) {
+      throw std::runtime_error("--ca-file " + ca_file + ": " + gnutls_strerror(rc));
+    }
+    if (rc == 0) {
+      throw std::runtime_error("--ca-file " + ca_file + ": no PEM certificate in the file");
+    }
+  }
+  out->ca_count_ = rc;
+
+  const char* err_pos = nullptr;
+  rc = gnutls_priority_init(&out->priorities_, kPriorities, &err_pos);
+  if (rc < 0) throw std::runtime_error(std::string("TLS priorities: ") + gnutls_strerror(rc));
+  return out;
+}
+
+ClientCredentials::~ClientCredentials() {
+  if (priorities_ != nullptr) gnutls_priority_deinit(priorities_);
+  if (certificates_ != nullptr) gnutls_certificate_free_credentials(certificates_);
+}
+
+}  // namespace dp::tls

@@ -1,0 +1,37 @@
+// Client-side TLS trust: the CA store (system or a PEM file) and the protocol priorities that
+// every upstream session uses. Built once at start-up, read by all workers' sessions.
+#pragma once
+
+#include <memory>
+#include <string>
+
+struct gnutls_certificate_credentials_st;
+struct gnutls_priority_st;
+
+namespace dp::tls {
+
+// Owned through a shared_ptr by every pool that opens sessions with it; immutable after
+// create(), so sessions on any thread may use it at once (GnuTLS allows concurrent reads).
+class ClientCredentials {
+ public:
+  // ca_file empty: the system trust store. Throws std::runtime_error with one clear line
+  // (which file, GnuTLS's reason) when the store cannot be loaded or holds no certificate.
+  static std::shared_ptr<const ClientCredentials> create(const std::string& ca_file);
+
+  ~ClientCredentials();
+  ClientCredentials(const ClientCredentials&) = delete;
+  ClientCredentials& operator=(const ClientCredentials&) = delete;
+
+  gnutls_certificate_credentials_st* certificates() const { return certificates_; }
+  // TLS 1.3 preferred, TLS 1.2 the minimum (RFC 8310 §8 / RFC 7525).
+  gnutls_priority_st* priorities() const { return priorities_; }
+  int ca_count() const { return ca_count_; }
+
+ private:
+  ClientCredentials() = default;
+  gnutls_certificate_credentials_st* certificates_ = nullptr;
+  gnutls_priority_st* priorities_ = nullptr;
+  int ca_count_ = 0;
+};
+
+}  // namespace dp::tls

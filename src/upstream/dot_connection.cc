@@ -1,0 +1,223 @@
+#include "upstream/dot_connection.h"
+
+#include "common/check.h"
+#include "common/log.h"
+#include "dns/reply.h"
+
+namespace dp::upstream {
+namespace {
+constexpr std::size_t kPlainChunk = 16 * 1024;  // one TLS record's worth of plaintext
+}
+
+DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
+                             std::shared_ptr<const tls::ClientCredentials> credentials,
+                             std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
+                             PoolStats& stats, Listener& listener)
+    : upstream_index_(upstream_index),
+      target_(target),
+      credentials_(std::move(credentials)),
+      stream_(std::move(stream)),
+      max_in_flight_(max_in_flight),
+      stats_(stats),
+      listener_(listener),
+      plain_(kPlainChunk),
+      rng_(std::random_device{}()) {}
+
+DotConnection::~DotConnection() { close(); }
+
+void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_timeout) {
+  handshake_deadline_ = now + handshake_timeout;
+  ++stats_.connections_opened;
+  stream_->connect(target_.address, *this);
+}
+
+bool DotConnection::has_capacity() const {
+  return state_ != ConnectionState::kClosed && pending_.size() < max_in_flight_;
+}
+
+std::uint16_t DotConnection::unused_id() {
+  // RFC 7766 §6.2.1.1 / RFC 5452: IDs unpredictable and unique among pending queries.
+  for (;;) {
+    const auto id = static_cast<std::uint16_t>(rng_());
+    if (pending_.find(id) == pending_.end()) return id;
+  }
+}
+
+std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std::uint8_t> query,
+                                  const dns::Question& question) {
+  DP_ASSERT(has_capacity());
+  const std::uint16_t id = unused_id();
+  pending_.emplace(id, Pending{request_id, question});
+  frame_.clear();
+  dns::frame_append(frame_, query);
+  dns::wire_set_id(std::span<std::uint8_t>(frame_).subspan(2), id);
+  if (state_ == ConnectionState::kReady) {
+    write_plaintext(frame_);
+  } else {
+    held_.insert(held_.end(), frame_.begin(), frame_.end());  // never in clear: after TLS
+  }
+  return id;
+}
+
+void DotConnection::forget(std::uint16_t id) { pending_.erase(id); }
+
+void DotConnection::close() {
+  if (state_ == ConnectionState::kClosed) return;
+  state_ = ConnectionState::kClosed;
+  stream_->close();
+  pending_.clear();
+}
+
+void DotConnection::on_deadline(TimePoint now) {
+  if (state_ != ConnectionState::kReady && state_ != ConnectionState::kClosed &&
+      now >= handshake_deadline_) {
+    fail(state_ == ConnectionState::kConnecting ? UpstreamError::kConnectFailed
+                                                : UpstreamError::kTlsHandshake,
+         state_ == ConnectionState::kConnecting ? "connect timed out" : "handshake timed out");
+  }
+}
+
+void DotConnection::on_stream_connected() {
+  if (state_ != ConnectionState::kConnecting) return;
+  tls::SessionOptions options{target_.auth_name, target_.address.ip_string()};
+  auto session = tls::ClientSession::create(credentials_, options);
+  if (!session) {
+    fail(UpstreamError::kTlsHandshake, session.error().detail);
+    return;
+  }
+  session_ = std::move(*session);
+  state_ = ConnectionState::kHandshaking;
+  advance_handshake();
+}
+
+void DotConnection::advance_handshake() {
+  auto step = session_->handshake();
+  flush_ciphertext();  // ClientHello, Finished, or an alert
+  if (!step) {
+    fail(step.error().kind == tls::TlsErrorKind::kVerify ? UpstreamError::kTlsVerify
+                                                          : UpstreamError::kTlsHandshake,
+         step.error().detail);
+    return;
+  }
+  if (*step == tls::IoState::kNeedRead) return;
+  state_ = ConnectionState::kReady;
+  handshake_deadline_ = TimePoint::max();
+  ++stats_.handshakes;
+  if (session_->resumed()) ++stats_.handshakes_resumed;
+  DP_LOG(kDebug, "upstream connected", {"upstream", target_.display()},
+         {"tls", session_->protocol_name()}, {"resumed", session_->resumed() ? "yes" : "no"});
+  if (!held_.empty()) {
+    std::vector<std::uint8_t> held;
+    held.swap(held_);
+    write_plaintext(held);  // all queries held during the handshake, in one go
+  }
+  if (state_ != ConnectionState::kReady) return;
+  listener_.on_connection_ready(*this);
+  if (state_ == ConnectionState::kReady) read_answers();  // data may follow the handshake
+}
+
+void DotConnection::on_stream_data(std::span<const std::uint8_t> bytes) {
+  if (state_ == ConnectionState::kClosed || !session_) return;
+  session_->feed(bytes);
+  if (state_ == ConnectionState::kHandshaking) {
+    advance_handshake();
+    return;
+  }
+  read_answers();
+}
+
+void DotConnection::read_answers() {
+  while (state_ == ConnectionState::kReady) {
+    auto n = session_->read(plain_);
+    flush_ciphertext();  // TLS 1.3 key updates and the like
+    if (!n) {
+      const bool closed = n.error().kind == tls::TlsErrorKind::kClosed;
+      fail(closed ? UpstreamError::kClosed : UpstreamError::kProtocol, n.error().detail);
+      return;
+    }
+    if (*n == 0) return;
+    answers_.feed(std::span<const std::uint8_t>(plain_.data(), *n));
+    while (state_ == ConnectionState::kReady) {
+      auto message = answers_.next();
+      if (!message) break;
+      handle_answer(*message);
+    }
+  }
+}
+
+void DotConnection::handle_answer(std::span<const std::uint8_t> message) {
+  if (message.size() < dns::kHeaderSize) {
+    // A zero or tiny frame cannot be matched to anything: the stream is broken.
+    fail(UpstreamError::kProtocol, "answer shorter than a DNS header");
+    return;
+  }
+  const auto it = pending_.find(dns::wire_get_id(message));
+  if (it == pending_.end()) {
+    ++stats_.answers_unknown_id;
+    return;
+  }
+  if (auto checked = dns::answer_check(message, it->second.question); !checked) {
+    // RFC 7858 §3.3: match by ID and question; a mismatch is never delivered or cached.
+    ++stats_.answers_mismatched;
+    DP_LOG(kDebug, "upstream answer discarded", {"upstream", target_.display()},
+           {"reason", dns::answer_error_name(checked.error())});
+    return;
+  }
+  const std::uint64_t request_id = it->second.request_id;
+  pending_.erase(it);
+  listener_.on_connection_answer(*this, request_id, message);
+}
+
+void DotConnection::write_plaintext(std::span<const std::uint8_t> bytes) {
+  auto written = session_->write(bytes);
+  if (!written) {
+    fail(UpstreamError::kProtocol, written.error().detail);
+    return;
+  }
+  flush_ciphertext();
+}
+
+void DotConnection::flush_ciphertext() {
+  if (!session_ || session_->output().empty() || state_ == ConnectionState::kClosed) return;
+  stream_->write(session_->output());
+  session_->output().clear();
+}
+
+void DotConnection::on_stream_closed(io::StreamError error, const std::string& detail) {
+  if (state_ == ConnectionState::kClosed) return;
+  if (session_) session_->feed_eof();
+  switch (error) {
+    case io::StreamError::kConnectFailed:
+      fail(UpstreamError::kConnectFailed, detail);
+      return;
+    case io::StreamError::kEof:
+      if (state_ == ConnectionState::kReady) {
+        read_answers();  // answers that arrived with the FIN are still good
+        if (state_ == ConnectionState::kClosed) return;
+        fail(UpstreamError::kClosed, detail);
+      } else {
+        fail(UpstreamError::kTlsHandshake, "connection closed during the TLS handshake");
+      }
+      return;
+    case io::StreamError::kReset:
+      fail(state_ == ConnectionState::kReady ? UpstreamError::kClosed
+                                              : UpstreamError::kTlsHandshake,
+           detail);
+      return;
+  }
+}
+
+void DotConnection::fail(UpstreamError error, std::string detail) {
+  if (state_ == ConnectionState::kClosed) return;
+  const bool was_ready = state_ == ConnectionState::kReady;
+  state_ = ConnectionState::kClosed;
+  stream_->close();
+  std::vector<std::uint64_t> orphans;
+  orphans.reserve(pending_.size());
+  for (const auto& [id, pending] : pending_) orphans.push_back(pending.request_id);
+  pending_.clear();
+  listener_.on_connection_failed(*this, ConnectionFailure{error, std::move(detail), was_ready},
+                                 orphans);
+}
+
+}  // namespace dp::upstream

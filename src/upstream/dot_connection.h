@@ -1,0 +1,122 @@
+// One persistent DNS-over-TLS connection (RFC 7858): connect, strict TLS handshake, then many
+// queries pipelined, each under an unused random ID, answers matched by ID and question.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "dns/framing.h"
+#include "dns/message.h"
+#include "io/byte_stream.h"
+#include "tls/client_session.h"
+#include "upstream/pool_stats.h"
+#include "upstream/upstream.h"
+
+namespace dp::upstream {
+
+// Connecting → Handshaking → Ready → Closed. Queries sent before Ready wait in the
+// connection and go out the moment the handshake completes.
+enum class ConnectionState {
+  kConnecting,   // TCP connect in progress
+  kHandshaking,  // TLS handshake in progress; nothing sent in clear, ever
+  kReady,        // queries flow
+  kClosed,       // failed or closed; the owner destroys it (deferred)
+};
+
+struct ConnectionFailure {
+  UpstreamError error;
+  std::string detail;     // for the log line: GnuTLS's or the socket's words
+  bool was_ready;         // false: the upstream itself is suspect (connect/TLS/auth)
+};
+
+// Owned by the pool (one per slot per upstream), used on the worker's thread only.
+class DotConnection final : public io::ByteStream::Handler {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void on_connection_ready(DotConnection& conn) = 0;
+    // An answer that matched its pending query by ID and question.
+    virtual void on_connection_answer(DotConnection& conn, std::uint64_t request_id,
+                                      std::span<const std::uint8_t> answer) = 0;
+    // The connection is closed; `orphans` were in flight on it. Called once, last.
+    virtual void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
+                                      const std::vector<std::uint64_t>& orphans) = 0;
+  };
+
+  DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
+                std::shared_ptr<const tls::ClientCredentials> credentials,
+                std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
+                PoolStats& stats, Listener& listener);
+  ~DotConnection() override;
+  DotConnection(const DotConnection&) = delete;
+  DotConnection& operator=(const DotConnection&) = delete;
+
+  // Starts connecting; the handshake must finish by now + handshake_timeout.
+  void start(TimePoint now, std::chrono::milliseconds handshake_timeout);
+
+  // Sends one query (ID replaced) or holds it until Ready. Returns the ID it goes under.
+  // Precondition: has_capacity().
+  std::uint16_t send(std::uint64_t request_id, std::span<const std::uint8_t> query,
+                     const dns::Question& question);
+  // The request gave up (deadline): its ID is free again and a late answer is discarded.
+  void forget(std::uint16_t id);
+
+  // Closes without a callback (the pool is going away).
+  void close();
+
+  // The connection's own deadline (handshake), TimePoint::max() when none.
+  TimePoint deadline() const { return handshake_deadline_; }
+  void on_deadline(TimePoint now);
+
+  bool has_capacity() const;
+  std::size_t in_flight() const { return pending_.size(); }
+  ConnectionState state() const { return state_; }
+  std::size_t upstream_index() const { return upstream_index_; }
+
+  // io::ByteStream::Handler
+  void on_stream_connected() override;
+  void on_stream_data(std::span<const std::uint8_t> bytes) override;
+  void on_stream_closed(io::StreamError error, const std::string& detail) override;
+
+ private:
+  struct Pending {
+    std::uint64_t request_id;
+    dns::Question question;
+  };
+
+  void advance_handshake();
+  void read_answers();
+  void handle_answer(std::span<const std::uint8_t> message);
+  void write_plaintext(std::span<const std::uint8_t> bytes);
+  void flush_ciphertext();
+  std::uint16_t unused_id();
+  void fail(UpstreamError error, std::string detail);
+
+  std::size_t upstream_index_;
+  config::UpstreamConfig target_;
+  std::shared_ptr<const tls::ClientCredentials> credentials_;
+  std::unique_ptr<io::ByteStream> stream_;
+  std::unique_ptr<tls::ClientSession> session_;
+  std::size_t max_in_flight_;
+  PoolStats& stats_;
+  Listener& listener_;
+
+  ConnectionState state_ = ConnectionState::kConnecting;
+  TimePoint handshake_deadline_ = TimePoint::max();
+  std::unordered_map<std::uint16_t, Pending> pending_;  // by DNS ID
+  std::vector<std::uint8_t> held_;   // framed queries waiting for the handshake
+  std::vector<std::uint8_t> frame_;  // reused to frame one query
+  std::vector<std::uint8_t> plain_;  // reused for decrypted bytes
+  dns::FrameAssembler answers_;
+  std::mt19937 rng_;
+};
+
+}  // namespace dp::upstream

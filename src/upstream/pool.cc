@@ -1,0 +1,267 @@
+#include "upstream/pool.h"
+
+#include <algorithm>
+#include <string>
+
+#include "common/log.h"
+
+namespace dp::upstream {
+
+const char* upstream_error_name(UpstreamError error) {
+  switch (error) {
+    case UpstreamError::kConnectFailed: return "connect_failed";
+    case UpstreamError::kTlsHandshake: return "tls_handshake";
+    case UpstreamError::kTlsVerify: return "tls_verify";
+    case UpstreamError::kClosed: return "closed";
+    case UpstreamError::kProtocol: return "protocol";
+    case UpstreamError::kTimeout: return "timeout";
+    case UpstreamError::kOverloaded: return "overloaded";
+    case UpstreamError::kDown: return "down";
+  }
+  return "unknown";
+}
+
+PoolOptions PoolOptions::from_config(const config::Config& config) {
+  PoolOptions options;
+  options.connections_per_upstream = config.upstream_connections;
+  options.max_in_flight_per_connection = config.max_queries_per_connection;
+  options.max_pending = config.max_pending_queries;
+  options.query_timeout = config.upstream_timeout;
+  options.handshake_timeout = config.upstream_timeout;
+  return options;
+}
+
+Pool::Pool(io::EventLoop& loop, const TimeSource& clock,
+           std::vector<config::UpstreamConfig> upstreams,
+           std::shared_ptr<const tls::ClientCredentials> credentials, const PoolOptions& options,
+           StreamFactory make_stream)
+    : loop_(loop),
+      clock_(clock),
+      credentials_(std::move(credentials)),
+      options_(options),
+      make_stream_(std::move(make_stream)),
+      timer_(loop, [this] { on_timer(); }) {
+  for (auto& upstream : upstreams) upstreams_.push_back(UpstreamSlot{std::move(upstream), {}});
+}
+
+Pool::~Pool() {
+  // Shutdown: callers are going away too, so pending callbacks are dropped, not called.
+  for (auto& slot : upstreams_) {
+    for (auto& conn : slot.connections) conn->close();
+  }
+}
+
+std::size_t Pool::open_connections() const {
+  std::size_t n = 0;
+  for (const auto& slot : upstreams_) n += slot.connections.size();
+  return n;
+}
+
+void Pool::resolve(std::vector<std::uint8_t> query, dns::Question question, Callback done) {
+  ++stats_.queries;
+  if (requests_.size() >= options_.max_pending || upstreams_.empty()) {
+    ++stats_.failures[static_cast<std::size_t>(UpstreamError::kOverloaded)];
+    done(unexpected(UpstreamError::kOverloaded));
+    return;
+  }
+  const TimePoint now = clock_.now();
+  const std::uint64_t id = next_id_++;
+  requests_.emplace(id, Request{std::move(query), std::move(question), std::move(done),
+                                now + options_.query_timeout});
+  deadlines_.emplace(now + options_.query_timeout, id);
+  dispatch(id, now);
+  arm_timer();
+}
+
+std::size_t Pool::choose_upstream(const Request& request, TimePoint now) const {
+  const bool can_avoid = upstreams_.size() > 1;
+  // Configured order, skipping upstreams in back-off: the first healthy one wins.
+  for (std::size_t i = 0; i < upstreams_.size(); ++i) {
+    if (can_avoid && i == request.avoid_upstream) continue;
+    if (upstreams_[i].down_until <= now) return i;
+  }
+  // All in back-off: the one that recovers first (a probe may be under way on it).
+  std::size_t best = SIZE_MAX;
+  for (std::size_t i = 0; i < upstreams_.size(); ++i) {
+    if (can_avoid && i == request.avoid_upstream) continue;
+    if (best == SIZE_MAX || upstreams_[i].down_until < upstreams_[best].down_until) best = i;
+  }
+  return best;
+}
+
+DotConnection* Pool::pick_connection(std::size_t upstream, TimePoint now) {
+  UpstreamSlot& slot = upstreams_[upstream];
+  DotConnection* best = nullptr;
+  for (const auto& conn : slot.connections) {
+    if (!conn->has_capacity()) continue;
+    if (best == nullptr || conn->in_flight() < best->in_flight()) best = conn.get();
+  }
+  if (best != nullptr) return best;
+  // A new connection only when every open one is full, and not to an upstream in back-off.
+  if (slot.connections.size() >= options_.connections_per_upstream || slot.down_until > now)
+    return nullptr;
+  auto conn = std::make_unique<DotConnection>(upstream, slot.config, credentials_, make_stream_(),
+                                              options_.max_in_flight_per_connection, stats_,
+                                              static_cast<DotConnection::Listener&>(*this));
+  DotConnection* raw = conn.get();
+  slot.connections.push_back(std::move(conn));
+  raw->start(now, options_.handshake_timeout);
+  return raw;
+}
+
+void Pool::dispatch(std::uint64_t id, TimePoint now) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  Request& request = it->second;
+  const std::size_t upstream = choose_upstream(request, now);
+  UpstreamSlot& slot = upstreams_[upstream];
+  if (slot.down_until > now && slot.connections.empty()) {
+    // Every usable upstream is in back-off: answer now rather than hold the client.
+    finish(id, unexpected(UpstreamError::kDown));
+    return;
+  }
+  DotConnection* conn = pick_connection(upstream, now);
+  if (conn == nullptr) {
+    waiting_.push_back(id);
+    return;
+  }
+  request.conn = conn;
+  ++request.attempts;
+  request.dns_id = conn->send(id, request.wire, request.question);
+}
+
+void Pool::drain_waiting(TimePoint now) {
+  while (!waiting_.empty()) {
+    const std::uint64_t id = waiting_.front();
+    auto it = requests_.find(id);
+    if (it == requests_.end() || it->second.conn != nullptr) {
+      waiting_.pop_front();
+      continue;
+    }
+    const std::size_t before = waiting_.size();
+    waiting_.pop_front();
+    dispatch(id, now);
+    if (waiting_.size() == before) break;  // it went back to the queue: still no capacity
+  }
+  arm_timer();
+}
+
+void Pool::finish(std::uint64_t id, const UpstreamResult& result) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  Callback done = std::move(it->second.done);
+  requests_.erase(it);
+  if (result) {
+    ++stats_.answers;
+  } else {
+    ++stats_.failures[static_cast<std::size_t>(result.error())];
+  }
+  done(result);
+}
+
+void Pool::on_timer() {
+  timer_at_ = TimePoint::max();
+  const TimePoint now = clock_.now();
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    const std::uint64_t id = deadlines_.top().second;
+    deadlines_.pop();
+    auto it = requests_.find(id);
+    if (it == requests_.end()) continue;
+    if (it->second.conn != nullptr) it->second.conn->forget(it->second.dns_id);
+    finish(id, unexpected(UpstreamError::kTimeout));
+  }
+  std::vector<DotConnection*> conns;
+  for (auto& slot : upstreams_) {
+    for (auto& conn : slot.connections) conns.push_back(conn.get());
+  }
+  for (DotConnection* conn : conns) conn->on_deadline(now);  // may fail and remove it
+  arm_timer();
+}
+
+void Pool::arm_timer() {
+  while (!deadlines_.empty() && requests_.find(deadlines_.top().second) == requests_.end()) {
+    deadlines_.pop();  // answered long ago
+  }
+  TimePoint next = deadlines_.empty() ? TimePoint::max() : deadlines_.top().first;
+  for (const auto& slot : upstreams_) {
+    for (const auto& conn : slot.connections) next = std::min(next, conn->deadline());
+  }
+  if (next == timer_at_) return;
+  timer_at_ = next;
+  if (next == TimePoint::max()) {
+    timer_.cancel();
+    return;
+  }
+  timer_.arm(std::chrono::duration_cast<std::chrono::microseconds>(next - clock_.now()) +
+             std::chrono::microseconds(1));
+}
+
+void Pool::remove_connection(DotConnection& conn) {
+  auto& conns = upstreams_[conn.upstream_index()].connections;
+  auto it = std::find_if(conns.begin(), conns.end(),
+                         [&](const auto& c) { return c.get() == &conn; });
+  if (it == conns.end()) return;
+  // Deferred deletion: we are inside one of its callbacks.
+  DotConnection* raw = it->release();
+  conns.erase(it);
+  loop_.defer([raw] { delete raw; });
+}
+
+void Pool::on_connection_ready(DotConnection& conn) {
+  UpstreamSlot& slot = upstreams_[conn.upstream_index()];
+  slot.backoff = std::chrono::milliseconds(0);
+  slot.down_until = TimePoint{};
+  drain_waiting(clock_.now());
+}
+
+void Pool::on_connection_answer(DotConnection& /*conn*/, std::uint64_t request_id,
+                                std::span<const std::uint8_t> answer) {
+  finish(request_id, answer);
+  drain_waiting(clock_.now());
+}
+
+void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
+                                const std::vector<std::uint64_t>& orphans) {
+  const TimePoint now = clock_.now();
+  const std::size_t upstream = conn.upstream_index();
+  UpstreamSlot& slot = upstreams_[upstream];
+  const std::string name = slot.config.display();
+  if (!failure.was_ready) {
+    // The upstream itself is suspect (unreachable, TLS or authentication failure): back off,
+    // doubling up to a cap so that recovery needs no restart.
+    slot.backoff = std::clamp(slot.backoff * 2, options_.backoff_initial, options_.backoff_max);
+    slot.down_until = now + slot.backoff;
+    slot.last_error = failure.error;
+    DP_LOG(kWarn, "upstream connection failed", {"upstream", name},
+           {"error", upstream_error_name(failure.error)}, {"detail", failure.detail},
+           {"retry_in_ms", std::to_string(slot.backoff.count())});
+  } else if (!orphans.empty()) {
+    DP_LOG(kInfo, "upstream connection lost", {"upstream", name},
+           {"error", upstream_error_name(failure.error)}, {"detail", failure.detail},
+           {"in_flight", std::to_string(orphans.size())});
+  } else {
+    DP_LOG(kDebug, "upstream closed an idle connection", {"upstream", name});
+  }
+  remove_connection(conn);
+
+  for (const std::uint64_t id : orphans) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) continue;
+    Request& request = it->second;
+    request.conn = nullptr;
+    // Retried once (RFC 7766 §6.2.1: a closed connection loses nothing silently): on a new
+    // connection if the old one had worked, else on another upstream when there is one.
+    const bool retry = request.attempts < 2 && now < request.deadline &&
+                       (failure.was_ready || upstreams_.size() > 1);
+    if (!retry) {
+      finish(id, unexpected(failure.error));
+      continue;
+    }
+    if (!failure.was_ready) request.avoid_upstream = upstream;
+    ++stats_.retries;
+    dispatch(id, now);
+  }
+  drain_waiting(now);
+}
+
+}  // namespace dp::upstream

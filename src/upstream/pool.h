@@ -1,0 +1,108 @@
+// A worker's DoT upstream pool: a few persistent connections per upstream, queries spread
+// over them pipelined, retried once when their connection dies, failed over to the next
+// upstream when one cannot be reached, and answered SERVFAIL-bound by a hard deadline.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "io/byte_stream.h"
+#include "io/event_loop.h"
+#include "tls/credentials.h"
+#include "upstream/dot_connection.h"
+#include "upstream/pool_stats.h"
+#include "upstream/upstream.h"
+
+namespace dp::upstream {
+
+struct PoolOptions {
+  std::size_t connections_per_upstream = 2;
+  std::size_t max_in_flight_per_connection = 256;
+  std::size_t max_pending = 8192;                    // in flight + waiting, all upstreams
+  std::chrono::milliseconds query_timeout{3'000};    // from resolve() to SERVFAIL
+  std::chrono::milliseconds handshake_timeout{3'000};
+  std::chrono::milliseconds backoff_initial{500};    // after a connect/TLS failure
+  std::chrono::milliseconds backoff_max{30'000};     // never longer: recovery needs no restart
+
+  static PoolOptions from_config(const config::Config& config);
+};
+
+// Makes the byte stream for a new connection (TCP in production, fakes in tests).
+using StreamFactory = std::function<std::unique_ptr<io::ByteStream>()>;
+
+// Owned by one worker; everything runs on that worker's thread.
+class Pool final : public Upstream, private DotConnection::Listener {
+ public:
+  Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<config::UpstreamConfig> upstreams,
+       std::shared_ptr<const tls::ClientCredentials> credentials, const PoolOptions& options,
+       StreamFactory make_stream);
+  ~Pool() override;
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  void resolve(std::vector<std::uint8_t> query, dns::Question question, Callback done) override;
+
+  const PoolStats& stats() const { return stats_; }
+  std::size_t open_connections() const;
+  std::size_t pending() const { return requests_.size(); }
+
+ private:
+  struct Request {
+    std::vector<std::uint8_t> wire;
+    dns::Question question;
+    Callback done;
+    TimePoint deadline;
+    int attempts = 0;                       // sends so far
+    std::size_t avoid_upstream = SIZE_MAX;  // the upstream that just failed it
+    DotConnection* conn = nullptr;
+    std::uint16_t dns_id = 0;
+  };
+  struct UpstreamSlot {
+    config::UpstreamConfig config;
+    std::vector<std::unique_ptr<DotConnection>> connections;
+    TimePoint down_until{};                   // in back-off until then
+    std::chrono::milliseconds backoff{0};
+    UpstreamError last_error = UpstreamError::kConnectFailed;
+  };
+
+  void dispatch(std::uint64_t id, TimePoint now);
+  std::size_t choose_upstream(const Request& request, TimePoint now) const;
+  DotConnection* pick_connection(std::size_t upstream, TimePoint now);
+  void drain_waiting(TimePoint now);
+  void finish(std::uint64_t id, const UpstreamResult& result);
+  void on_timer();
+  void arm_timer();
+  void remove_connection(DotConnection& conn);
+
+  // DotConnection::Listener
+  void on_connection_ready(DotConnection& conn) override;
+  void on_connection_answer(DotConnection& conn, std::uint64_t request_id,
+                            std::span<const std::uint8_t> answer) override;
+  void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
+                            const std::vector<std::uint64_t>& orphans) override;
+
+  io::EventLoop& loop_;
+  const TimeSource& clock_;
+  std::shared_ptr<const tls::ClientCredentials> credentials_;
+  PoolOptions options_;
+  StreamFactory make_stream_;
+  std::vector<UpstreamSlot> upstreams_;
+  PoolStats stats_;
+
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::uint64_t, Request> requests_;
+  std::deque<std::uint64_t> waiting_;  // no connection capacity yet; stale ids skipped
+  using Deadline = std::pair<TimePoint, std::uint64_t>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  io::Timer timer_;
+  TimePoint timer_at_ = TimePoint::max();
+};
+
+}  // namespace dp::upstream

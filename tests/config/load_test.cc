@@ -1,0 +1,520 @@
+#include "config/load.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dotproxy_version.h"
+
+namespace dp::config {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Action = Invocation::Action;
+
+std::vector<std::string> listen_strings(const Config& c) {
+  std::vector<std::string> out;
+  for (const auto& a : c.listen) out.push_back(a.to_string());
+  return out;
+}
+
+std::vector<std::string> upstream_strings(const Config& c) {
+  std::vector<std::string> out;
+  for (const auto& u : c.upstreams) out.push_back(u.display());
+  return out;
+}
+
+class ConfigLoadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "dotproxy-config-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write_file(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // A config file written under the temp dir, named by --config.
+  std::string with_file(const std::string& toml) {
+    path_ = write_file("dotproxy.toml", toml);
+    return path_;
+  }
+
+  Invocation load(std::vector<std::string> args) {
+    if (!path_.empty()) args.insert(args.begin(), {"--config", path_});
+    args.insert(args.begin(), "dotproxy");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    const EnvLookup env = [this](const std::string& name) -> std::optional<std::string> {
+      const auto it = env_.find(name);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    };
+    return config_load(static_cast<int>(args.size()), argv.data(), env);
+  }
+
+  // The ConfigError message of load(args); a test failure if it loads.
+  std::string load_error(std::vector<std::string> args) {
+    try {
+      load(std::move(args));
+      ADD_FAILURE() << "loaded without error";
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+      return e.what();
+    }
+    return "";
+  }
+
+  std::string dir_;
+  std::string path_;  // config file given with --config; "" for none
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(ConfigLoadTest, DefaultsWhenNothingGiven) {
+  const Invocation inv = load({});
+  EXPECT_EQ(inv.action, Action::kRun);
+  EXPECT_EQ(inv.config_path, "");
+  const Config& c = inv.config;
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.1:53", "[::1]:53"));
+  EXPECT_THAT(upstream_strings(c),
+              ElementsAre("1.1.1.1@853#cloudflare-dns.com", "1.0.0.1@853#cloudflare-dns.com"));
+  EXPECT_EQ(c.ca_file, "");
+  EXPECT_EQ(c.log_level, log::Level::kInfo);
+  EXPECT_EQ(c.workers, 0u);
+  EXPECT_EQ(c.tcp_idle_timeout, milliseconds(10'000));
+  EXPECT_EQ(c.upstream_timeout, milliseconds(3'000));
+  EXPECT_EQ(c.max_tcp_clients, 1024u);
+  EXPECT_EQ(c.max_tcp_queries_per_client, 128u);
+  EXPECT_EQ(c.upstream_connections, 2u);
+  EXPECT_EQ(c.max_queries_per_connection, 256u);
+  EXPECT_EQ(c.max_pending_queries, 8192u);
+}
+
+TEST_F(ConfigLoadTest, CommandLineAlone) {
+  const std::string ca = write_file("ca.pem", "not checked here\n");
+  const Config c = load({"--listen",
+                         "127.0.0.2:5353",
+                         "--listen",
+                         "[::1]:5353",
+                         "--upstream",
+                         "9.9.9.9#dns.quad9.net",
+                         "--upstream",
+                         "[2620:fe::fe]@8853",
+                         "--ca-file",
+                         ca,
+                         "--log-level",
+                         "debug",
+                         "--workers",
+                         "4",
+                         "--upstream-timeout",
+                         "500ms",
+                         "--tcp-idle-timeout",
+                         "1m",
+                         "--max-tcp-clients",
+                         "10",
+                         "--max-tcp-queries-per-client",
+                         "11",
+                         "--upstream-connections",
+                         "3",
+                         "--max-queries-per-connection",
+                         "12",
+                         "--max-pending-queries=13"})
+                       .config;
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.2:5353", "[::1]:5353"));
+  EXPECT_THAT(upstream_strings(c), ElementsAre("9.9.9.9@853#dns.quad9.net", "[2620:fe::fe]@8853"));
+  EXPECT_EQ(c.ca_file, ca);
+  EXPECT_EQ(c.log_level, log::Level::kDebug);
+  EXPECT_EQ(c.workers, 4u);
+  EXPECT_EQ(c.upstream_timeout, milliseconds(500));
+  EXPECT_EQ(c.tcp_idle_timeout, milliseconds(60'000));
+  EXPECT_EQ(c.max_tcp_clients, 10u);
+  EXPECT_EQ(c.max_tcp_queries_per_client, 11u);
+  EXPECT_EQ(c.upstream_connections, 3u);
+  EXPECT_EQ(c.max_queries_per_connection, 12u);
+  EXPECT_EQ(c.max_pending_queries, 13u);
+}
+
+TEST_F(ConfigLoadTest, CommandLineListTakesCommas) {
+  const Config c = load({"--listen", "127.0.0.1:1053,[::1]:1053"}).config;
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.1:1053", "[::1]:1053"));
+}
+
+TEST_F(ConfigLoadTest, EnvironmentAlone) {
+  const std::string ca = write_file("ca.pem", "x\n");
+  env_ = {{"DOTPROXY_LISTEN", "127.0.0.3:53, [::1]:54"},
+          {"DOTPROXY_UPSTREAM", "8.8.8.8#dns.google,2001:4860:4860::8888@853#dns.google"},
+          {"DOTPROXY_CA_FILE", ca},
+          {"DOTPROXY_LOG_LEVEL", "warn"},
+          {"DOTPROXY_WORKERS", "2"},
+          {"DOTPROXY_UPSTREAM_TIMEOUT", "2"},
+          {"DOTPROXY_TCP_IDLE_TIMEOUT", "1h"},
+          {"DOTPROXY_MAX_TCP_CLIENTS", "20"},
+          {"DOTPROXY_MAX_TCP_QUERIES_PER_CLIENT", "21"},
+          {"DOTPROXY_UPSTREAM_CONNECTIONS", "64"},
+          {"DOTPROXY_MAX_QUERIES_PER_CONNECTION", "4096"},
+          {"DOTPROXY_MAX_PENDING_QUERIES", "23"}};
+  const Config c = load({}).config;
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.3:53", "[::1]:54"));
+  EXPECT_THAT(upstream_strings(c),
+              ElementsAre("8.8.8.8@853#dns.google", "[2001:4860:4860::8888]@853#dns.google"));
+  EXPECT_EQ(c.ca_file, ca);
+  EXPECT_EQ(c.log_level, log::Level::kWarn);
+  EXPECT_EQ(c.workers, 2u);
+  EXPECT_EQ(c.upstream_timeout, milliseconds(2'000));
+  EXPECT_EQ(c.tcp_idle_timeout, milliseconds(3'600'000));
+  EXPECT_EQ(c.max_tcp_clients, 20u);
+  EXPECT_EQ(c.max_tcp_queries_per_client, 21u);
+  EXPECT_EQ(c.upstream_connections, 64u);
+  EXPECT_EQ(c.max_queries_per_connection, 4096u);
+  EXPECT_EQ(c.max_pending_queries, 23u);
+}
+
+TEST_F(ConfigLoadTest, EmptyEnvironmentVariableCountsAsUnset) {
+  env_ = {{"DOTPROXY_WORKERS", ""}, {"DOTPROXY_LISTEN", ""}, {"DOTPROXY_CONFIG", ""}};
+  const Invocation inv = load({});
+  EXPECT_EQ(inv.config.workers, 0u);
+  EXPECT_EQ(inv.config.listen.size(), 2u);
+  EXPECT_EQ(inv.config_path, "");
+}
+
+TEST_F(ConfigLoadTest, FileAlone) {
+  const std::string ca = write_file("ca.pem", "x\n");
+  const std::string path = with_file(R"(
+listen = ["127.0.0.4:53", "[::1]:55"]
+ca_file = ")" + ca + R"("
+log_level = "error"
+workers = 8
+upstream_timeout = "1500ms"
+tcp_idle_timeout = 30
+max_tcp_clients = 30
+max_tcp_queries_per_client = "31"
+upstream_connections = 4
+max_queries_per_connection = 32
+max_pending_queries = 33
+
+[[upstream]]
+address = "9.9.9.9"
+auth_name = "dns.quad9.net"
+
+[[upstream]]
+address = "2620:fe::9"
+port = 8853
+)");
+  const Invocation inv = load({});
+  EXPECT_EQ(inv.config_path, path);
+  const Config& c = inv.config;
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.4:53", "[::1]:55"));
+  EXPECT_THAT(upstream_strings(c), ElementsAre("9.9.9.9@853#dns.quad9.net", "[2620:fe::9]@8853"));
+  EXPECT_EQ(c.ca_file, ca);
+  EXPECT_EQ(c.log_level, log::Level::kError);
+  EXPECT_EQ(c.workers, 8u);
+  EXPECT_EQ(c.upstream_timeout, milliseconds(1'500));
+  EXPECT_EQ(c.tcp_idle_timeout, milliseconds(30'000));
+  EXPECT_EQ(c.max_tcp_clients, 30u);
+  EXPECT_EQ(c.max_tcp_queries_per_client, 31u);
+  EXPECT_EQ(c.upstream_connections, 4u);
+  EXPECT_EQ(c.max_queries_per_connection, 32u);
+  EXPECT_EQ(c.max_pending_queries, 33u);
+}
+
+TEST_F(ConfigLoadTest, FileUpstreamAsArrayOfSpecs) {
+  with_file("upstream = [\"1.1.1.1@853#one.one.one.one\", \"::1@8853\"]\n");
+  EXPECT_THAT(upstream_strings(load({}).config),
+              ElementsAre("1.1.1.1@853#one.one.one.one", "[::1]@8853"));
+}
+
+TEST_F(ConfigLoadTest, ConfigPathFromEnvironment) {
+  const std::string path = write_file("env.toml", "workers = 5\n");
+  env_ = {{"DOTPROXY_CONFIG", path}};
+  const Invocation inv = load({});
+  EXPECT_EQ(inv.config_path, path);
+  EXPECT_EQ(inv.config.workers, 5u);
+}
+
+TEST_F(ConfigLoadTest, ConfigFlagBeatsConfigEnvironment) {
+  env_ = {{"DOTPROXY_CONFIG", write_file("env.toml", "workers = 5\n")}};
+  const std::string flag_path = write_file("flag.toml", "workers = 6\n");
+  const Invocation inv = load({"--config", flag_path});
+  EXPECT_EQ(inv.config_path, flag_path);
+  EXPECT_EQ(inv.config.workers, 6u);
+}
+
+TEST_F(ConfigLoadTest, PrecedenceFileEnvCommandLine) {
+  with_file("workers = 2\nupstream_timeout = \"2s\"\nlog_level = \"error\"\n");
+  EXPECT_EQ(load({}).config.workers, 2u);
+
+  env_ = {{"DOTPROXY_WORKERS", "3"}, {"DOTPROXY_UPSTREAM_TIMEOUT", "4s"}};
+  Config c = load({}).config;
+  EXPECT_EQ(c.workers, 3u);
+  EXPECT_EQ(c.upstream_timeout, milliseconds(4'000));
+  EXPECT_EQ(c.log_level, log::Level::kError);  // only in the file
+
+  c = load({"--workers", "4"}).config;
+  EXPECT_EQ(c.workers, 4u);
+  EXPECT_EQ(c.upstream_timeout, milliseconds(4'000));  // env, not overridden
+
+  EXPECT_EQ(load({"--workers", "4", "--workers", "7"}).config.workers, 7u);  // last one wins
+}
+
+TEST_F(ConfigLoadTest, HigherLevelListReplacesLowerList) {
+  with_file(R"(
+listen = ["127.0.0.1:1001", "127.0.0.1:1002"]
+[[upstream]]
+address = "192.0.2.1"
+[[upstream]]
+address = "192.0.2.2"
+[[upstream]]
+address = "192.0.2.3"
+)");
+  Config c = load({"--upstream", "198.51.100.1", "--upstream", "198.51.100.2"}).config;
+  EXPECT_THAT(upstream_strings(c), ElementsAre("198.51.100.1@853", "198.51.100.2@853"));
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.1:1001", "127.0.0.1:1002"));
+
+  env_ = {{"DOTPROXY_LISTEN", "127.0.0.1:2001"}};
+  c = load({}).config;
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.1:2001"));
+  EXPECT_EQ(c.upstreams.size(), 3u);
+
+  c = load({"--listen", "127.0.0.1:3001"}).config;
+  EXPECT_THAT(listen_strings(c), ElementsAre("127.0.0.1:3001"));
+}
+
+TEST_F(ConfigLoadTest, FileListReplacesDefaultList) {
+  with_file("listen = [\"127.0.0.1:5300\"]\n");
+  EXPECT_THAT(listen_strings(load({}).config), ElementsAre("127.0.0.1:5300"));
+}
+
+TEST_F(ConfigLoadTest, CheckConfigVersionAndHelp) {
+  EXPECT_EQ(load({"--check-config"}).action, Action::kCheckConfig);
+
+  const Invocation version = load({"--version"});
+  EXPECT_EQ(version.action, Action::kExit);
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output, std::string("dotproxy ") + DOTPROXY_VERSION + "\n");
+
+  for (const char* flag : {"--help", "-h"}) {
+    const Invocation help = load({flag});
+    EXPECT_EQ(help.action, Action::kExit);
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_THAT(help.output, HasSubstr("--upstream-timeout DUR"));
+    EXPECT_THAT(help.output, HasSubstr("DOTPROXY_MAX_PENDING_QUERIES"));
+    EXPECT_THAT(help.output, HasSubstr("--check-config"));
+  }
+}
+
+TEST_F(ConfigLoadTest, HelpAndVersionDoNotReadTheFile) {
+  path_ = dir_ + "/missing.toml";
+  EXPECT_EQ(load({"--version"}).action, Action::kExit);
+  EXPECT_EQ(load({"--help"}).action, Action::kExit);
+}
+
+struct BadValue {
+  std::vector<std::string> args;
+  std::string message;
+};
+
+TEST_F(ConfigLoadTest, CommandLineErrorsNameTheFlag) {
+  const std::vector<BadValue> cases = {
+      {{"--listen", "1.2.3.4"}, "--listen: '1.2.3.4' is not ADDR:PORT (IPv6 as [::1]:53)"},
+      {{"--listen", "::1:53"}, "--listen: '::1:53' is not ADDR:PORT"},
+      {{"--listen", "localhost:53"}, "--listen: 'localhost:53' is not ADDR:PORT"},
+      {{"--upstream", "1.1.1.1@99999"},
+       "--upstream: '1.1.1.1@99999': port '99999' is not from 1 to 65535"},
+      {{"--upstream", ""}, "--upstream: empty upstream"},
+      {{"--log-level", "verbose"},
+       "--log-level: 'verbose' is not a log level (error, warn, info, debug)"},
+      {{"--workers", "-1"}, "--workers: '-1' is not a whole number from 0 to 1024"},
+      {{"--workers", "1025"}, "--workers: '1025' is not a whole number from 0 to 1024"},
+      {{"--workers", "two"}, "--workers: 'two' is not a whole number"},
+      {{"--upstream-timeout", "abc"},
+       "--upstream-timeout: 'abc' is not a duration (e.g. 500ms, 3s)"},
+      {{"--upstream-timeout", "61s"}, "--upstream-timeout: '61s' is not from 1ms to 60s"},
+      {{"--upstream-timeout", "0"}, "--upstream-timeout: '0' is not from 1ms to 60s"},
+      {{"--tcp-idle-timeout", "2h"}, "--tcp-idle-timeout: '2h' is not from 1ms to 1h"},
+      {{"--tcp-idle-timeout", "10 s"}, "--tcp-idle-timeout: '10 s' is not a duration"},
+      {{"--max-tcp-clients", "0"}, "--max-tcp-clients: '0' is not a whole number from 1 to"},
+      {{"--max-tcp-queries-per-client", "65536"},
+       "--max-tcp-queries-per-client: '65536' is not a whole number from 1 to 65535"},
+      {{"--upstream-connections", "65"},
+       "--upstream-connections: '65' is not a whole number from 1 to 64"},
+      {{"--max-queries-per-connection", "4097"},
+       "--max-queries-per-connection: '4097' is not a whole number from 1 to 4096"},
+      {{"--max-pending-queries", "0"}, "--max-pending-queries: '0' is not a whole number"},
+  };
+  for (const BadValue& bad : cases) {
+    EXPECT_THAT(load_error(bad.args), HasSubstr(bad.message)) << bad.args[0];
+  }
+}
+
+TEST_F(ConfigLoadTest, CommandLineParseErrorsAreOneLine) {
+  EXPECT_THAT(load_error({"--bogus"}), HasSubstr("--bogus"));
+  EXPECT_THAT(load_error({"--workers"}), HasSubstr("--workers"));
+  EXPECT_THAT(load_error({"stray"}), HasSubstr("stray"));
+}
+
+TEST_F(ConfigLoadTest, EnvironmentErrorsNameTheVariable) {
+  env_ = {{"DOTPROXY_WORKERS", "-1"}};
+  EXPECT_THAT(load_error({}), HasSubstr("DOTPROXY_WORKERS: '-1' is not a whole number from 0 to "
+                                        "1024 (0: one per CPU)"));
+  env_ = {{"DOTPROXY_LISTEN", "127.0.0.1:53,,[::1]:53"}};
+  EXPECT_THAT(load_error({}), HasSubstr("DOTPROXY_LISTEN: empty item in '127.0.0.1:53,,[::1]:53'"));
+  env_ = {{"DOTPROXY_UPSTREAM", "1.1.1.1,1.1.1.1:853"}};
+  EXPECT_THAT(load_error({}), HasSubstr("DOTPROXY_UPSTREAM: '1.1.1.1:853': '1.1.1.1:853' is not an "
+                                        "IP address (put the port after '@'"));
+  env_ = {{"DOTPROXY_UPSTREAM_TIMEOUT", "3x"}};
+  EXPECT_THAT(load_error({}), HasSubstr("DOTPROXY_UPSTREAM_TIMEOUT: '3x' is not a duration"));
+}
+
+TEST_F(ConfigLoadTest, CommandLineValueErrorWinsOverNothingElse) {
+  // A good env value does not hide a bad flag value.
+  env_ = {{"DOTPROXY_WORKERS", "2"}};
+  EXPECT_THAT(load_error({"--workers", "x"}), HasSubstr("--workers: 'x'"));
+}
+
+TEST_F(ConfigLoadTest, FileValueErrorGivesFileAndLine) {
+  const std::string path = with_file(R"(# comment
+listen = ["127.0.0.1:53"]
+
+
+workers = 2
+
+upstream_timeout = "abc"
+)");
+  EXPECT_EQ(load_error({}),
+            path + ":7: upstream_timeout: 'abc' is not a duration (e.g. 500ms, 3s)");
+}
+
+TEST_F(ConfigLoadTest, FileErrorsComeInFileOrder) {
+  // "listen" sorts before "workers", but the workers line comes first in the file.
+  const std::string path = with_file("workers = -1\nlisten = 5\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":1: workers: '-1'"));
+}
+
+TEST_F(ConfigLoadTest, FileListItemErrorGivesItsLine) {
+  const std::string path = with_file("listen = [\n  \"127.0.0.1:53\",\n  \"1.2.3.4\",\n]\n");
+  EXPECT_EQ(load_error({}), path + ":3: listen: '1.2.3.4' is not ADDR:PORT (IPv6 as [::1]:53)");
+}
+
+TEST_F(ConfigLoadTest, FileUnknownKey) {
+  const std::string path = with_file("workers = 1\n\nworker = 2\n");
+  EXPECT_EQ(load_error({}), path + ":3: unknown key 'worker'");
+}
+
+TEST_F(ConfigLoadTest, FileRejectsKeysThatAreNotSettings) {
+  const std::string path = with_file("config = \"other.toml\"\n");  // --config is CLI/env only
+  EXPECT_EQ(load_error({}), path + ":1: unknown key 'config'");
+}
+
+TEST_F(ConfigLoadTest, FileSyntaxErrorGivesFileAndLine) {
+  const std::string path = with_file("workers = 1\nlisten = [\"127.0.0.1:53\"\nlog_level = 3\n");
+  const std::string error = load_error({});
+  EXPECT_THAT(error, HasSubstr(path + ":"));
+  EXPECT_THAT(error, ::testing::MatchesRegex(".*dotproxy.toml:[23]: .+"));
+}
+
+TEST_F(ConfigLoadTest, FileWrongTypes) {
+  std::string path = with_file("workers = 1.5\n");
+  EXPECT_EQ(load_error({}), path + ":1: workers: expected a string or a whole number");
+  path = with_file("workers = true\n");
+  EXPECT_THAT(load_error({}), HasSubstr(":1: workers: expected a string or a whole number"));
+  path = with_file("workers = -1\n");
+  EXPECT_THAT(load_error({}), HasSubstr(":1: workers: '-1' is not a whole number from 0 to 1024"));
+  path = with_file("log_level = [\"info\"]\n");
+  EXPECT_EQ(load_error({}), path + ":1: log_level: expected a single value, not an array");
+  path = with_file("\nlisten = \"127.0.0.1:53\"\n");
+  EXPECT_EQ(load_error({}), path + ":2: listen: expected an array");
+  path = with_file("listen = [53]\n");
+  EXPECT_EQ(load_error({}), path + ":1: listen: '53' is not ADDR:PORT (IPv6 as [::1]:53)");
+}
+
+TEST_F(ConfigLoadTest, FileUpstreamTableErrorsGiveTheKeyLine) {
+  std::string path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\nport = 99999\n");
+  EXPECT_EQ(load_error({}), path + ":3: upstream.port: expected a whole number from 1 to 65535");
+
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\n\n[[upstream]]\nport = 853\n");
+  EXPECT_EQ(load_error({}), path + ":4: upstream: missing 'address'");
+
+  path = with_file("[[upstream]]\naddress = \"one.one.one.one\"\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":2: upstream.address: expected an IP address"));
+
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\nauth_name = \"bad name\"\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":3: upstream.auth_name: expected a host name"));
+
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\nauthname = \"x\"\n");
+  EXPECT_EQ(load_error({}), path + ":3: unknown key 'upstream.authname'");
+
+  path = with_file("upstream = [\"1.1.1.1@0\"]\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":1: upstream: '1.1.1.1@0': port '0'"));
+}
+
+TEST_F(ConfigLoadTest, MissingConfigFileNamesItsSource) {
+  const std::string missing = dir_ + "/nope.toml";
+  EXPECT_EQ(load_error({"--config", missing}),
+            "--config: cannot read '" + missing + "': No such file or directory");
+  env_ = {{"DOTPROXY_CONFIG", missing}};
+  EXPECT_THAT(load_error({}), HasSubstr("DOTPROXY_CONFIG: cannot read '" + missing + "'"));
+  EXPECT_THAT(load_error({"--config", dir_}), HasSubstr("is a directory"));
+}
+
+TEST_F(ConfigLoadTest, ValidateNeedsListenAndUpstream) {
+  with_file("listen = []\n");
+  EXPECT_THAT(load_error({}), HasSubstr("listen: no address to listen on"));
+  with_file("upstream = []\n");
+  EXPECT_THAT(load_error({}), HasSubstr("upstream: no upstream"));
+}
+
+TEST_F(ConfigLoadTest, ValidateRejectsDuplicateListen) {
+  EXPECT_EQ(load_error({"--listen", "127.0.0.1:53,[::1]:53,127.0.0.1:53"}),
+            "listen: 127.0.0.1:53 is given twice");
+  EXPECT_EQ(load_error({"--listen", "[::1]:53", "--listen", "[0:0::1]:53"}),
+            "listen: [::1]:53 is given twice");
+  EXPECT_EQ(load({"--listen", "127.0.0.1:53,127.0.0.1:54"}).config.listen.size(), 2u);
+}
+
+TEST_F(ConfigLoadTest, ValidateChecksCaFile) {
+  const std::string missing = dir_ + "/missing.pem";
+  EXPECT_EQ(load_error({"--ca-file", missing}),
+            "ca_file: cannot read '" + missing + "': No such file or directory");
+  EXPECT_THAT(load_error({"--ca-file", dir_}), HasSubstr("is a directory"));
+  const std::string ca = write_file("ca.pem", "x\n");
+  EXPECT_EQ(load({"--ca-file", ca}).config.ca_file, ca);
+}
+
+TEST_F(ConfigLoadTest, ValidateAcceptsDefaults) { EXPECT_NO_THROW(config_validate(Config{})); }
+
+TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
+  const std::string table = options_markdown_table();
+  EXPECT_THAT(table, HasSubstr("| Flag | Environment | TOML key | Default | Meaning |\n"));
+  EXPECT_THAT(table, HasSubstr("| `--workers N` | `DOTPROXY_WORKERS` | `workers` | 0 |"));
+  EXPECT_THAT(table, HasSubstr("| `--upstream-timeout DUR` | `DOTPROXY_UPSTREAM_TIMEOUT` | "
+                               "`upstream_timeout` | 3s |"));
+  EXPECT_THAT(table, HasSubstr("| 127.0.0.1:53, [::1]:53 |"));
+  EXPECT_THAT(table, HasSubstr("1.1.1.1@853#cloudflare-dns.com, 1.0.0.1@853#cloudflare-dns.com"));
+  EXPECT_THAT(table, HasSubstr("| `--config FILE` | `DOTPROXY_CONFIG` | — |"));
+  EXPECT_THAT(table, HasSubstr("| `-h, --help` | — | — | — |"));
+  for (const char* key : {"listen", "upstream", "ca_file", "log_level", "tcp_idle_timeout",
+                          "max_tcp_clients", "max_tcp_queries_per_client", "upstream_connections",
+                          "max_queries_per_connection", "max_pending_queries"}) {
+    EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
+  }
+  const auto rows = std::count(table.begin(), table.end(), '\n');
+  EXPECT_EQ(rows, 2 + 16);
+}
+
+}  // namespace
+}  // namespace dp::config

@@ -1,0 +1,109 @@
+// The project's own DNS-over-TLS test server (RFC 7858): GnuTLS over loopback TCP, answering
+// pipelined queries from the synthetic zone (synthetic_zone.h), with misbehaviour knobs.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace dp::testing {
+
+// Misbehaviour knobs; the test thread may change them at any time, each connection reads them
+// before every answer.
+struct Behaviour {
+  std::atomic<int> delay_ms{0};             // sleep before each answer (interrupted by stop())
+  std::atomic<bool> silent{false};          // read queries, never answer
+  std::atomic<int> close_after_queries{0};  // close a connection after N answers; 0 = never
+  // Answer the queries of one read burst in reverse order (RFC 7766 §7 allows reordering). A
+  // burst is everything that arrives until 20 ms pass with nothing new (bounded at 200 ms).
+  std::atomic<bool> reverse_batches{false};
+};
+
+struct DotTestServerConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string address = "127.0.0.1";  // IPv4 or IPv6 literal
+  std::uint16_t port = 0;             // 0: the kernel picks (see DotTestServer::port())
+  bool tls12_only = false;            // "NORMAL:-VERS-ALL:+VERS-TLS1.2" instead of "NORMAL"
+  int delay_ms = 0;                   // initial Behaviour::delay_ms
+};
+
+// Owned by the test; one accept thread plus one thread per connection, all blocking I/O.
+// Construction starts serving; stop() (or the destructor) closes the listener and every
+// connection and joins all threads. Counters and knobs are safe to use from any thread.
+// Queries and answers are counted before the answer is sent, so a client holding an answer
+// sees them. Accepts and handshakes are counted on the server's side of the race: a client
+// whose handshake just finished may look before the count moves; use wait_until() for those.
+class DotTestServer {
+ public:
+  // Throws std::runtime_error (with gnutls_strerror / strerror text) on credential or socket
+  // failure.
+  explicit DotTestServer(DotTestServerConfig config);
+  ~DotTestServer();
+  DotTestServer(const DotTestServer&) = delete;
+  DotTestServer& operator=(const DotTestServer&) = delete;
+
+  // Idempotent. After it returns no thread of this server runs and no socket is open.
+  void stop();
+
+  std::uint16_t port() const { return port_; }
+  const std::string& address() const { return config_.address; }
+  Behaviour& behaviour() { return behaviour_; }
+
+  std::uint64_t connections_accepted() const { return connections_accepted_.load(); }
+  std::uint64_t handshakes_completed() const { return handshakes_completed_.load(); }
+  std::uint64_t handshakes_resumed() const { return handshakes_resumed_.load(); }
+  std::uint64_t queries_received() const { return queries_received_.load(); }
+  std::uint64_t answers_sent() const { return answers_sent_.load(); }
+  // Connections whose thread has not finished yet.
+  std::uint64_t connections_open() const { return connections_open_.load(); }
+  // The SNI host name of the last completed handshake; "" if that client sent none.
+  std::string last_sni() const;
+  // The last query received, as wire bytes without the length prefix.
+  std::vector<std::uint8_t> last_query() const;
+
+ private:
+  struct Connection;
+  struct Credentials;
+
+  void accept_loop();
+  void serve(Connection* conn);
+  bool sleep_unless_stopped(int ms);  // false if stop() interrupted it
+  void reap_finished();
+
+  DotTestServerConfig config_;
+  Behaviour behaviour_;
+  std::unique_ptr<Credentials> creds_;
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> connections_accepted_{0};
+  std::atomic<std::uint64_t> handshakes_completed_{0};
+  std::atomic<std::uint64_t> handshakes_resumed_{0};
+  std::atomic<std::uint64_t> queries_received_{0};
+  std::atomic<std::uint64_t> answers_sent_{0};
+  std::atomic<std::uint64_t> connections_open_{0};
+
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable stop_cv_;
+  std::list<std::unique_ptr<Connection>> connections_;
+  std::string last_sni_;
+  std::vector<std::uint8_t> last_query_;
+  bool stopped_ = false;
+  std::thread accept_thread_;
+};
+
+// Polls `cond` (every 2 ms) until it is true or `timeout` passes; returns its last value.
+bool wait_until(const std::function<bool()>& cond,
+                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+}  // namespace dp::testing

@@ -1,0 +1,27 @@
+// The test server's answers: a synthetic `test.` zone built with ldns, echoing the question.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace dp::testing {
+
+inline constexpr std::uint16_t kZoneEdnsUdpSize = 1232;  // advertised in every answer OPT
+inline constexpr std::size_t kZonePaddingBlock = 468;    // RFC 8467 §4.1 response block size
+
+// Answers one wire query (no length prefix). The question is echoed byte for byte (case kept),
+// with the ID, opcode and RD copied; QR=1, AA=1, RA=1. Zone contents:
+//   at or under test.:   A 192.0.2.1, AAAA 2001:db8::1, TXT "hello" (TTL 60);
+//                        test. SOA answered; other types NODATA (SOA in authority)
+//   big.test. A:         100 A records 198.51.100.0..99, TTL 300 (> 1232 bytes)
+//   at or under nx.test: NXDOMAIN, SOA in authority
+//   anything else:       REFUSED (also for classes other than IN)
+// SOA: test. 3600 IN SOA ns.test. admin.test. 1 3600 600 86400 300.
+// QDCOUNT != 1 or an unparsable query (>= 12 bytes): FORMERR with the header ID; opcode other
+// than QUERY: NOTIMP. If the query had an OPT RR, the answer ends with an OPT (UDP size 1232,
+// DO copied) holding an RFC 7830 padding option that fills the answer to a multiple of 468.
+// Returns an empty vector for input under 12 bytes (nothing to answer).
+std::vector<std::uint8_t> zone_answer(std::span<const std::uint8_t> query);
+
+}  // namespace dp::testing

@@ -1,0 +1,127 @@
+#include "proxy/query_handler.h"
+
+#include <gtest/gtest.h>
+
+#include "dns/reply.h"
+#include "dns/test_packets.h"
+#include "fakes/fake_upstream.h"
+
+namespace dp::proxy {
+namespace {
+
+using dns::testing::Bytes;
+using dns::testing::ldns_parse;
+using dns::testing::plain_query;
+using dns::testing::upstream_answer;
+
+struct RecordingSink final : ReplySink {
+  struct Sent {
+    ClientRef client;
+    Bytes reply;
+  };
+  void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override {
+    sent.push_back(Sent{client, Bytes(reply.begin(), reply.end())});
+  }
+  std::vector<Sent> sent;
+};
+
+class ProxyQueryHandlerTest : public ::testing::Test {
+ protected:
+  ClientRef udp_client() const {
+    return ClientRef{Transport::kUdp, 0, *SocketAddress::parse("127.0.0.1:40000"), 0};
+  }
+  ClientRef tcp_client() const {
+    return ClientRef{Transport::kTcp, 0, *SocketAddress::parse("127.0.0.1:40001"), 7};
+  }
+
+  testing::FakeUpstream upstream_;
+  RecordingSink sink_;
+  QueryStats stats_;
+  QueryHandler handler_{upstream_, sink_, stats_};
+};
+
+TEST_F(ProxyQueryHandlerTest, ForwardsLowercasedQuestionAndRewritesAnswerForClient) {
+  handler_.handle(plain_query(), udp_client());
+  ASSERT_EQ(upstream_.calls.size(), 1u);
+  EXPECT_TRUE(sink_.sent.empty());  // nothing until the upstream answers
+  const auto& call = upstream_.calls[0];
+  EXPECT_EQ(call.question.qtype, 1);
+  // The upstream query carries the lowercased name (one cache key for every 0x20 variant).
+  EXPECT_EQ(call.question.qname_lower, std::string("\3www\7example\3com\0", 17));
+  auto sent = ldns_parse(call.query);
+  char* qname = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(sent.get()), 0)));
+  EXPECT_STREQ(qname, "www.example.com.");
+  free(qname);  // NOLINT: ldns allocates with malloc
+  EXPECT_EQ(call.query.size() % 128, 0u);  // RFC 8467 padding
+
+  upstream_.answer(0, upstream_answer(2));
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  const Bytes& reply = sink_.sent[0].reply;
+  EXPECT_EQ(dns::wire_get_id(reply), 0xbeef);
+  // The client's 0x20 case comes back in the question.
+  const Bytes question = dns::testing::plain_question();
+  EXPECT_TRUE(std::equal(question.begin(), question.end(), reply.begin() + 12));
+  auto pkt = ldns_parse(reply);
+  EXPECT_EQ(ldns_pkt_ancount(pkt.get()), 2);
+  EXPECT_EQ(stats_.queries_udp, 1u);
+  EXPECT_EQ(stats_.replies_by_rcode[0], 1u);
+}
+
+TEST_F(ProxyQueryHandlerTest, LargeAnswerIsTruncatedOverUdpAndCompleteOverTcp) {
+  handler_.handle(plain_query(), udp_client());
+  handler_.handle(plain_query(), tcp_client());
+  ASSERT_EQ(upstream_.calls.size(), 2u);
+  const Bytes big = upstream_answer(100);
+  ASSERT_GT(big.size(), 512u);
+  upstream_.answer(0, big);
+  upstream_.answer(1, big);
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  const Bytes& udp = sink_.sent[0].reply;
+  EXPECT_LE(udp.size(), 512u);
+  EXPECT_NE(udp[2] & 0x02, 0) << "TC must be set";
+  const Bytes& tcp = sink_.sent[1].reply;
+  EXPECT_EQ(tcp[2] & 0x02, 0);
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(tcp).get()), 100);
+  EXPECT_EQ(stats_.replies_truncated, 1u);
+}
+
+TEST_F(ProxyQueryHandlerTest, UpstreamFailureIsServfailWithEde) {
+  Bytes query = plain_query();
+  dns::testing::add_opt(query, 1232, 0, 0, false);
+  handler_.handle(query, udp_client());
+  upstream_.fail(0, upstream::UpstreamError::kTlsVerify);
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  auto pkt = ldns_parse(sink_.sent[0].reply);
+  EXPECT_EQ(ldns_pkt_get_rcode(pkt.get()), LDNS_RCODE_SERVFAIL);
+  EXPECT_EQ(dns::wire_get_id(sink_.sent[0].reply), 0xbeef);
+  // EDE 22 (No Reachable Authority) in the OPT RDATA: code 15, length 2, info 22.
+  const Bytes edns = dns::testing::edns_data(pkt);
+  ASSERT_EQ(edns.size(), 6u);
+  EXPECT_EQ(dns::testing::u16(edns, 0), 15);
+  EXPECT_EQ(dns::testing::u16(edns, 4), 22);
+  EXPECT_EQ(stats_.servfail_upstream, 1u);
+}
+
+TEST_F(ProxyQueryHandlerTest, BadInputIsAnsweredLocallyOrDroppedNeverForwarded) {
+  Bytes notify = plain_query();
+  notify[2] = static_cast<std::uint8_t>((notify[2] & 0x87) | (4 << 3));  // opcode NOTIFY
+  handler_.handle(notify, udp_client());
+  Bytes response = plain_query();
+  response[2] |= 0x80;  // QR=1
+  handler_.handle(response, tcp_client());
+  handler_.handle(Bytes{1, 2, 3}, udp_client());
+
+  EXPECT_TRUE(upstream_.calls.empty());
+  ASSERT_EQ(sink_.sent.size(), 3u);
+  EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(sink_.sent[0].reply).get()), LDNS_RCODE_NOTIMPL);
+  // Dropped: an empty reply, so a TCP client's in-flight slot is still freed.
+  EXPECT_TRUE(sink_.sent[1].reply.empty());
+  EXPECT_EQ(sink_.sent[1].client.tcp_conn, 7u);
+  EXPECT_TRUE(sink_.sent[2].reply.empty());
+  EXPECT_EQ(stats_.rejected[static_cast<std::size_t>(dns::QueryError::kNotQuery)], 1u);
+  EXPECT_EQ(stats_.rejected[static_cast<std::size_t>(dns::QueryError::kIsResponse)], 1u);
+  EXPECT_EQ(stats_.rejected[static_cast<std::size_t>(dns::QueryError::kTooShort)], 1u);
+}
+
+}  // namespace
+}  // namespace dp::proxy
