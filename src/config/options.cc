@@ -94,7 +94,7 @@ std::string upstream_toml_text(const toml::node& node, std::string_view file) {
 
 constexpr std::uint64_t kMaxWorkers = 1024;
 
-const std::array kOptions{
+constexpr std::array kOptions{
     Option{.flag = "--config",
            .env = "DOTPROXY_CONFIG",
            .value_name = "FILE",

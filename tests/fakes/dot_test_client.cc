@@ -180,15 +180,15 @@ std::vector<std::uint8_t> DotTestClient::session_data() const {
   return out;
 }
 
-std::vector<std::uint8_t> make_query(std::string_view name, std::uint16_t qtype,
-                                     std::uint16_t id, bool edns) {
+std::vector<std::uint8_t> make_query(std::string_view name, std::uint16_t qtype, std::uint16_t id,
+                                     bool edns) {
   std::vector<std::uint8_t> q;
   append_u16(q, id);
   append_u16(q, 0x0100);  // RD
   append_u16(q, 1);       // QDCOUNT
   append_u16(q, 0);
   append_u16(q, 0);
-  append_u16(q, edns ? 1 : 0);  // ARCOUNT
+  append_u16(q, edns ? 1 : 0);                        // ARCOUNT
   std::size_t start = name == "." ? name.size() : 0;  // "." is the root: no labels
   while (start < name.size()) {
     std::size_t dot = name.find('.', start);

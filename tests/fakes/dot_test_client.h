@@ -2,6 +2,8 @@
 // where kdig cannot give it, and a readiness probe for DoT servers started by fixtures.
 #pragma once
 
+#include <gnutls/gnutls.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -9,8 +11,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gnutls/gnutls.h>
 
 #include "common/c_ptr.h"
 
@@ -63,8 +63,8 @@ class DotTestClient {
 
 // A query in wire form, qname spelt exactly as given (case kept), class IN, RD=1. With edns,
 // an OPT RR (UDP size 1232, no options) is added.
-std::vector<std::uint8_t> make_query(std::string_view name, std::uint16_t qtype,
-                                     std::uint16_t id, bool edns = true);
+std::vector<std::uint8_t> make_query(std::string_view name, std::uint16_t qtype, std::uint16_t id,
+                                     bool edns = true);
 
 // True if a TLS handshake with address:port completes within `timeout` (no verification).
 bool dot_handshake_ok(const std::string& address, std::uint16_t port,

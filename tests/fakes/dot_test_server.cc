@@ -22,8 +22,7 @@ namespace dp::testing {
 namespace {
 
 using SessionPtr = CPtr<gnutls_session_int, gnutls_deinit>;
-using CertCredsPtr =
-    CPtr<gnutls_certificate_credentials_st, gnutls_certificate_free_credentials>;
+using CertCredsPtr = CPtr<gnutls_certificate_credentials_st, gnutls_certificate_free_credentials>;
 using PriorityPtr = CPtr<gnutls_priority_st, gnutls_priority_deinit>;
 
 constexpr unsigned kHandshakeTimeoutMs = 5000;  // a client that never finishes the handshake

@@ -81,8 +81,9 @@ int main(int argc, char** argv) {
     int signo = 0;
     sigwait(&stop_signals, &signo);
     server.stop();
-    std::fprintf(stderr, "dot-test-server: stopped by signal %d; %llu queries on %llu connections\n",
-                 signo, static_cast<unsigned long long>(server.queries_received()),
+    std::fprintf(stderr,
+                 "dot-test-server: stopped by signal %d; %llu queries on %llu connections\n", signo,
+                 static_cast<unsigned long long>(server.queries_received()),
                  static_cast<unsigned long long>(server.connections_accepted()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dot-test-server: %s\n", e.what());

@@ -47,9 +47,17 @@ std::vector<std::uint8_t> question_bytes(const std::vector<std::uint8_t>& wire) 
 CaptureResult kdig(std::uint16_t port, const std::string& ca_file, const std::string& host,
                    const std::string& name, const std::string& type,
                    std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {"kdig", "@127.0.0.1", "-p", std::to_string(port), "+tls",
-                                   "+tls-ca=" + ca_file, "+tls-host=" + host, "+timeout=2",
-                                   "+retry=0", name, type};
+  std::vector<std::string> argv = {"kdig",
+                                   "@127.0.0.1",
+                                   "-p",
+                                   std::to_string(port),
+                                   "+tls",
+                                   "+tls-ca=" + ca_file,
+                                   "+tls-host=" + host,
+                                   "+timeout=2",
+                                   "+retry=0",
+                                   name,
+                                   type};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run_capture(argv, 10s);
 }
@@ -211,14 +219,12 @@ TEST_F(FixturesTest, KdigRejectsBadCertificates) {
     const char* what;
     const CertKey* cert;
   };
-  const Row rows[] = {{"expired", &pki_.expired},
-                      {"untrusted", &pki_.untrusted},
-                      {"wrong name", &pki_.wrong_name}};
+  const Row rows[] = {
+      {"expired", &pki_.expired}, {"untrusted", &pki_.untrusted}, {"wrong name", &pki_.wrong_name}};
   for (const Row& row : rows) {
     SCOPED_TRACE(row.what);
     auto server = start(*row.cert);
-    const CaptureResult r =
-        kdig(server->port(), pki_.ca_file, kName, "www.test", "A", {"+short"});
+    const CaptureResult r = kdig(server->port(), pki_.ca_file, kName, "www.test", "A", {"+short"});
     EXPECT_NE(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(r.out.find("192.0.2.1"), std::string::npos) << r.out;
     EXPECT_NE((r.out + r.err).find("certificate"), std::string::npos) << r.out << r.err;
@@ -240,8 +246,7 @@ TEST_F(FixturesTest, OwnClientVerifiesLikeKdig) {
 
 TEST_F(FixturesTest, Tls12OnlyServerStillServes) {
   auto server = start(pki_.good, true);
-  const CaptureResult r = kdig(server->port(), pki_.ca_file, kName, "www.test", "AAAA",
-                               {"+short"});
+  const CaptureResult r = kdig(server->port(), pki_.ca_file, kName, "www.test", "AAAA", {"+short"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "2001:db8::1\n");
 }
@@ -292,8 +297,8 @@ TEST_F(FixturesTest, SilentReadsButNeverAnswers) {
   EXPECT_EQ(server->queries_received(), 1u);
   EXPECT_EQ(server->answers_sent(), 0u);
 
-  const CaptureResult r = kdig(server->port(), pki_.ca_file, kName, "www.test", "A",
-                               {"+short", "+timeout=1"});
+  const CaptureResult r =
+      kdig(server->port(), pki_.ca_file, kName, "www.test", "A", {"+short", "+timeout=1"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(r.out.find("192.0.2.1"), std::string::npos);
 
@@ -399,13 +404,12 @@ TEST_F(FixturesTest, WaitUntilIsBounded) {
 // --- standalone binary ---------------------------------------------------------------------
 
 TEST_F(FixturesTest, StandaloneServerBinary) {
-  Process server({DOT_TEST_SERVER_PATH, "--cert", pki_.good.cert_file, "--key",
-                  pki_.good.key_file, "--port", "0"});
+  Process server({DOT_TEST_SERVER_PATH, "--cert", pki_.good.cert_file, "--key", pki_.good.key_file,
+                  "--port", "0"});
   ASSERT_TRUE(server.wait_for_stdout("\n", 5s)) << server.stderr_text();
   std::smatch m;
   const std::string out = server.stdout_text();
-  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(^listening 127\.0\.0\.1:(\d+)\n)")))
-      << out;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(^listening 127\.0\.0\.1:(\d+)\n)"))) << out;
   const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
   const CaptureResult r = kdig(port, pki_.ca_file, kName, "www.test", "TXT", {"+short"});
   EXPECT_EQ(r.out, "\"hello\"\n") << r.err;
@@ -427,8 +431,7 @@ TEST_F(FixturesTest, UnboundAnswersOverTls) {
   ASSERT_TRUE(UnboundUpstream::available())
       << UnboundUpstream::kBinary << " missing: run the project's setup script";
   UnboundUpstream unbound(pki_);
-  CaptureResult r =
-      kdig(unbound.port(), pki_.ca_file, kName, "www.unbound.test", "A", {"+short"});
+  CaptureResult r = kdig(unbound.port(), pki_.ca_file, kName, "www.unbound.test", "A", {"+short"});
   EXPECT_EQ(r.exit_code, 0) << r.err << unbound.log();
   EXPECT_EQ(r.out, "192.0.2.53\n") << r.err << unbound.log();
 

@@ -69,7 +69,10 @@ ExecPlan plan_exec(std::vector<std::string> args, const EnvVars& env) {
     merged[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
   }
   for (const auto& [k, v] : env) merged[k] = v;
-  for (const auto& [k, v] : merged) plan.env_storage.push_back(k + "=" + v);
+  for (const auto& [k, v] : merged) {
+    plan.env_storage.push_back(k);
+    plan.env_storage.back().append("=").append(v);
+  }
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);
   for (auto& s : plan.env_storage) plan.envp.push_back(s.data());
@@ -151,9 +154,7 @@ std::string read_file_text(const std::string& path) {
 }
 
 Process::Process(std::vector<std::string> argv, const EnvVars& env)
-    : dir_("dotproxy-proc"),
-      stdout_file_(dir_.file("stdout")),
-      stderr_file_(dir_.file("stderr")) {
+    : dir_("dotproxy-proc"), stdout_file_(dir_.file("stdout")), stderr_file_(dir_.file("stderr")) {
   ExecPlan plan = plan_exec(std::move(argv), env);
   Fd out(open_output(stdout_file_));
   Fd err(open_output(stderr_file_));

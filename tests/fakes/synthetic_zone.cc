@@ -59,8 +59,8 @@ void append_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
 
 // Written by hand rather than through ldns so the padding length is exact.
 void append_padded_opt(std::vector<std::uint8_t>& wire, bool dnssec_ok) {
-  constexpr std::size_t kOptFixed = 11;      // root, type, class, ttl, rdlength
-  constexpr std::size_t kOptionHeader = 4;   // code, length
+  constexpr std::size_t kOptFixed = 11;       // root, type, class, ttl, rdlength
+  constexpr std::size_t kOptionHeader = 4;    // code, length
   constexpr std::uint16_t kPaddingCode = 12;  // RFC 7830 §3
   const std::size_t base = wire.size() + kOptFixed + kOptionHeader;
   const std::size_t pad = (kZonePaddingBlock - base % kZonePaddingBlock) % kZonePaddingBlock;
@@ -163,8 +163,7 @@ std::vector<std::uint8_t> zone_answer(std::span<const std::uint8_t> query) {
   std::size_t size = 0;
   ldns_status st = ldns_pkt2wire(&wire, answer.get(), &size);
   if (st != LDNS_STATUS_OK) {
-    throw std::runtime_error(std::string("zone_answer: pkt2wire: ") +
-                             ldns_get_errorstr_by_id(st));
+    throw std::runtime_error(std::string("zone_answer: pkt2wire: ") + ldns_get_errorstr_by_id(st));
   }
   std::vector<std::uint8_t> out(wire, wire + size);
   std::free(wire);  // ldns allocates with malloc (LDNS_XMALLOC)

@@ -23,7 +23,7 @@ namespace {
 using PrivkeyPtr = CPtr<gnutls_x509_privkey_int, gnutls_x509_privkey_deinit>;
 using CrtPtr = CPtr<gnutls_x509_crt_int, gnutls_x509_crt_deinit>;
 
-constexpr std::time_t kDay = 24 * 3600;
+constexpr std::time_t kDay = std::time_t{24} * 3600;
 
 void check(int rc, const char* what) {
   if (rc < 0) {
@@ -71,8 +71,8 @@ KeyedCert make_cert(const CertSpec& spec, const KeyedCert* issuer) {
   check(gnutls_x509_crt_set_serial(crt, serial.data(), serial.size()), "set_serial");
   check(gnutls_x509_crt_set_activation_time(crt, spec.not_before), "set_activation_time");
   check(gnutls_x509_crt_set_expiration_time(crt, spec.not_after), "set_expiration_time");
-  check(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-                                      spec.common_name.data(), spec.common_name.size()),
+  check(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, spec.common_name.data(),
+                                      spec.common_name.size()),
         "set_dn CN");
   check(gnutls_x509_crt_set_key(crt, out.key.get()), "set_key");
   check(gnutls_x509_crt_set_basic_constraints(crt, spec.is_ca ? 1 : 0, -1),
@@ -86,8 +86,8 @@ KeyedCert make_cert(const CertSpec& spec, const KeyedCert* issuer) {
           "set_key_purpose_oid");
   }
   for (const std::string& name : spec.dns_names) {
-    check(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name.data(),
-                                               name.size(), GNUTLS_FSAN_APPEND),
+    check(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name.data(), name.size(),
+                                               GNUTLS_FSAN_APPEND),
           "set_subject_alt_name dns");
   }
   if (spec.loopback_ips) {
@@ -109,8 +109,7 @@ KeyedCert make_cert(const CertSpec& spec, const KeyedCert* issuer) {
     id_size = id.size();
     check(gnutls_x509_crt_get_subject_key_id(issuer->crt.get(), id.data(), &id_size, nullptr),
           "issuer get_subject_key_id");
-    check(gnutls_x509_crt_set_authority_key_id(crt, id.data(), id_size),
-          "set_authority_key_id");
+    check(gnutls_x509_crt_set_authority_key_id(crt, id.data(), id_size), "set_authority_key_id");
   }
   const KeyedCert& signer = issuer != nullptr ? *issuer : out;
   check(gnutls_x509_crt_sign2(crt, signer.crt.get(), signer.key.get(), GNUTLS_DIG_SHA256, 0),
@@ -200,16 +199,15 @@ TestPki TestPki::create(const std::string& dir, const std::string& dns_name) {
   const std::time_t until = now + 30 * kDay;
 
   KeyedCert ca = make_cert({"dotproxy test CA", true, {}, false, from, until}, nullptr);
-  KeyedCert other_ca =
-      make_cert({"dotproxy untrusted CA", true, {}, false, from, until}, nullptr);
+  KeyedCert other_ca = make_cert({"dotproxy untrusted CA", true, {}, false, from, until}, nullptr);
   write_cert(pki.ca_file, ca);
   write_cert(pki.untrusted_ca_file, other_ca);
 
   KeyedCert good = make_cert({dns_name, false, {dns_name}, true, from, until}, &ca);
   KeyedCert expired =
       make_cert({dns_name, false, {dns_name}, true, now - 2 * kDay, now - kDay}, &ca);
-  KeyedCert wrong = make_cert(
-      {pki.wrong_dns_name, false, {pki.wrong_dns_name}, false, from, until}, &ca);
+  KeyedCert wrong =
+      make_cert({pki.wrong_dns_name, false, {pki.wrong_dns_name}, false, from, until}, &ca);
   KeyedCert untrusted = make_cert({dns_name, false, {dns_name}, true, from, until}, &other_ca);
 
   pki.good = write_leaf(dir, "good", good);

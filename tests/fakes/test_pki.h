@@ -37,14 +37,14 @@ struct CertKey {
 // IP:127.0.0.1 and IP:::1 (so wrong_name fails verification by address as well as by name).
 struct TestPki {
   std::string dir;
-  std::string dns_name;        // SAN of good, expired and untrusted
-  std::string wrong_dns_name;  // SAN of wrong_name ("wrong-" + dns_name)
-  std::string ca_file;         // ca.pem: the only trusted root
+  std::string dns_name;           // SAN of good, expired and untrusted
+  std::string wrong_dns_name;     // SAN of wrong_name ("wrong-" + dns_name)
+  std::string ca_file;            // ca.pem: the only trusted root
   std::string untrusted_ca_file;  // other-ca.pem: signs `untrusted`, never in ca.pem
-  CertKey good;        // valid now for dns_name
-  CertKey expired;     // notBefore -2 days, notAfter -1 day
-  CertKey wrong_name;  // valid, but for wrong_dns_name only (no IP SANs)
-  CertKey untrusted;   // valid for dns_name, signed by the other CA
+  CertKey good;                   // valid now for dns_name
+  CertKey expired;                // notBefore -2 days, notAfter -1 day
+  CertKey wrong_name;             // valid, but for wrong_dns_name only (no IP SANs)
+  CertKey untrusted;              // valid for dns_name, signed by the other CA
 
   // Writes all files into `dir` (which must exist). Takes ~10 ms.
   // Throws std::runtime_error carrying gnutls_strerror() on any GnuTLS or file failure.

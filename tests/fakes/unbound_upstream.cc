@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "fakes/dot_test_client.h"
@@ -12,42 +13,57 @@
 namespace dp::testing {
 namespace {
 
-constexpr int kStartAttempts = 5;                  // a picked port can be taken meanwhile
+constexpr int kStartAttempts = 5;  // a picked port can be taken meanwhile
 constexpr auto kStartTimeout = std::chrono::seconds(10);
 constexpr auto kProbeTimeout = std::chrono::milliseconds(500);
 constexpr auto kProbeInterval = std::chrono::milliseconds(20);
 
+// @PORT@, @DIR@, @LOG@, @KEY@ and @PEM@ are filled in by config_text().
+constexpr const char* kConfigTemplate = R"(server:
+  interface: 127.0.0.1@@PORT@
+  tls-port: @PORT@
+  tls-service-key: "@KEY@"
+  tls-service-pem: "@PEM@"
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  use-syslog: no
+  logfile: "@LOG@"
+  log-time-ascii: yes
+  verbosity: 1
+  pidfile: ""
+  directory: "@DIR@"
+  module-config: "iterator"
+  access-control: 127.0.0.0/8 allow
+  num-threads: 1
+  do-ip6: no
+  # Without this a second Unbound could share the port and its bind would not fail.
+  so-reuseport: no
+  # No recursion: nothing outside the local zone, so no query leaves loopback.
+  local-zone: "." refuse
+  local-zone: "unbound.test." static
+  local-data: "unbound.test. 3600 IN SOA ns.unbound.test. admin.unbound.test. 1 3600 600 86400 300"
+  local-data: "www.unbound.test. 60 IN A 192.0.2.53"
+remote-control:
+  control-enable: no
+)";
+
+void replace_all(std::string& text, std::string_view from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
+    text.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+}
+
 std::string config_text(const std::string& dir, const std::string& log_file, const TestPki& pki,
                         std::uint16_t port) {
-  const std::string p = std::to_string(port);
-  return "server:\n"
-         "  interface: 127.0.0.1@" + p + "\n"
-         "  tls-port: " + p + "\n"
-         "  tls-service-key: \"" + pki.good.key_file + "\"\n"
-         "  tls-service-pem: \"" + pki.good.cert_file + "\"\n"
-         "  do-daemonize: no\n"
-         "  chroot: \"\"\n"
-         "  username: \"\"\n"
-         "  use-syslog: no\n"
-         "  logfile: \"" + log_file + "\"\n"
-         "  log-time-ascii: yes\n"
-         "  verbosity: 1\n"
-         "  pidfile: \"\"\n"
-         "  directory: \"" + dir + "\"\n"
-         "  module-config: \"iterator\"\n"
-         "  access-control: 127.0.0.0/8 allow\n"
-         "  num-threads: 1\n"
-         "  do-ip6: no\n"
-         // Without this a second Unbound could share the port and the bind would not fail.
-         "  so-reuseport: no\n"
-         // No recursion: nothing outside the local zone, so no traffic leaves loopback.
-         "  local-zone: \".\" refuse\n"
-         "  local-zone: \"unbound.test.\" static\n"
-         "  local-data: \"unbound.test. 3600 IN SOA ns.unbound.test. admin.unbound.test. "
-         "1 3600 600 86400 300\"\n"
-         "  local-data: \"www.unbound.test. 60 IN A 192.0.2.53\"\n"
-         "remote-control:\n"
-         "  control-enable: no\n";
+  std::string text = kConfigTemplate;
+  replace_all(text, "@PORT@", std::to_string(port));
+  replace_all(text, "@DIR@", dir);
+  replace_all(text, "@LOG@", log_file);
+  replace_all(text, "@KEY@", pki.good.key_file);
+  replace_all(text, "@PEM@", pki.good.cert_file);
+  return text;
 }
 
 }  // namespace
@@ -69,8 +85,8 @@ UnboundUpstream::UnboundUpstream(const TestPki& pki)
       conf << config_text(dir_.path(), log_file_, pki, port_);
       if (!conf) throw std::runtime_error("UnboundUpstream: cannot write " + config_file_);
     }
-    process_ = std::make_unique<Process>(std::vector<std::string>{kBinary, "-d", "-c",
-                                                                  config_file_});
+    process_ =
+        std::make_unique<Process>(std::vector<std::string>{kBinary, "-d", "-c", config_file_});
     const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
     while (process_->running() && std::chrono::steady_clock::now() < deadline) {
       if (dot_handshake_ok(address_, port_, kProbeTimeout)) return;
@@ -82,8 +98,8 @@ UnboundUpstream::UnboundUpstream(const TestPki& pki)
   }
   const std::string tail = log();
   process_.reset();
-  throw std::runtime_error("UnboundUpstream: no TLS service on 127.0.0.1:" +
-                           std::to_string(port_) + "; log:\n" + tail);
+  throw std::runtime_error("UnboundUpstream: no TLS service on 127.0.0.1:" + std::to_string(port_) +
+                           "; log:\n" + tail);
 }
 
 UnboundUpstream::~UnboundUpstream() {
