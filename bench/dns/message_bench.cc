@@ -1,0 +1,96 @@
+// The per-query DNS work on the forwarding path: validate a client query, build the upstream
+// query, check the upstream answer, rewrite it for the client.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "common/c_ptr.h"
+#include "dns/ldns_include.h"
+#include "dns/message.h"
+#include "dns/reply.h"
+
+namespace dp::dns {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
+
+Bytes to_wire(const ldns_pkt* pkt) {
+  std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  ldns_pkt2wire(&data, pkt, &size);
+  Bytes wire(data, data + size);
+  std::free(data);  // NOLINT: ldns allocates with malloc
+  return wire;
+}
+
+Bytes client_query() {
+  ldns_pkt* raw = nullptr;
+  ldns_pkt_query_new_frm_str(&raw, "WwW.ExAmPlE.CoM.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                             LDNS_RD);
+  PacketPtr pkt(raw);
+  ldns_pkt_set_id(pkt.get(), 0x1234);
+  ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
+  return to_wire(pkt.get());
+}
+
+// An upstream answer with `count` A records for www.example.com.
+Bytes upstream_answer(int count) {
+  ldns_pkt* raw = nullptr;
+  ldns_pkt_query_new_frm_str(&raw, "www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                             LDNS_RD);
+  PacketPtr pkt(raw);
+  ldns_pkt_set_qr(pkt.get(), true);
+  ldns_pkt_set_ra(pkt.get(), true);
+  ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
+  for (int i = 0; i < count; ++i) {
+    ldns_rr* rr = nullptr;
+    const std::string text = "www.example.com. 300 IN A 192.0.2." + std::to_string(i % 250);
+    ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr);
+    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
+  }
+  return to_wire(pkt.get());
+}
+
+void BM_QueryParse(benchmark::State& state) {
+  const Bytes wire = client_query();
+  for (auto _ : state) {
+    auto query = query_parse(wire);
+    benchmark::DoNotOptimize(query);
+  }
+}
+BENCHMARK(BM_QueryParse);
+
+void BM_UpstreamQueryBuild(benchmark::State& state) {
+  const Query query = *query_parse(client_query());
+  for (auto _ : state) {
+    auto wire = upstream_query_build(query);
+    benchmark::DoNotOptimize(wire);
+  }
+}
+BENCHMARK(BM_UpstreamQueryBuild);
+
+void BM_AnswerCheck(benchmark::State& state) {
+  const Query query = *query_parse(client_query());
+  const Bytes answer = upstream_answer(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    auto checked = answer_check(answer, query.question);
+    benchmark::DoNotOptimize(checked);
+  }
+}
+BENCHMARK(BM_AnswerCheck)->Arg(1)->Arg(8);
+
+void BM_ReplyFromAnswer(benchmark::State& state) {
+  const Query query = *query_parse(client_query());
+  const Bytes answer = upstream_answer(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    auto reply = reply_from_answer(answer, query, query.udp_reply_limit());
+    benchmark::DoNotOptimize(reply);
+  }
+}
+BENCHMARK(BM_ReplyFromAnswer)->Arg(1)->Arg(8)->Arg(100);
+
+}  // namespace
+}  // namespace dp::dns

@@ -1,0 +1,37 @@
+// libFuzzer target: any bytes as a client query (validate, reject or forward-build) and as an
+// upstream answer (check, rewrite for the client, truncate). Nothing may crash or leak.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "dns/framing.h"
+#include "dns/message.h"
+#include "dns/reply.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace dp::dns;
+  const std::span<const std::uint8_t> bytes(data, size);
+
+  auto query = query_parse(bytes);
+  if (query) {
+    auto upstream = upstream_query_build(*query);
+    auto servfail = reply_error(*query, Rcode::kServFail, Ede::kNetworkError);
+    // The same bytes as the upstream's answer to this very question.
+    if (answer_check(bytes, query->question)) {
+      auto reply = reply_from_answer(bytes, *query, query->udp_reply_limit());
+      auto full = reply_from_answer(bytes, *query, kMaxMessageSize);
+      (void)reply;
+      (void)full;
+    }
+    (void)upstream;
+    (void)servfail;
+  } else {
+    auto rejection = reply_for_rejection(bytes, query.error());
+    (void)rejection;
+  }
+
+  FrameAssembler frames;
+  frames.feed(bytes);
+  while (auto message = frames.next()) (void)query_parse(*message);
+  return 0;
+}
