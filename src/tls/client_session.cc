@@ -109,6 +109,7 @@ Result<IoState, TlsError> ClientSession::handshake() {
     if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) >= 0) {
       detail.assign(reinterpret_cast<const char*>(text.data), text.size);
       gnutls_free(text.data);
+      while (!detail.empty() && (detail.back() == ' ' || detail.back() == '\0')) detail.pop_back();
     }
     return unexpected(TlsError{TlsErrorKind::kVerify, std::move(detail)});
   }

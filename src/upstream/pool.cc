@@ -201,10 +201,11 @@ void Pool::remove_connection(DotConnection& conn) {
   auto it = std::find_if(conns.begin(), conns.end(),
                          [&](const auto& c) { return c.get() == &conn; });
   if (it == conns.end()) return;
-  // Deferred deletion: we are inside one of its callbacks.
-  DotConnection* raw = it->release();
+  // Deferred deletion: we are inside one of its callbacks. Held here rather than in the
+  // deferred call, so a pool destroyed before the loop turns still frees it.
+  graveyard_.push_back(std::move(*it));
   conns.erase(it);
-  loop_.defer([raw] { delete raw; });
+  if (graveyard_.size() == 1) loop_.defer([this] { graveyard_.clear(); });
 }
 
 void Pool::on_connection_ready(DotConnection& conn) {

@@ -98,6 +98,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   PoolOptions options_;
   StreamFactory make_stream_;
   std::vector<UpstreamSlot> upstreams_;
+  std::vector<std::unique_ptr<DotConnection>> graveyard_;  // failed, freed at the next turn
   PoolStats stats_;
 
   std::uint64_t next_id_ = 1;
