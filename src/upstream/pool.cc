@@ -6,6 +6,9 @@
 #include "common/log.h"
 
 namespace dp::upstream {
+namespace {
+constexpr std::chrono::milliseconds kMaxHandshakeTimeout{2'000};  // TCP + TLS 1.2: 3 RTTs
+}  // namespace
 
 const char* upstream_error_name(UpstreamError error) {
   switch (error) {
@@ -27,7 +30,10 @@ PoolOptions PoolOptions::from_config(const config::Config& config) {
   options.max_in_flight_per_connection = config.max_queries_per_connection;
   options.max_pending = config.max_pending_queries;
   options.query_timeout = config.upstream_timeout;
-  options.handshake_timeout = config.upstream_timeout;
+  // Half the query's time at most for connect + handshake, so a query whose upstream cannot
+  // be reached still has time to fail over to the next one.
+  options.handshake_timeout = std::clamp(config.upstream_timeout / 2,
+                                         std::chrono::milliseconds(1), kMaxHandshakeTimeout);
   return options;
 }
 
@@ -127,7 +133,11 @@ void Pool::dispatch(std::uint64_t id, TimePoint now) {
   }
   request.conn = conn;
   ++request.attempts;
-  request.dns_id = conn->send(id, request.wire, request.question);
+  const std::uint16_t dns_id = conn->send(id, request.wire, request.question);
+  // Looked up again: nothing in send() calls back today, but `request` must not dangle if
+  // that ever changes.
+  auto again = requests_.find(id);
+  if (again != requests_.end() && again->second.conn == conn) again->second.dns_id = dns_id;
 }
 
 void Pool::drain_waiting(TimePoint now) {
@@ -162,6 +172,13 @@ void Pool::finish(std::uint64_t id, const UpstreamResult& result) {
 void Pool::on_timer() {
   timer_at_ = TimePoint::max();
   const TimePoint now = clock_.now();
+  // Connections first: one that failed its handshake hands its queries to the next upstream
+  // while they still have time left.
+  std::vector<DotConnection*> conns;
+  for (auto& slot : upstreams_) {
+    for (auto& conn : slot.connections) conns.push_back(conn.get());
+  }
+  for (DotConnection* conn : conns) conn->on_deadline(now);  // may fail and remove it
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const std::uint64_t id = deadlines_.top().second;
     deadlines_.pop();
@@ -170,11 +187,6 @@ void Pool::on_timer() {
     if (it->second.conn != nullptr) it->second.conn->forget(it->second.dns_id);
     finish(id, unexpected(UpstreamError::kTimeout));
   }
-  std::vector<DotConnection*> conns;
-  for (auto& slot : upstreams_) {
-    for (auto& conn : slot.connections) conns.push_back(conn.get());
-  }
-  for (DotConnection* conn : conns) conn->on_deadline(now);  // may fail and remove it
   arm_timer();
 }
 

@@ -27,7 +27,7 @@ struct PoolOptions {
   std::size_t max_in_flight_per_connection = 256;
   std::size_t max_pending = 8192;                    // in flight + waiting, all upstreams
   std::chrono::milliseconds query_timeout{3'000};    // from resolve() to SERVFAIL
-  std::chrono::milliseconds handshake_timeout{3'000};
+  std::chrono::milliseconds handshake_timeout{1'500};  // connect + TLS; < query_timeout
   std::chrono::milliseconds backoff_initial{500};    // after a connect/TLS failure
   std::chrono::milliseconds backoff_max{30'000};     // never longer: recovery needs no restart
 
@@ -37,7 +37,8 @@ struct PoolOptions {
 // Makes the byte stream for a new connection (TCP in production, fakes in tests).
 using StreamFactory = std::function<std::unique_ptr<io::ByteStream>()>;
 
-// Owned by one worker; everything runs on that worker's thread.
+// Owned by one worker; everything runs on that worker's thread. Destroyed only after its
+// loop has stopped turning (deferred work may refer to it).
 class Pool final : public Upstream, private DotConnection::Listener {
  public:
   Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<config::UpstreamConfig> upstreams,

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <random>
+#include <span>
 #include <stdexcept>
 #include <utility>
 
@@ -28,6 +30,12 @@ using PriorityPtr = CPtr<gnutls_priority_st, gnutls_priority_deinit>;
 constexpr unsigned kHandshakeTimeoutMs = 5000;  // a client that never finishes the handshake
 constexpr int kBurstQuietMs = 20;               // reverse_batches: end of a burst
 constexpr int kBurstMaxMs = 200;                // reverse_batches: longest burst
+constexpr int kIdlePollMs = 10;                 // a waiting connection rereads the idle knobs
+constexpr std::size_t kGarbageSize = 64;
+constexpr std::uint16_t kUnknownIdMask = 0x5a5a;
+
+using Clock = std::chrono::steady_clock;
+using Bytes = std::vector<std::uint8_t>;
 
 [[noreturn]] void fail_gnutls(const std::string& what, int rc) {
   throw std::runtime_error("DotTestServer: " + what + ": " + gnutls_strerror(rc));
@@ -81,6 +89,120 @@ bool send_all(gnutls_session_t session, const std::vector<std::uint8_t>& data) {
 bool readable(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
   return poll(&p, 1, timeout_ms) > 0;
+}
+
+int ms_since(Clock::time_point t) {
+  return static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
+}
+
+// The idle timeout in force: the shorter of idle_close_ms and keepalive_timeout_ms that is set.
+int idle_limit_ms(const Behaviour& b) {
+  const int idle = b.idle_close_ms;
+  const int keepalive = b.keepalive_timeout_ms;
+  if (idle <= 0) return std::max(keepalive, 0);
+  if (keepalive <= 0) return idle;
+  return std::min(idle, keepalive);
+}
+
+enum class Wake { kReadable, kIdle, kStopped };
+
+// Waits for the client's next bytes in short slices, so that idle knobs set while a connection
+// waits still apply to it.
+Wake wait_for_input(int fd, const Behaviour& b, const std::atomic<bool>& stopping,
+                    Clock::time_point last_activity) {
+  for (;;) {
+    if (stopping) return Wake::kStopped;
+    int slice = kIdlePollMs;
+    const int limit = idle_limit_ms(b);
+    if (limit > 0) {
+      const int idle = ms_since(last_activity);
+      if (idle >= limit) return Wake::kIdle;
+      slice = std::min(slice, limit - idle);
+    }
+    if (readable(fd, slice)) return Wake::kReadable;
+  }
+}
+
+Bytes framed(std::span<const std::uint8_t> msg) {
+  Bytes out;
+  out.reserve(msg.size() + 2);
+  out.push_back(static_cast<std::uint8_t>(msg.size() >> 8));
+  out.push_back(static_cast<std::uint8_t>(msg.size() & 0xff));
+  out.insert(out.end(), msg.begin(), msg.end());
+  return out;
+}
+
+// The query with its first label prefixed by "x" (a 63-octet label gets its first octet
+// changed instead; the root name becomes "x."), for wrong_question.
+Bytes with_other_qname(std::span<const std::uint8_t> query) {
+  Bytes q(query.begin(), query.end());
+  if (q.size() < 13 || (q[12] & 0xc0) != 0 || q.size() < 13u + q[12]) return q;  // FORMERR
+  if (q[12] == 0) {
+    const std::uint8_t label[] = {1, 'x'};
+    q.insert(q.begin() + 12, std::begin(label), std::end(label));
+  } else if (q[12] < 63) {
+    q.insert(q.begin() + 13, 'x');
+    ++q[12];
+  } else {
+    q[13] = q[13] == 'x' ? 'y' : 'x';
+  }
+  return q;
+}
+
+// What goes out for one query under the knobs as they are now.
+struct Plan {
+  std::vector<Bytes> records;  // one gnutls_record_send each, in order
+  bool zone_answer = false;    // counts in answers_sent
+  bool reset_after = false;
+  bool mute_after = false;  // nothing more on this connection
+};
+
+Plan plan_reply(Behaviour& b, std::span<const std::uint8_t> query, std::mt19937& rng) {
+  Plan plan;
+  if (b.garbage) {
+    Bytes junk(kGarbageSize);
+    for (auto& byte : junk) byte = static_cast<std::uint8_t>(rng());
+    std::fill(junk.begin() + 2, junk.begin() + 12, 0xff);  // flags and counts: never DNS
+    plan.records.push_back(framed(junk));
+    return plan;
+  }
+  if (b.zero_length_prefix) {
+    plan.records.push_back({0, 0});
+    return plan;
+  }
+  if (b.huge_prefix_then_silence) {
+    plan.records.push_back({0xff, 0xff});
+    plan.mute_after = true;
+    return plan;
+  }
+  ZoneAnswerOptions options;
+  const int keepalive_ms = b.keepalive_timeout_ms;
+  if (keepalive_ms > 0 && query_has_option(query, kEdnsKeepaliveCode)) {
+    options.keepalive_timeout_units =
+        static_cast<std::uint16_t>(std::min(keepalive_ms / 100, 65535));
+  }
+  const Bytes answer = b.wrong_question ? zone_answer(with_other_qname(query), options)
+                                        : zone_answer(query, options);
+  if (answer.empty()) return plan;
+  plan.zone_answer = true;
+  // exchange(): exactly one answer is cut, even with several connections racing for it.
+  if (b.reset_mid_answer.exchange(false)) {
+    Bytes half = framed(answer);
+    half.resize(2 + answer.size() / 2);
+    plan.records.push_back(std::move(half));
+    plan.reset_after = true;
+    return plan;
+  }
+  if (b.unknown_id_answers) {
+    Bytes decoy = answer;
+    decoy[0] ^= kUnknownIdMask >> 8;
+    decoy[1] ^= kUnknownIdMask & 0xff;
+    plan.records.push_back(framed(decoy));
+  }
+  plan.records.push_back(framed(answer));
+  if (b.duplicate_answers) plan.records.push_back(plan.records.back());
+  return plan;
 }
 
 }  // namespace
@@ -282,7 +404,20 @@ void DotTestServer::serve(Connection* conn) {
   std::vector<std::uint8_t> inbuf;
   int answered = 0;
   bool open = true;
+  bool mute = false;   // huge_prefix_then_silence fired
+  bool reset = false;  // end with a TCP reset instead of a close
+  Clock::time_point last_activity = Clock::now();
+  std::mt19937 rng(std::random_device{}());
   while (open && !stopping_) {
+    if (gnutls_record_check_pending(raw) == 0) {
+      const Wake wake = wait_for_input(fd, behaviour_, stopping_, last_activity);
+      if (wake == Wake::kStopped) break;
+      if (wake == Wake::kIdle) {
+        ++connections_closed_by_server_;
+        gnutls_bye(raw, GNUTLS_SHUT_WR);  // close_notify, then close without waiting
+        break;
+      }
+    }
     if (!recv_some(raw, inbuf)) break;
     // Collect what has already arrived, so one burst of pipelined queries is one batch.
     const auto burst_start = std::chrono::steady_clock::now();
@@ -305,6 +440,7 @@ void DotTestServer::serve(Connection* conn) {
         break;
       }
     }
+    last_activity = Clock::now();
     std::vector<std::vector<std::uint8_t>> queries;
     if (!take_frames(inbuf, queries)) open = false;
     if (queries.empty()) continue;
@@ -313,7 +449,7 @@ void DotTestServer::serve(Connection* conn) {
       std::lock_guard lock(mu_);
       last_query_ = queries.back();
     }
-    if (behaviour_.silent) continue;
+    if (behaviour_.silent || mute) continue;
     if (behaviour_.reverse_batches) std::reverse(queries.begin(), queries.end());
     for (const auto& query : queries) {
       const int delay = behaviour_.delay_ms;
@@ -321,21 +457,30 @@ void DotTestServer::serve(Connection* conn) {
         open = false;
         break;
       }
-      std::vector<std::uint8_t> answer = zone_answer(query);
-      if (answer.empty()) continue;
-      std::vector<std::uint8_t> framed;
-      framed.reserve(answer.size() + 2);
-      framed.push_back(static_cast<std::uint8_t>(answer.size() >> 8));
-      framed.push_back(static_cast<std::uint8_t>(answer.size() & 0xff));
-      framed.insert(framed.end(), answer.begin(), answer.end());
-      ++answers_sent_;  // before sending, so a client holding the answer sees it counted
+      const Plan plan = plan_reply(behaviour_, query, rng);
+      if (plan.records.empty()) continue;
+      if (plan.zone_answer) ++answers_sent_;  // before sending: a client holding it sees it
+      if (plan.reset_after) ++resets_sent_;
       ++answered;
-      if (!send_all(raw, framed)) {
+      for (const Bytes& record : plan.records) {
+        if (!send_all(raw, record)) open = false;
+        if (!open) break;
+      }
+      last_activity = Clock::now();
+      if (!open) break;
+      if (plan.reset_after) {
+        ++connections_closed_by_server_;
+        reset = true;
         open = false;
+        break;
+      }
+      if (plan.mute_after) {
+        mute = true;
         break;
       }
       const int limit = behaviour_.close_after_queries;
       if (limit > 0 && answered >= limit) {
+        ++connections_closed_by_server_;
         gnutls_bye(raw, GNUTLS_SHUT_WR);  // close_notify, then close without waiting
         open = false;
         break;
@@ -343,6 +488,10 @@ void DotTestServer::serve(Connection* conn) {
     }
   }
   session.reset();
+  if (reset) {
+    const linger abort{1, 0};  // close() then sends RST instead of FIN
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  }
   finish();
 }
 

@@ -40,9 +40,24 @@ inline Bytes dot_query(std::string_view name, std::uint16_t qtype = 1) {
                 name.begin() + static_cast<std::ptrdiff_t>(dot));
     start = dot + 1;
   }
-  wire.insert(wire.end(), {0, static_cast<std::uint8_t>(qtype >> 8),
-                           static_cast<std::uint8_t>(qtype), 0, 1});
+  wire.insert(wire.end(),
+              {0, static_cast<std::uint8_t>(qtype >> 8), static_cast<std::uint8_t>(qtype), 0, 1});
   return wire;
+}
+
+// The whole TLS records (5-byte header + body) at the start of `bytes`; a trailing partial
+// record or non-TLS bytes are left out, so callers compare the total size.
+inline std::vector<Bytes> split_tls_records(std::span<const std::uint8_t> bytes) {
+  std::vector<Bytes> records;
+  std::size_t pos = 0;
+  while (pos + 5 <= bytes.size()) {
+    const std::size_t end = pos + 5 + (std::size_t{bytes[pos + 3]} << 8 | bytes[pos + 4]);
+    if (end > bytes.size()) break;
+    records.emplace_back(bytes.begin() + static_cast<std::ptrdiff_t>(pos),
+                         bytes.begin() + static_cast<std::ptrdiff_t>(end));
+    pos = end;
+  }
+  return records;
 }
 
 struct MemoryServerOptions {
@@ -134,7 +149,9 @@ class MemoryTlsServer {
     while (done < plaintext.size()) {
       const ssize_t n =
           gnutls_record_send(session_.get(), plaintext.data() + done, plaintext.size() - done);
-      if (n < 0) throw std::runtime_error(std::string("record_send: ") + gnutls_strerror(n));
+      if (n < 0)
+        throw std::runtime_error(std::string("record_send: ") +
+                                 gnutls_strerror(static_cast<int>(n)));
       done += static_cast<std::size_t>(n);
     }
   }
@@ -261,13 +278,19 @@ struct FakeStreamState {
 };
 
 // Routes connections by address and queues every callback until pump(): like the real
-// stream, nothing reaches the handler from inside connect() or write().
+// stream, nothing reaches the handler from inside connect() or write(). Owned by the test and
+// outlives every stream it made; callbacks run inside pump(), on the test's thread. Route
+// changes apply to connections made afterwards.
 class FakeNetwork {
  public:
   void serve(const SocketAddress& address, MemoryServerOptions options) {
     route(address) = Route{RouteKind::kServe, std::move(options)};
   }
   void script(const SocketAddress& address, RouteKind kind) { route(address) = Route{kind, {}}; }
+
+  // Server bytes reach the client in segments of at most this size (0: as the server wrote
+  // them), like TCP cutting TLS records anywhere.
+  void set_segment_size(std::size_t bytes) { segment_size_ = bytes; }
 
   std::unique_ptr<io::ByteStream> make_stream();
   std::function<std::unique_ptr<io::ByteStream>()> factory() {
@@ -302,12 +325,12 @@ class FakeNetwork {
       s->server->tls().bye();
       queue_data(s, s->server->take_output());
     }
-    queue(s, [](io::ByteStream::Handler& h) { h.on_stream_closed(io::StreamError::kEof, "eof"); },
-          true);
+    queue(s, /*terminal=*/true,
+          [](io::ByteStream::Handler& h) { h.on_stream_closed(io::StreamError::kEof, "eof"); });
   }
   // Raw bytes from the server side, bypassing TLS.
-  void inject(const std::shared_ptr<FakeStreamState>& s, Bytes bytes) {
-    queue_data(s, std::move(bytes));
+  void inject(const std::shared_ptr<FakeStreamState>& s, const Bytes& bytes) {
+    queue_data(s, bytes);
   }
   // Sends whatever the stream's server has encrypted since its last reply (after the test
   // called answer_held() or send_message() on it).
@@ -327,9 +350,9 @@ class FakeNetwork {
     s->kind = r != nullptr ? r->kind : RouteKind::kRefuse;
     switch (s->kind) {
       case RouteKind::kRefuse:
-        queue(s, [](io::ByteStream::Handler& h) {
-              h.on_stream_closed(io::StreamError::kConnectFailed, "Connection refused");
-            }, true);
+        queue(s, /*terminal=*/true, [](io::ByteStream::Handler& h) {
+          h.on_stream_closed(io::StreamError::kConnectFailed, "Connection refused");
+        });
         return;
       case RouteKind::kHang:
         return;
@@ -340,7 +363,7 @@ class FakeNetwork {
       case RouteKind::kGarbage:
         break;
     }
-    queue(s, [](io::ByteStream::Handler& h) { h.on_stream_connected(); }, false);
+    queue(s, /*terminal=*/false, [](io::ByteStream::Handler& h) { h.on_stream_connected(); });
     if (s->kind == RouteKind::kGarbage) {
       const std::string text = "HTTP/1.1 400 Bad Request\r\n\r\n";
       queue_data(s, Bytes(text.begin(), text.end()));
@@ -377,18 +400,24 @@ class FakeNetwork {
     }
     return nullptr;
   }
-  void queue(const std::shared_ptr<FakeStreamState>& s,
-             std::function<void(io::ByteStream::Handler&)> fn, bool terminal) {
+  void queue(const std::shared_ptr<FakeStreamState>& s, bool terminal,
+             std::function<void(io::ByteStream::Handler&)> fn) {
     events_.push_back(Event{s, std::move(fn), terminal});
   }
-  void queue_data(const std::shared_ptr<FakeStreamState>& s, Bytes bytes) {
-    if (bytes.empty()) return;
-    queue(s, [b = std::move(bytes)](io::ByteStream::Handler& h) { h.on_stream_data(b); }, false);
+  void queue_data(const std::shared_ptr<FakeStreamState>& s, const Bytes& bytes) {
+    const std::size_t step = segment_size_ == 0 ? bytes.size() : segment_size_;
+    for (std::size_t pos = 0; pos < bytes.size(); pos += step) {
+      const auto first = bytes.begin() + static_cast<std::ptrdiff_t>(pos);
+      Bytes segment(first, first + static_cast<std::ptrdiff_t>(std::min(step, bytes.size() - pos)));
+      queue(s, /*terminal=*/false,
+            [b = std::move(segment)](io::ByteStream::Handler& h) { h.on_stream_data(b); });
+    }
   }
 
   std::vector<std::pair<SocketAddress, Route>> routes_;
   std::vector<std::shared_ptr<FakeStreamState>> streams_;
   std::deque<Event> events_;
+  std::size_t segment_size_ = 0;
 };
 
 // The client end of one fake connection. Made by FakeNetwork::make_stream(); the network must

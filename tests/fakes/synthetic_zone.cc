@@ -1,12 +1,11 @@
 #include "fakes/synthetic_zone.h"
 
-#include <ldns/ldns.h>
-
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 
 #include "common/c_ptr.h"
+#include "dns/ldns_include.h"
 
 namespace dp::testing {
 namespace {
@@ -58,19 +57,26 @@ void append_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
 }
 
 // Written by hand rather than through ldns so the padding length is exact.
-void append_padded_opt(std::vector<std::uint8_t>& wire, bool dnssec_ok) {
-  constexpr std::size_t kOptFixed = 11;       // root, type, class, ttl, rdlength
-  constexpr std::size_t kOptionHeader = 4;    // code, length
-  constexpr std::uint16_t kPaddingCode = 12;  // RFC 7830 §3
-  const std::size_t base = wire.size() + kOptFixed + kOptionHeader;
+void append_padded_opt(std::vector<std::uint8_t>& wire, bool dnssec_ok,
+                       const ZoneAnswerOptions& options) {
+  constexpr std::size_t kOptFixed = 11;     // root, type, class, ttl, rdlength
+  constexpr std::size_t kOptionHeader = 4;  // code, length
+  std::vector<std::uint8_t> extra;          // options before the padding
+  if (options.keepalive_timeout_units) {
+    append_u16(extra, kEdnsKeepaliveCode);
+    append_u16(extra, 2);
+    append_u16(extra, *options.keepalive_timeout_units);
+  }
+  const std::size_t base = wire.size() + kOptFixed + extra.size() + kOptionHeader;
   const std::size_t pad = (kZonePaddingBlock - base % kZonePaddingBlock) % kZonePaddingBlock;
   wire.push_back(0);  // root owner
   append_u16(wire, LDNS_RR_TYPE_OPT);
   append_u16(wire, kZoneEdnsUdpSize);
   append_u16(wire, 0);  // extended RCODE, version
   append_u16(wire, dnssec_ok ? 0x8000 : 0);
-  append_u16(wire, static_cast<std::uint16_t>(kOptionHeader + pad));
-  append_u16(wire, kPaddingCode);
+  append_u16(wire, static_cast<std::uint16_t>(extra.size() + kOptionHeader + pad));
+  wire.insert(wire.end(), extra.begin(), extra.end());
+  append_u16(wire, kEdnsPaddingCode);  // last, so it pads everything before it
   append_u16(wire, static_cast<std::uint16_t>(pad));
   wire.insert(wire.end(), pad, 0);  // RFC 7830 §3: padding octets SHOULD be 0x00
   put_u16(wire, 10, static_cast<std::uint16_t>(((wire[10] << 8) | wire[11]) + 1));  // ARCOUNT
@@ -135,7 +141,8 @@ void fill_answer(const ldns_rr* question, ldns_pkt* answer) {
 
 }  // namespace
 
-std::vector<std::uint8_t> zone_answer(std::span<const std::uint8_t> query) {
+std::vector<std::uint8_t> zone_answer(std::span<const std::uint8_t> query,
+                                      const ZoneAnswerOptions& options) {
   if (query.size() < 12) return {};
   ldns_pkt* raw = nullptr;
   if (ldns_wire2pkt(&raw, query.data(), query.size()) != LDNS_STATUS_OK) {
@@ -167,8 +174,28 @@ std::vector<std::uint8_t> zone_answer(std::span<const std::uint8_t> query) {
   }
   std::vector<std::uint8_t> out(wire, wire + size);
   std::free(wire);  // ldns allocates with malloc (LDNS_XMALLOC)
-  if (ldns_pkt_edns(q.get())) append_padded_opt(out, ldns_pkt_edns_do(q.get()));
+  if (ldns_pkt_edns(q.get())) append_padded_opt(out, ldns_pkt_edns_do(q.get()), options);
   return out;
+}
+
+std::optional<std::vector<std::uint8_t>> query_option(std::span<const std::uint8_t> query,
+                                                      std::uint16_t code) {
+  ldns_pkt* raw = nullptr;
+  if (ldns_wire2pkt(&raw, query.data(), query.size()) != LDNS_STATUS_OK) return std::nullopt;
+  PacketPtr q(raw);
+  const ldns_rdf* data = ldns_pkt_edns_data(q.get());  // the OPT RDATA; null when empty
+  if (!ldns_pkt_edns(q.get()) || data == nullptr) return std::nullopt;
+  // Walked by hand: the raw RDATA keeps options exactly as sent, duplicates included.
+  const std::uint8_t* p = ldns_rdf_data(data);
+  const std::size_t size = ldns_rdf_size(data);
+  for (std::size_t pos = 0; pos + 4 <= size;) {
+    const std::uint16_t opt_code = static_cast<std::uint16_t>((p[pos] << 8) | p[pos + 1]);
+    const std::size_t len = static_cast<std::size_t>((p[pos + 2] << 8) | p[pos + 3]);
+    if (pos + 4 + len > size) return std::nullopt;  // truncated option
+    if (opt_code == code) return std::vector<std::uint8_t>(p + pos + 4, p + pos + 4 + len);
+    pos += 4 + len;
+  }
+  return std::nullopt;
 }
 
 }  // namespace dp::testing

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -9,6 +10,15 @@ namespace dp::testing {
 
 inline constexpr std::uint16_t kZoneEdnsUdpSize = 1232;  // advertised in every answer OPT
 inline constexpr std::size_t kZonePaddingBlock = 468;    // RFC 8467 §4.1 response block size
+inline constexpr std::uint16_t kEdnsKeepaliveCode = 11;  // RFC 7828 edns-tcp-keepalive
+inline constexpr std::uint16_t kEdnsPaddingCode = 12;    // RFC 7830 padding
+
+// Extras for zone_answer() that depend on the server's state rather than on the query.
+struct ZoneAnswerOptions {
+  // RFC 7828: put edns-tcp-keepalive with this TIMEOUT (units of 100 ms) into the answer's OPT,
+  // before the padding. Ignored when the query had no OPT RR.
+  std::optional<std::uint16_t> keepalive_timeout_units;
+};
 
 // Answers one wire query (no length prefix). The question is echoed byte for byte (case kept),
 // with the ID, opcode and RD copied; QR=1, AA=1, RA=1. Zone contents:
@@ -22,6 +32,16 @@ inline constexpr std::size_t kZonePaddingBlock = 468;    // RFC 8467 §4.1 respo
 // than QUERY: NOTIMP. If the query had an OPT RR, the answer ends with an OPT (UDP size 1232,
 // DO copied) holding an RFC 7830 padding option that fills the answer to a multiple of 468.
 // Returns an empty vector for input under 12 bytes (nothing to answer).
-std::vector<std::uint8_t> zone_answer(std::span<const std::uint8_t> query);
+std::vector<std::uint8_t> zone_answer(std::span<const std::uint8_t> query,
+                                      const ZoneAnswerOptions& options = {});
+
+// The data of EDNS option `code` in the query's OPT RR (empty for a zero-length option), or
+// nullopt if the query has no OPT, lacks that option or does not parse. For checking what a
+// client sends, e.g. edns-tcp-keepalive or padding (the padded size is the query's size).
+std::optional<std::vector<std::uint8_t>> query_option(std::span<const std::uint8_t> query,
+                                                      std::uint16_t code);
+inline bool query_has_option(std::span<const std::uint8_t> query, std::uint16_t code) {
+  return query_option(query, code).has_value();
+}
 
 }  // namespace dp::testing

@@ -12,11 +12,11 @@
 namespace dp::tls {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::Bytes;
+using ::testing::HasSubstr;
 using testing::MemoryServerOptions;
 using testing::MemoryTlsServer;
+using ::testing::Not;
 
 constexpr const char* kName = "dns.test";
 
@@ -27,17 +27,12 @@ Bytes concat(Bytes a, const Bytes& b) {
   return a;
 }
 
-// Whole TLS records (5-byte header + body) of `bytes`.
+// Whole TLS records; fails the test if `bytes` is anything else.
 std::vector<Bytes> split_records(const Bytes& bytes) {
-  std::vector<Bytes> records;
-  std::size_t pos = 0;
-  while (pos + 5 <= bytes.size()) {
-    const std::size_t end = pos + 5 + (std::size_t{bytes[pos + 3]} << 8 | bytes[pos + 4]);
-    if (end > bytes.size()) break;
-    records.emplace_back(bytes.begin() + pos, bytes.begin() + end);
-    pos = end;
-  }
-  EXPECT_EQ(pos, bytes.size()) << "not whole TLS records";
+  std::vector<Bytes> records = testing::split_tls_records(bytes);
+  std::size_t total = 0;
+  for (const Bytes& r : records) total += r.size();
+  EXPECT_EQ(total, bytes.size()) << "not whole TLS records";
   return records;
 }
 
@@ -209,6 +204,11 @@ TEST_F(TlsClientSessionTest, ExpiredCertFailsVerification) {
 
 TEST_F(TlsClientSessionTest, EmptyAuthNameVerifiesTheIpSan) {
   auto result = handshake_with(pki_->good, {"", "127.0.0.1"});
+  EXPECT_TRUE(result.has_value()) << result.error().detail;
+}
+
+TEST_F(TlsClientSessionTest, EmptyAuthNameVerifiesAnIpv6San) {
+  auto result = handshake_with(pki_->good, {"", "::1"});
   EXPECT_TRUE(result.has_value()) << result.error().detail;
 }
 

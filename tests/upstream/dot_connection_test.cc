@@ -1,0 +1,486 @@
+#include "upstream/dot_connection.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "dns/reply.h"
+#include "fakes/fake_clock.h"
+#include "fakes/memory_dot_server.h"
+#include "fakes/test_pki.h"
+
+namespace dp::upstream {
+namespace {
+
+using testing::Bytes;
+using testing::dot_query;
+using ::testing::ElementsAre;
+using testing::FakeNetwork;
+using ::testing::HasSubstr;
+using testing::MemoryServerOptions;
+using testing::RouteKind;
+using ::testing::UnorderedElementsAre;
+
+constexpr const char* kName = "dns.test";
+constexpr std::chrono::milliseconds kHandshakeTimeout{3'000};
+
+dns::Question question_of(const Bytes& query) {
+  auto parsed = dns::query_parse(query);
+  EXPECT_TRUE(parsed.has_value());
+  return parsed ? parsed->question : dns::Question{};
+}
+
+bool contains(const Bytes& haystack, std::string_view needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
+         haystack.end();
+}
+
+struct RecordingListener final : DotConnection::Listener {
+  struct Answer {
+    std::uint64_t request_id;
+    Bytes wire;
+  };
+  void on_connection_ready(DotConnection& /*conn*/) override { ++ready; }
+  void on_connection_answer(DotConnection& /*conn*/, std::uint64_t request_id,
+                            std::span<const std::uint8_t> answer) override {
+    answers.push_back(Answer{request_id, Bytes(answer.begin(), answer.end())});
+  }
+  void on_connection_failed(DotConnection& /*conn*/, const ConnectionFailure& f,
+                            const std::vector<std::uint64_t>& lost) override {
+    ++failures;
+    failure = f;
+    orphans = lost;
+  }
+  std::vector<std::uint64_t> answered_ids() const {
+    std::vector<std::uint64_t> ids;
+    for (const auto& a : answers) ids.push_back(a.request_id);
+    return ids;
+  }
+
+  int ready = 0;
+  std::vector<Answer> answers;
+  int failures = 0;
+  std::optional<ConnectionFailure> failure;
+  std::vector<std::uint64_t> orphans;
+};
+
+class UpstreamDotConnectionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir("dot-conn-test");
+    pki_ = new testing::TestPki(testing::TestPki::create(dir_->path(), kName));
+    credentials_ = new std::shared_ptr<const tls::ClientCredentials>(
+        tls::ClientCredentials::create(pki_->ca_file));
+  }
+  static void TearDownTestSuite() {
+    delete credentials_;
+    delete pki_;
+    delete dir_;
+  }
+
+  static MemoryServerOptions server(const testing::CertKey& cert, bool auto_answer) {
+    MemoryServerOptions options;
+    options.cert_file = cert.cert_file;
+    options.key_file = cert.key_file;
+    options.auto_answer = auto_answer;
+    return options;
+  }
+
+  // Opens the connection (start() only: nothing is delivered until pump()).
+  void open(std::size_t max_in_flight = 256) {
+    conn_ =
+        std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName}, *credentials_,
+                                        net_.make_stream(), max_in_flight, stats_, listener_);
+    stream_ = net_.streams().back();
+    conn_->start(clock_.now(), kHandshakeTimeout);
+  }
+  void open_serving(bool auto_answer) {
+    net_.serve(address_, server(pki_->good, auto_answer));
+    open();
+  }
+  std::uint16_t send(std::uint64_t request_id, const std::string& name) {
+    const Bytes query = dot_query(name);
+    return conn_->send(request_id, query, question_of(query));
+  }
+  testing::MemoryDotServer& dot_server() { return *stream_->server; }
+  // The server sends what the test made it encrypt; then everything is delivered.
+  void server_flush() {
+    net_.flush_server(stream_);
+    net_.pump();
+  }
+
+  static testing::TempDir* dir_;
+  static testing::TestPki* pki_;
+  static std::shared_ptr<const tls::ClientCredentials>* credentials_;
+
+  SocketAddress address_ = *SocketAddress::parse("127.0.0.1:853");
+  testing::FakeClock clock_;
+  FakeNetwork net_;
+  PoolStats stats_;
+  RecordingListener listener_;
+  std::unique_ptr<DotConnection> conn_;
+  std::shared_ptr<testing::FakeStreamState> stream_;
+};
+
+testing::TempDir* UpstreamDotConnectionTest::dir_ = nullptr;
+testing::TestPki* UpstreamDotConnectionTest::pki_ = nullptr;
+std::shared_ptr<const tls::ClientCredentials>* UpstreamDotConnectionTest::credentials_ = nullptr;
+
+TEST_F(UpstreamDotConnectionTest, QueryIsAnsweredAfterTheHandshake) {
+  open_serving(true);
+  EXPECT_EQ(conn_->state(), ConnectionState::kConnecting);
+  send(7, "a.test");
+  net_.pump();
+  EXPECT_EQ(listener_.ready, 1);
+  EXPECT_EQ(conn_->state(), ConnectionState::kReady);
+  EXPECT_EQ(conn_->deadline(), TimePoint::max());
+  ASSERT_EQ(listener_.answers.size(), 1u);
+  EXPECT_EQ(listener_.answers[0].request_id, 7u);
+  EXPECT_TRUE(dns::answer_check(listener_.answers[0].wire, question_of(dot_query("a.test"))));
+  EXPECT_EQ(conn_->in_flight(), 0u);
+  EXPECT_EQ(stats_.connections_opened, 1u);
+  EXPECT_EQ(stats_.handshakes, 1u);
+  EXPECT_EQ(listener_.failures, 0);
+}
+
+// RFC 7766 §7: replies may come in any order; each goes to its own request.
+TEST_F(UpstreamDotConnectionTest, PipelinedAnswersOutOfOrderReachTheirRequests) {
+  open_serving(false);
+  const std::uint16_t id_a = send(11, "a.test");
+  const std::uint16_t id_b = send(12, "b.test");
+  const std::uint16_t id_c = send(13, "c.test");
+  net_.pump();
+  ASSERT_EQ(dot_server().held().size(), 3u);
+  EXPECT_EQ(std::set<std::uint16_t>({id_a, id_b, id_c}).size(), 3u);
+  std::set<std::uint16_t> on_wire;
+  for (const Bytes& q : dot_server().held()) on_wire.insert(dns::wire_get_id(q));
+  EXPECT_EQ(on_wire, std::set<std::uint16_t>({id_a, id_b, id_c}));
+  EXPECT_TRUE(listener_.answers.empty());
+
+  dot_server().answer_held(/*reversed=*/true);
+  server_flush();
+  ASSERT_THAT(listener_.answered_ids(), ElementsAre(13u, 12u, 11u));
+  const char* names[] = {"c.test", "b.test", "a.test"};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(dns::answer_check(listener_.answers[i].wire, question_of(dot_query(names[i]))))
+        << names[i];
+  }
+  EXPECT_EQ(conn_->in_flight(), 0u);
+}
+
+TEST_F(UpstreamDotConnectionTest, Tls12OnlyServerAnswers) {
+  MemoryServerOptions options = server(pki_->good, true);
+  options.priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
+  net_.serve(address_, options);
+  open();
+  send(1, "a.test");
+  net_.pump();
+  EXPECT_THAT(listener_.answered_ids(), ElementsAre(1u));
+  EXPECT_EQ(listener_.failures, 0);
+}
+
+// TCP cuts TLS records anywhere: one byte per callback still makes whole answers.
+TEST_F(UpstreamDotConnectionTest, ServerBytesOneAtATime) {
+  net_.set_segment_size(1);
+  open_serving(true);
+  send(1, "a.test");
+  send(2, "big.test");  // 100 A records: several hundred bytes, many segments
+  net_.pump();
+  EXPECT_THAT(listener_.answered_ids(), UnorderedElementsAre(1u, 2u));
+  EXPECT_EQ(listener_.failures, 0);
+}
+
+// An answer bigger than a TLS record (16 KiB) comes in several records and is reassembled.
+TEST_F(UpstreamDotConnectionTest, AnswerSpanningSeveralTlsRecords) {
+  net_.set_segment_size(1000);
+  open_serving(false);
+  const std::uint16_t id = send(1, "a.test");
+  net_.pump();
+  Bytes answer = testing::zone_answer(dot_server().held()[0]);
+  ASSERT_EQ(dns::wire_get_id(answer), id);
+  ASSERT_EQ(answer[7], 1);  // ANCOUNT 1, nothing after the answer section
+  ASSERT_EQ(answer[9] + answer[11], 0);
+  constexpr int kExtra = 2500;  // 16 bytes each: 40 000 bytes
+  for (int i = 0; i < kExtra; ++i) {
+    answer.insert(answer.end(), {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 51,
+                                 static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)});
+  }
+  answer[6] = static_cast<std::uint8_t>((kExtra + 1) >> 8);
+  answer[7] = static_cast<std::uint8_t>(kExtra + 1);
+  dot_server().send_message(answer);
+  server_flush();
+  ASSERT_THAT(listener_.answered_ids(), ElementsAre(1u));
+  EXPECT_EQ(listener_.answers[0].wire, answer);
+}
+
+TEST_F(UpstreamDotConnectionTest, PendingIdsAreUniqueUpToTheCap) {
+  net_.serve(address_, server(pki_->good, false));
+  open(/*max_in_flight=*/300);
+  std::set<std::uint16_t> ids;
+  for (int i = 0; i < 300; ++i) ids.insert(send(i, "q" + std::to_string(i) + ".test"));
+  EXPECT_EQ(ids.size(), 300u);
+  EXPECT_FALSE(conn_->has_capacity());
+  EXPECT_EQ(conn_->in_flight(), 300u);
+}
+
+TEST_F(UpstreamDotConnectionTest, AnswerWithUnknownIdIsCountedAndIgnored) {
+  open_serving(false);
+  const std::uint16_t id = send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(dot_server().held().size(), 1u);
+  Bytes stray = testing::zone_answer(dot_server().held()[0]);
+  dns::wire_set_id(stray, static_cast<std::uint16_t>(id ^ 1));
+  dot_server().send_message(stray);
+  server_flush();
+  EXPECT_EQ(stats_.answers_unknown_id, 1u);
+  EXPECT_TRUE(listener_.answers.empty());
+  EXPECT_EQ(conn_->in_flight(), 1u);
+  EXPECT_EQ(conn_->state(), ConnectionState::kReady);
+
+  dot_server().answer_held();  // the real answer still gets through
+  server_flush();
+  EXPECT_THAT(listener_.answered_ids(), ElementsAre(1u));
+}
+
+// RFC 7858 §3.3 / RFC 5452 §9.1: the right ID with another question is not our answer.
+TEST_F(UpstreamDotConnectionTest, AnswerToAnotherQuestionIsDiscardedAndQueryStaysPending) {
+  open_serving(false);
+  const std::uint16_t id = send(1, "a.test");
+  net_.pump();
+  Bytes other = dot_query("b.test");
+  dns::wire_set_id(other, id);
+  dot_server().send_message(testing::zone_answer(other));
+  server_flush();
+  EXPECT_EQ(stats_.answers_mismatched, 1u);
+  EXPECT_EQ(stats_.answers_unknown_id, 0u);
+  EXPECT_TRUE(listener_.answers.empty());
+  EXPECT_EQ(conn_->in_flight(), 1u);
+  EXPECT_EQ(conn_->state(), ConnectionState::kReady);
+
+  dot_server().answer_held();
+  server_flush();
+  ASSERT_THAT(listener_.answered_ids(), ElementsAre(1u));
+  EXPECT_TRUE(dns::answer_check(listener_.answers[0].wire, question_of(dot_query("a.test"))));
+}
+
+TEST_F(UpstreamDotConnectionTest, QueryEchoedBackIsNotAnAnswer) {
+  open_serving(false);
+  send(1, "a.test");
+  net_.pump();
+  dot_server().send_message(dot_server().held()[0]);  // QR=0: a query, not a response
+  server_flush();
+  EXPECT_EQ(stats_.answers_mismatched, 1u);
+  EXPECT_TRUE(listener_.answers.empty());
+  EXPECT_EQ(conn_->in_flight(), 1u);
+}
+
+// Nothing in clear, ever: a query sent while connecting waits for the handshake.
+TEST_F(UpstreamDotConnectionTest, NothingIsWrittenInClearBeforeTheHandshake) {
+  open_serving(true);
+  send(1, "secret-label.test");
+  EXPECT_TRUE(stream_->written.empty());  // not even connected yet
+  ASSERT_TRUE(net_.pump_one());           // connected: the ClientHello, nothing else
+  auto hello = testing::split_tls_records(stream_->written);
+  ASSERT_EQ(hello.size(), 1u);
+  EXPECT_EQ(hello[0][0], 0x16);  // handshake record
+  EXPECT_EQ(hello[0][5], 0x01);  // ClientHello
+  EXPECT_FALSE(contains(stream_->written, "secret-label"));
+
+  net_.pump();
+  ASSERT_THAT(listener_.answered_ids(), ElementsAre(1u));
+  // Everything the client wrote is TLS records, and the name never appears in clear.
+  auto records = testing::split_tls_records(stream_->written);
+  ASSERT_GE(records.size(), 3u);
+  std::size_t total = 0;
+  for (const Bytes& r : records) {
+    EXPECT_TRUE(r[0] >= 0x14 && r[0] <= 0x17) << "record type " << int{r[0]};
+    total += r.size();
+  }
+  EXPECT_EQ(total, stream_->written.size());
+  EXPECT_FALSE(contains(stream_->written, "secret-label"));
+  EXPECT_EQ(dot_server().queries().size(), 1u);
+}
+
+TEST_F(UpstreamDotConnectionTest, PeerCloseReportsQueriesInFlightAsOrphans) {
+  open_serving(false);
+  send(1, "a.test");
+  send(2, "b.test");
+  net_.pump();
+  ASSERT_EQ(dot_server().held().size(), 2u);
+  net_.close_from_server(stream_);
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kClosed);
+  EXPECT_TRUE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, UnorderedElementsAre(1u, 2u));
+  EXPECT_EQ(conn_->state(), ConnectionState::kClosed);
+  EXPECT_FALSE(conn_->has_capacity());
+  EXPECT_TRUE(stream_->client_closed);
+}
+
+TEST_F(UpstreamDotConnectionTest, CloseNotifyWithQueriesInFlightReportsOrphans) {
+  open_serving(false);
+  send(1, "a.test");
+  net_.pump();
+  net_.close_from_server(stream_, /*close_notify=*/true);
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kClosed);
+  EXPECT_TRUE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+}
+
+// An answer that arrives just before the FIN is still delivered; only the rest is orphaned.
+TEST_F(UpstreamDotConnectionTest, AnswerBeforeTheFinIsDelivered) {
+  open_serving(false);
+  send(1, "a.test");
+  send(2, "b.test");
+  net_.pump();
+  const Bytes first = dot_server().held()[0];
+  dot_server().send_message(testing::zone_answer(first));
+  net_.flush_server(stream_);
+  net_.close_from_server(stream_);
+  net_.pump();
+  EXPECT_THAT(listener_.answered_ids(), ElementsAre(1u));
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_TRUE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, ElementsAre(2u));
+}
+
+TEST_F(UpstreamDotConnectionTest, HandshakeVerifyFailureIsNotReady) {
+  net_.serve(address_, server(pki_->wrong_name, true));
+  open();
+  send(1, "secret-label.test");
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kTlsVerify);
+  EXPECT_FALSE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.failure->detail, HasSubstr("does not match"));
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+  EXPECT_EQ(listener_.ready, 0);
+  EXPECT_EQ(stats_.handshakes, 0u);
+  EXPECT_FALSE(contains(stream_->written, "secret-label"));
+  EXPECT_TRUE(dot_server().queries().empty());
+}
+
+TEST_F(UpstreamDotConnectionTest, UntrustedCertIsAVerifyFailure) {
+  net_.serve(address_, server(pki_->untrusted, true));
+  open();
+  send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kTlsVerify);
+  EXPECT_FALSE(listener_.failure->was_ready);
+}
+
+TEST_F(UpstreamDotConnectionTest, RefusedConnectFails) {
+  net_.script(address_, RouteKind::kRefuse);
+  open();
+  send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kConnectFailed);
+  EXPECT_FALSE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+}
+
+TEST_F(UpstreamDotConnectionTest, GarbageInsteadOfTlsFailsTheHandshake) {
+  net_.script(address_, RouteKind::kGarbage);
+  open();
+  send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kTlsHandshake);
+  EXPECT_FALSE(listener_.failure->was_ready);
+}
+
+TEST_F(UpstreamDotConnectionTest, ServerClosingDuringHandshakeIsAHandshakeFailure) {
+  net_.script(address_, RouteKind::kBlackHole);
+  open();
+  net_.pump();
+  net_.close_from_server(stream_);
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kTlsHandshake);
+  EXPECT_FALSE(listener_.failure->was_ready);
+}
+
+TEST_F(UpstreamDotConnectionTest, ConnectDeadlineFailsWithConnectFailed) {
+  net_.script(address_, RouteKind::kHang);
+  open();
+  send(1, "a.test");
+  net_.pump();
+  EXPECT_EQ(conn_->deadline(), clock_.now() + kHandshakeTimeout);
+  conn_->on_deadline(clock_.now() + kHandshakeTimeout - std::chrono::milliseconds(1));
+  EXPECT_EQ(listener_.failures, 0);
+  conn_->on_deadline(clock_.now() + kHandshakeTimeout);
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kConnectFailed);
+  EXPECT_FALSE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+  EXPECT_TRUE(stream_->client_closed);
+}
+
+TEST_F(UpstreamDotConnectionTest, HandshakeDeadlineFailsWithTlsHandshake) {
+  net_.script(address_, RouteKind::kBlackHole);  // connects, never answers the ClientHello
+  open();
+  net_.pump();
+  EXPECT_EQ(conn_->state(), ConnectionState::kHandshaking);
+  conn_->on_deadline(clock_.now() + kHandshakeTimeout);
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kTlsHandshake);
+  EXPECT_FALSE(listener_.failure->was_ready);
+}
+
+TEST_F(UpstreamDotConnectionTest, NoDeadlineOnceReady) {
+  open_serving(false);
+  send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(conn_->state(), ConnectionState::kReady);
+  conn_->on_deadline(clock_.now() + std::chrono::hours(1));
+  EXPECT_EQ(listener_.failures, 0);
+  EXPECT_EQ(conn_->in_flight(), 1u);  // query deadlines are the pool's job
+}
+
+TEST_F(UpstreamDotConnectionTest, ForgottenQueryAnswerCountsAsUnknown) {
+  open_serving(false);
+  const std::uint16_t id = send(1, "a.test");
+  net_.pump();
+  conn_->forget(id);
+  EXPECT_EQ(conn_->in_flight(), 0u);
+  dot_server().answer_held();
+  server_flush();
+  EXPECT_EQ(stats_.answers_unknown_id, 1u);
+  EXPECT_TRUE(listener_.answers.empty());
+  EXPECT_EQ(conn_->state(), ConnectionState::kReady);
+}
+
+TEST_F(UpstreamDotConnectionTest, FrameShorterThanAHeaderIsAProtocolError) {
+  open_serving(false);
+  send(1, "a.test");
+  net_.pump();
+  dot_server().send_message(Bytes{1, 2, 3});
+  server_flush();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kProtocol);
+  EXPECT_TRUE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+}
+
+TEST_F(UpstreamDotConnectionTest, CloseReportsNothing) {
+  open_serving(false);
+  send(1, "a.test");
+  net_.pump();
+  conn_->close();
+  net_.close_from_server(stream_);
+  net_.pump();
+  EXPECT_EQ(listener_.failures, 0);
+  EXPECT_TRUE(stream_->client_closed);
+}
+
+}  // namespace
+}  // namespace dp::upstream

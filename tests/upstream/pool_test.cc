@@ -1,0 +1,416 @@
+#include "upstream/pool.h"
+
+#include <event2/event.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "dns/reply.h"
+#include "fakes/fake_clock.h"
+#include "fakes/memory_dot_server.h"
+#include "fakes/test_pki.h"
+
+namespace dp::upstream {
+namespace {
+
+using testing::Bytes;
+using testing::dot_query;
+using testing::FakeNetwork;
+using testing::MemoryServerOptions;
+using testing::RouteKind;
+
+constexpr const char* kName = "dns.test";
+
+dns::Question question_of(const Bytes& query) {
+  auto parsed = dns::query_parse(query);
+  EXPECT_TRUE(parsed.has_value());
+  return parsed ? parsed->question : dns::Question{};
+}
+
+// What one resolve() call got: nothing yet, an answer (checked against its question), or an
+// error.
+struct Outcome {
+  bool done = false;
+  int calls = 0;
+  std::optional<UpstreamError> error;
+  Bytes answer;
+};
+
+class UpstreamPoolTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir("pool-test");
+    pki_ = new testing::TestPki(testing::TestPki::create(dir_->path(), kName));
+    credentials_ = new std::shared_ptr<const tls::ClientCredentials>(
+        tls::ClientCredentials::create(pki_->ca_file));
+  }
+  static void TearDownTestSuite() {
+    delete credentials_;
+    delete pki_;
+    delete dir_;
+  }
+
+  // The loop must not turn once the pool is gone: its deferred work points into it.
+  void TearDown() override {
+    settle();
+    pool_.reset();
+  }
+
+  static MemoryServerOptions server(const testing::CertKey& cert, bool auto_answer = true) {
+    MemoryServerOptions options;
+    options.cert_file = cert.cert_file;
+    options.key_file = cert.key_file;
+    options.auto_answer = auto_answer;
+    return options;
+  }
+
+  void make_pool(const std::vector<SocketAddress>& addresses) {
+    std::vector<config::UpstreamConfig> upstreams;
+    for (const auto& a : addresses) upstreams.push_back(config::UpstreamConfig{a, kName});
+    pool_ = std::make_unique<Pool>(loop_, clock_, std::move(upstreams), *credentials_, options_,
+                                   net_.factory());
+  }
+
+  // Resolves `name`; the outcome lands in the returned slot (stable: a deque).
+  Outcome& resolve(const std::string& name) {
+    Outcome& out = outcomes_.emplace_back();
+    const Bytes query = dot_query(name);
+    const dns::Question question = question_of(query);
+    pool_->resolve(query, question, [&out, question](const UpstreamResult& result) {
+      ++out.calls;
+      out.done = true;
+      if (!result) {
+        out.error = result.error();
+        return;
+      }
+      out.answer.assign(result->begin(), result->end());
+      EXPECT_TRUE(dns::answer_check(out.answer, question));
+    });
+    return out;
+  }
+
+  // Runs the fake network and the loop's deferred work until both are quiet.
+  void settle() {
+    for (int i = 0; i < 1000; ++i) {
+      const std::size_t delivered = net_.pump();
+      event_base_loop(loop_.base(), EVLOOP_NONBLOCK);
+      if (delivered == 0) return;
+    }
+    ADD_FAILURE() << "the network never went quiet";
+  }
+
+  static testing::TempDir* dir_;
+  static testing::TestPki* pki_;
+  static std::shared_ptr<const tls::ClientCredentials>* credentials_;
+
+  const SocketAddress first_ = *SocketAddress::parse("127.0.0.1:853");
+  const SocketAddress second_ = *SocketAddress::parse("127.0.0.2:853");
+  io::EventLoop loop_;
+  testing::FakeClock clock_;
+  FakeNetwork net_;
+  PoolOptions options_;
+  std::deque<Outcome> outcomes_;
+  std::unique_ptr<Pool> pool_;
+};
+
+testing::TempDir* UpstreamPoolTest::dir_ = nullptr;
+testing::TestPki* UpstreamPoolTest::pki_ = nullptr;
+std::shared_ptr<const tls::ClientCredentials>* UpstreamPoolTest::credentials_ = nullptr;
+
+TEST_F(UpstreamPoolTest, QueryIsAnswered) {
+  net_.serve(first_, server(pki_->good));
+  make_pool({first_});
+  Outcome& out = resolve("a.test");
+  EXPECT_FALSE(out.done);  // never from inside resolve() when an upstream is usable
+  settle();
+  ASSERT_TRUE(out.done);
+  EXPECT_FALSE(out.error.has_value());
+  EXPECT_EQ(out.calls, 1);
+  EXPECT_EQ(pool_->stats().queries, 1u);
+  EXPECT_EQ(pool_->stats().answers, 1u);
+  EXPECT_EQ(pool_->stats().handshakes, 1u);
+  EXPECT_EQ(pool_->pending(), 0u);
+  EXPECT_EQ(pool_->open_connections(), 1u);
+}
+
+TEST_F(UpstreamPoolTest, TwoThousandQueriesUseAtMostTheConnectionCap) {
+  net_.serve(first_, server(pki_->good));
+  make_pool({first_});
+  constexpr int kQueries = 2000;
+  for (int i = 0; i < kQueries; ++i) resolve("q" + std::to_string(i) + ".test");
+  settle();
+  int answered = 0;
+  for (const Outcome& out : outcomes_) {
+    answered += out.done && !out.error && out.calls == 1 ? 1 : 0;
+  }
+  EXPECT_EQ(answered, kQueries);
+  EXPECT_LE(net_.streams().size(), options_.connections_per_upstream);
+  EXPECT_EQ(pool_->stats().connections_opened, net_.streams().size());
+  EXPECT_EQ(pool_->stats().answers, static_cast<std::uint64_t>(kQueries));
+  EXPECT_EQ(pool_->pending(), 0u);
+  std::size_t served = 0;
+  for (const auto& s : net_.streams()) served += s->server->queries().size();
+  EXPECT_EQ(served, static_cast<std::size_t>(kQueries));  // each sent once
+}
+
+// RFC 7766 §6.2.1: queries lost with a working connection are sent again, once.
+TEST_F(UpstreamPoolTest, QueriesOnAClosedConnectionAreRetriedOnANewOne) {
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_EQ(net_.streams().size(), 1u);
+  ASSERT_EQ(net_.streams()[0]->server->held().size(), 2u);  // both in flight on it
+
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/true));  // the next connection answers
+  net_.close_from_server(net_.streams()[0]);
+  settle();
+  ASSERT_TRUE(a.done && b.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams().size(), 2u);
+  EXPECT_EQ(net_.streams()[1]->server->queries().size(), 2u);
+  EXPECT_EQ(pool_->stats().retries, 2u);
+  EXPECT_EQ(pool_->stats().answers, 2u);
+}
+
+// Once only: a query whose retry is lost too fails with kClosed.
+TEST_F(UpstreamPoolTest, QueryLostTwiceFailsWithClosed) {
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  net_.close_from_server(net_.streams()[0]);
+  settle();
+  ASSERT_EQ(net_.streams().size(), 2u);
+  EXPECT_FALSE(a.done);
+  net_.close_from_server(net_.streams()[1]);
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(a.error, UpstreamError::kClosed);
+  EXPECT_EQ(net_.streams().size(), 2u);
+  EXPECT_EQ(pool_->stats().retries, 1u);
+}
+
+// An idle connection closed by the server is no failure: no back-off, the next query reconnects.
+TEST_F(UpstreamPoolTest, IdleCloseByServerThenNextQueryReconnects) {
+  net_.serve(first_, server(pki_->good));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_FALSE(a.error.has_value());
+  net_.close_from_server(net_.streams()[0], /*close_notify=*/true);
+  settle();
+  EXPECT_EQ(pool_->open_connections(), 0u);
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams().size(), 2u);
+  EXPECT_EQ(pool_->stats().retries, 0u);
+}
+
+TEST_F(UpstreamPoolTest, RefusedFirstUpstreamFailsOverAndIsSkippedInBackoff) {
+  net_.script(first_, RouteKind::kRefuse);
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(net_.streams_to(first_), 1u);
+  EXPECT_EQ(net_.streams_to(second_), 1u);
+  EXPECT_EQ(pool_->stats().retries, 1u);
+
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams_to(first_), 1u);  // in back-off: not even tried
+  EXPECT_EQ(net_.streams_to(second_), 1u);
+  EXPECT_EQ(net_.streams().back()->server->queries().size(), 2u);
+}
+
+// DESIGN.md: failover on connect failure, timeouts included. A first upstream that never
+// completes the TCP connect (SYN dropped) must not cost the query its answer: with the default
+// options the handshake deadline has to leave time to retry on the second upstream.
+TEST_F(UpstreamPoolTest, HangingFirstUpstreamFailsOverBeforeTheQueryDeadline) {
+  net_.script(first_, RouteKind::kHang);
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});  // default PoolOptions, as from_config() builds them
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_FALSE(a.done);
+  // Step the clock like the timer would: to each next deadline in turn.
+  for (int i = 0; i < 100 && !a.done; ++i) {
+    clock_.advance(std::chrono::milliseconds(100));
+    pool_->on_deadline();
+    settle();
+  }
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value()) << upstream_error_name(*a.error);
+  EXPECT_EQ(net_.streams_to(second_), 1u);
+}
+
+TEST_F(UpstreamPoolTest, SingleUpstreamVerifyFailureThenDownDuringBackoff) {
+  net_.serve(first_, server(pki_->wrong_name));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(a.error, UpstreamError::kTlsVerify);
+  EXPECT_EQ(pool_->stats().retries, 0u);
+
+  Outcome& b = resolve("b.test");
+  EXPECT_TRUE(b.done);  // at once, inside resolve()
+  EXPECT_EQ(b.error, UpstreamError::kDown);
+  settle();
+  EXPECT_EQ(net_.streams().size(), 1u);
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_EQ(pool_->stats().failures[static_cast<std::size_t>(UpstreamError::kDown)], 1u);
+}
+
+TEST_F(UpstreamPoolTest, SilentUpstreamTimesOutAtTheDeadline) {
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_EQ(net_.streams()[0]->server->held().size(), 1u);
+
+  clock_.advance(options_.query_timeout - std::chrono::milliseconds(1));
+  pool_->on_deadline();
+  EXPECT_FALSE(a.done);
+  clock_.advance(std::chrono::milliseconds(1));
+  pool_->on_deadline();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(a.error, UpstreamError::kTimeout);
+  EXPECT_EQ(pool_->pending(), 0u);
+
+  // The late answer finds nobody waiting and the connection stays up.
+  net_.streams()[0]->server->answer_held();
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(pool_->stats().answers_unknown_id, 1u);
+  EXPECT_EQ(pool_->open_connections(), 1u);
+}
+
+TEST_F(UpstreamPoolTest, HangingConnectFailsAtTheHandshakeDeadline) {
+  options_.query_timeout = std::chrono::milliseconds(5'000);
+  options_.handshake_timeout = std::chrono::milliseconds(1'000);
+  net_.script(first_, RouteKind::kHang);
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  clock_.advance(options_.handshake_timeout);
+  pool_->on_deadline();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(a.error, UpstreamError::kConnectFailed);
+  settle();
+  EXPECT_EQ(pool_->open_connections(), 0u);
+  EXPECT_TRUE(net_.streams()[0]->destroyed);  // deferred deletion ran
+
+  Outcome& b = resolve("b.test");  // in back-off now
+  EXPECT_EQ(b.error, UpstreamError::kDown);
+}
+
+TEST_F(UpstreamPoolTest, MaxPendingExceededIsOverloadedAtOnce) {
+  options_.max_pending = 2;
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  Outcome& b = resolve("b.test");
+  Outcome& c = resolve("c.test");
+  EXPECT_FALSE(a.done);
+  EXPECT_FALSE(b.done);
+  EXPECT_TRUE(c.done);  // synchronously
+  EXPECT_EQ(c.error, UpstreamError::kOverloaded);
+  EXPECT_EQ(pool_->pending(), 2u);
+  settle();
+  EXPECT_EQ(net_.streams()[0]->server->held().size(), 2u);  // c never went out
+}
+
+TEST_F(UpstreamPoolTest, FirstUpstreamIsTriedAgainAfterBackoff) {
+  net_.script(first_, RouteKind::kRefuse);
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  ASSERT_FALSE(a.error.has_value());
+  ASSERT_EQ(net_.streams_to(first_), 1u);
+
+  net_.serve(first_, server(pki_->good));  // the first upstream is back
+  clock_.advance(options_.backoff_initial);
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams_to(first_), 2u);
+  ASSERT_TRUE(net_.streams().back()->server);
+  EXPECT_EQ(net_.streams().back()->remote, first_);
+  EXPECT_EQ(net_.streams().back()->server->queries().size(), 1u);
+}
+
+// Repeated failures double the back-off up to backoff_max, never longer.
+TEST_F(UpstreamPoolTest, BackoffDoublesUpToTheCap) {
+  options_.backoff_initial = std::chrono::milliseconds(500);
+  options_.backoff_max = std::chrono::milliseconds(1'500);
+  net_.script(first_, RouteKind::kRefuse);
+  make_pool({first_});
+  const std::chrono::milliseconds expected[] = {
+      std::chrono::milliseconds(500), std::chrono::milliseconds(1'000),
+      std::chrono::milliseconds(1'500), std::chrono::milliseconds(1'500)};
+  for (const auto backoff : expected) {
+    Outcome& failed = resolve("a.test");
+    settle();
+    ASSERT_EQ(failed.error, UpstreamError::kConnectFailed);
+    clock_.advance(backoff - std::chrono::milliseconds(1));
+    EXPECT_EQ(resolve("b.test").error, UpstreamError::kDown) << backoff.count();
+    clock_.advance(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(net_.streams().size(), 4u);
+}
+
+// Every query gets exactly one callback, even those waiting for a connection that never came.
+TEST_F(UpstreamPoolTest, WaitingQueriesFailWhenEveryConnectionFails) {
+  options_.connections_per_upstream = 2;
+  options_.max_in_flight_per_connection = 4;
+  net_.script(first_, RouteKind::kRefuse);
+  make_pool({first_});
+  for (int i = 0; i < 20; ++i) resolve("q" + std::to_string(i) + ".test");
+  settle();
+  int connect_failed = 0;
+  int down = 0;
+  for (const Outcome& out : outcomes_) {
+    ASSERT_EQ(out.calls, 1);
+    connect_failed += out.error == UpstreamError::kConnectFailed ? 1 : 0;
+    down += out.error == UpstreamError::kDown ? 1 : 0;
+  }
+  EXPECT_EQ(connect_failed, 8);  // the two connections' share
+  EXPECT_EQ(down, 12);           // the queue, once the upstream is in back-off
+  EXPECT_EQ(pool_->pending(), 0u);
+}
+
+// A single upstream recovers too: no restart needed once its certificate is fixed.
+TEST_F(UpstreamPoolTest, SingleUpstreamRecoversAfterBackoff) {
+  net_.serve(first_, server(pki_->wrong_name));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_EQ(a.error, UpstreamError::kTlsVerify);
+
+  net_.serve(first_, server(pki_->good));
+  clock_.advance(options_.backoff_initial);
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+}
+
+}  // namespace
+}  // namespace dp::upstream
