@@ -2,6 +2,7 @@
 // Filled by config_load() from defaults < file < environment < command line.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,10 +14,18 @@
 
 namespace dp::config {
 
-// One DNS-over-TLS upstream, "ADDR[@PORT][#AUTH_NAME]" on the command line.
+// The lowest TLS version an upstream session accepts (RFC 8310 §8: TLS 1.2 at least).
+enum class TlsVersion { kTls12, kTls13 };
+
+// One DNS-over-TLS upstream, "ADDR[@PORT][#AUTH_NAME]" on the command line; pins and the TLS
+// version only from the file's [[upstream]] tables (the spec has no room for them).
 struct UpstreamConfig {
   SocketAddress address;  // IP literal and port (853 unless given)
   std::string auth_name;  // checked against the certificate and sent as SNI; empty: the IP
+  // RFC 7858 §4.2 SPKI pin set: SHA-256 of a DER SubjectPublicKeyInfo, any of which must be
+  // in the presented chain, on top of the CA and name checks. Empty: no pin check.
+  std::vector<std::array<std::uint8_t, 32>> pins{};
+  TlsVersion tls_min_version = TlsVersion::kTls12;
 
   // "1.1.1.1@853#cloudflare-dns.com": the form used in logs and errors.
   std::string display() const;

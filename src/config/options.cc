@@ -56,14 +56,21 @@ void set_log_level(Config& c, std::string_view text) {
   throw ConfigError(toml_where(file, node) + std::string(key) + ": " + problem);
 }
 
-// One [[upstream]] table ({address, port, auth_name}) as an "ADDR@PORT#AUTH_NAME" spec; each
-// key is checked here so that an error points at its own line rather than at the table's.
+// One [[upstream]] table as upstream_text_parse()'s text: "ADDR@PORT#AUTH_NAME", then the
+// file-only settings as NUL-separated fields. Each key (each pin) is checked here so that an
+// error points at its own line rather than at the table's.
 std::string upstream_toml_text(const toml::node& node, std::string_view file) {
   const toml::table* table = node.as_table();
-  if (table == nullptr) return toml_scalar_text(node);  // upstream = ["1.1.1.1#name"] also works
+  if (table == nullptr) {  // upstream = ["1.1.1.1#name"] also works
+    std::string spec = toml_scalar_text(node);
+    if (spec.find(kUpstreamFieldSeparator) != std::string::npos)
+      throw ValueError("a NUL character in an upstream spec");
+    return spec;
+  }
   std::string address;
   std::int64_t port = kDotPort;
   std::string auth_name;
+  std::string fields;  // "\0key=value" for each file-only setting
   for (const auto& [key, value] : *table) {
     const std::string name = "upstream." + std::string(key.str());
     if (key == "address") {
@@ -82,6 +89,32 @@ std::string upstream_toml_text(const toml::node& node, std::string_view file) {
         toml_fail(file, value, name,
                   "expected a host name (letters, digits, '-', '.'; at most 253 characters)");
       auth_name = s->get();
+    } else if (key == "pin_sha256") {
+      // One pin as a bare string is taken too; an empty set would silently pin nothing.
+      const auto* items = value.as_array();
+      if (items != nullptr && items->empty())
+        toml_fail(file, value, name, "expected at least one pin (or no pin_sha256 at all)");
+      const auto add_pin = [&](const toml::node& item) {
+        const auto* s = item.as_string();
+        if (s == nullptr)
+          toml_fail(file, item, name, "expected base64 strings, e.g. [\"Gr6f...hQg=\"]");
+        try {
+          pin_sha256_parse(s->get());
+        } catch (const ValueError& e) {
+          toml_fail(file, item, name, e.what());
+        }
+        fields += kUpstreamFieldSeparator + std::string("pin_sha256=") + s->get();
+      };
+      if (items != nullptr) {
+        for (const toml::node& item : *items) add_pin(item);
+      } else {
+        add_pin(value);
+      }
+    } else if (key == "tls_min_version") {
+      const auto* s = value.as_string();
+      if (s == nullptr || !tls_version_parse(s->get()))
+        toml_fail(file, value, name, "expected \"1.2\" or \"1.3\" as a string");
+      fields += kUpstreamFieldSeparator + std::string("tls_min_version=") + s->get();
     } else {
       throw ConfigError(toml_where(file, value) + "unknown key '" + name + "'");
     }
@@ -89,7 +122,7 @@ std::string upstream_toml_text(const toml::node& node, std::string_view file) {
   if (address.empty()) toml_fail(file, node, "upstream", "missing 'address'");
   const bool v6 = address.find(':') != std::string::npos;
   return (v6 ? "[" + address + "]" : address) + "@" + std::to_string(port) +
-         (auth_name.empty() ? "" : "#" + auth_name);
+         (auth_name.empty() ? "" : "#" + auth_name) + fields;
 }
 
 constexpr std::uint64_t kMaxWorkers = 1024;
@@ -120,9 +153,12 @@ constexpr std::array kOptions{
         .value_name = "SPEC",
         .help = "DNS-over-TLS server as ADDR[@PORT][#AUTH_NAME] (port 853 by default; "
                 "AUTH_NAME is checked against its certificate). Repeatable. In the file: "
-                "[[upstream]] tables with address, port, auth_name.",
+                "[[upstream]] tables with address, port, auth_name, and, in the file only, "
+                "pin_sha256 (base64 SPKI SHA-256 pins, any one of which must be in the "
+                "certificate chain, on top of the CA and name checks) and tls_min_version "
+                "(\"1.2\" by default, or \"1.3\").",
         .list = true,
-        .set = [](Config& c, std::string_view t) { c.upstreams.push_back(upstream_spec_parse(t)); },
+        .set = [](Config& c, std::string_view t) { c.upstreams.push_back(upstream_text_parse(t)); },
         .clear = [](Config& c) { c.upstreams.clear(); },
         .show =
             [](const Config& c) {

@@ -1,6 +1,8 @@
 #include "config/upstream_spec.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "config/units.h"
 #include "config/value_error.h"
@@ -12,7 +14,87 @@ namespace {
   throw ValueError("'" + std::string(spec) + "': " + problem);
 }
 
+// 0..63 for a base64 digit, -1 for anything else (RFC 4648 §4, the standard alphabet).
+int base64_digit(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// Padded base64; nullopt on a stray character, missing padding or non-zero trailing bits (a
+// canonical encoding has one spelling, so a pin compares equal as text or as bytes).
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  std::vector<std::uint8_t> out;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (std::size_t i = 0; i < text.size() - pad; ++i) {
+    const int d = base64_digit(text[i]);
+    if (d < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(d);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out.push_back(static_cast<std::uint8_t>(bits >> count));
+      bits &= (1u << count) - 1;
+    }
+  }
+  if (bits != 0) return std::nullopt;
+  return out;
+}
+
 }  // namespace
+
+std::array<std::uint8_t, 32> pin_sha256_parse(std::string_view base64) {
+  const auto bytes = base64_decode(base64);
+  const std::string quoted = "'" + std::string(base64) + "'";
+  if (!bytes)
+    throw ValueError(quoted + " is not base64 (A-Z a-z 0-9 + /, padded with '=')");
+  if (bytes->size() != 32)
+    throw ValueError(quoted + " is base64 of " + std::to_string(bytes->size()) +
+                     " bytes, not of a 32-byte SHA-256 (44 characters ending in '=')");
+  std::array<std::uint8_t, 32> pin{};
+  std::copy(bytes->begin(), bytes->end(), pin.begin());
+  return pin;
+}
+
+std::optional<TlsVersion> tls_version_parse(std::string_view text) {
+  if (text == "1.2") return TlsVersion::kTls12;
+  if (text == "1.3") return TlsVersion::kTls13;
+  return std::nullopt;
+}
+
+std::string_view tls_version_name(TlsVersion version) {
+  return version == TlsVersion::kTls13 ? "1.3" : "1.2";
+}
+
+UpstreamConfig upstream_text_parse(std::string_view text) {
+  std::size_t end = text.find(kUpstreamFieldSeparator);
+  UpstreamConfig upstream = upstream_spec_parse(text.substr(0, end));
+  while (end != std::string_view::npos) {
+    const std::size_t start = end + 1;
+    end = text.find(kUpstreamFieldSeparator, start);
+    const std::string_view field = text.substr(start, end == text.npos ? end : end - start);
+    const std::size_t eq = field.find('=');
+    const std::string_view key = field.substr(0, eq);
+    const std::string_view value = eq == field.npos ? std::string_view() : field.substr(eq + 1);
+    if (key == "pin_sha256") {
+      upstream.pins.push_back(pin_sha256_parse(value));
+    } else if (key == "tls_min_version") {
+      const auto version = tls_version_parse(value);
+      if (!version) throw ValueError("'" + std::string(value) + "' is not \"1.2\" or \"1.3\"");
+      upstream.tls_min_version = *version;
+    } else {
+      throw ValueError("unknown upstream setting '" + std::string(key) + "'");
+    }
+  }
+  return upstream;
+}
 
 bool hostname_plausible(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;

@@ -2,7 +2,10 @@
 // "1.1.1.1@853#cloudflare-dns.com" or "[2606:4700:4700::1111]#cloudflare-dns.com".
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "config/config.h"
@@ -15,6 +18,25 @@ inline constexpr std::uint16_t kDotPort = 853;  // RFC 7858 §3.1
 // one unambiguous). PORT is 1..65535, default 853. AUTH_NAME must pass hostname_plausible().
 // Throws ValueError naming the spec and what is wrong with it.
 UpstreamConfig upstream_spec_parse(std::string_view spec);
+
+// The whole UpstreamConfig as one text, for the file's [[upstream]] tables: the spec, then each
+// setting the spec has no room for after a NUL ("\0pin_sha256=BASE64", "\0tls_min_version=1.3").
+// argv and the environment cannot hold a NUL, so those settings stay file-only, while the file
+// still goes through the option table's one set() like the other two sources.
+inline constexpr char kUpstreamFieldSeparator = '\0';
+
+// Takes upstream_spec_parse()'s spec, optionally followed by the fields above. Throws
+// ValueError naming the spec or the field.
+UpstreamConfig upstream_text_parse(std::string_view text);
+
+// "1.3" -> kTls13; "1.2" -> kTls12; anything else: nullopt.
+std::optional<TlsVersion> tls_version_parse(std::string_view text);
+std::string_view tls_version_name(TlsVersion version);  // "1.2", "1.3"
+
+// Standard base64 (RFC 4648 §4, padded) of exactly 32 bytes, as `openssl dgst -sha256 -binary
+// | base64` prints a SPKI hash. Throws ValueError saying whether the text is not base64 or
+// decodes to another length.
+std::array<std::uint8_t, 32> pin_sha256_parse(std::string_view base64);
 
 // Letters, digits, '-' and '.'; labels of 1..63 characters; at most 253 in all. Enough to
 // catch typos and stray characters in an authentication name, not a full RFC 1123 check.

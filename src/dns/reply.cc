@@ -99,8 +99,9 @@ std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode, std::opti
 
 std::vector<std::uint8_t> upstream_query_build(const Query& query) {
   const std::string& qname = query.question.qname_lower;
-  const std::size_t unpadded =
-      kHeaderSize + qname.size() + 4 + wire::kOptFixedSize + 4;  // 4: padding option header
+  // Options: edns-tcp-keepalive (4 bytes, no timeout from a client: RFC 7828 §3.2.1), then
+  // the padding option's 4-byte header.
+  const std::size_t unpadded = kHeaderSize + qname.size() + 4 + wire::kOptFixedSize + 4 + 4;
   const std::size_t padding = (kPaddingBlock - unpadded % kPaddingBlock) % kPaddingBlock;
 
   std::vector<std::uint8_t> out(kHeaderSize, 0);
@@ -114,7 +115,9 @@ std::vector<std::uint8_t> upstream_query_build(const Query& query) {
   wire::append_u16(out, query.question.qclass);
   wire::append_opt(out, kMaxUdpReplyEdns, 0, query.dnssec_ok);
   // RFC 7830 §3: padding option of zero bytes; its length goes into the OPT RDLENGTH too.
-  wire::write_u16(out, out.size() - 2, static_cast<std::uint16_t>(4 + padding));
+  wire::write_u16(out, out.size() - 2, static_cast<std::uint16_t>(4 + 4 + padding));
+  wire::append_u16(out, wire::kOptionKeepalive);
+  wire::append_u16(out, 0);
   wire::append_u16(out, wire::kOptionPadding);
   wire::append_u16(out, static_cast<std::uint16_t>(padding));
   out.resize(out.size() + padding, 0);
@@ -258,6 +261,24 @@ void wire_set_id(std::span<std::uint8_t> wire, std::uint16_t id) {
 Rcode wire_get_rcode(std::span<const std::uint8_t> wire) {
   if (wire.size() <= wire::kFlags2) return Rcode::kFormErr;  // not even a header
   return static_cast<Rcode>(wire[wire::kFlags2] & 0x0f);
+}
+
+std::optional<std::chrono::milliseconds> answer_keepalive(std::span<const std::uint8_t> answer) {
+  std::optional<std::chrono::milliseconds> timeout;
+  wire::for_each_rr(answer, [&](wire::Section section, const wire::RrView& rr) {
+    if (section != wire::Section::kAdditional || rr.type != wire::kTypeOpt) return;
+    for (std::size_t pos = rr.rdata; pos + 4 <= rr.end;) {
+      const std::uint16_t code = wire::read_u16(answer, pos);
+      const std::uint16_t length = wire::read_u16(answer, pos + 2);
+      if (pos + 4 + length > rr.end) return;
+      if (code == wire::kOptionKeepalive && length == 2) {
+        // RFC 7828 §3.1: the idle timeout in units of 100 ms.
+        timeout = std::chrono::milliseconds(100 * wire::read_u16(answer, pos + 4));
+      }
+      pos += 4 + length;
+    }
+  });
+  return timeout;
 }
 
 }  // namespace dp::dns

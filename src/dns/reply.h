@@ -2,6 +2,7 @@
 // client, and truncation to the client's UDP size.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -56,6 +57,10 @@ Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
 // result exceeds max_size, the reply is cut to header + question + OPT with TC=1.
 std::vector<std::uint8_t> reply_from_answer(std::span<const std::uint8_t> answer,
                                             const Query& query, std::size_t max_size);
+
+// The idle timeout an upstream announces in an RFC 7828 edns-tcp-keepalive option of its
+// answer's OPT RR (0 means "close now"); nullopt when the answer carries none.
+std::optional<std::chrono::milliseconds> answer_keepalive(std::span<const std::uint8_t> answer);
 
 std::uint16_t wire_get_id(std::span<const std::uint8_t> wire);
 void wire_set_id(std::span<std::uint8_t> wire, std::uint16_t id);

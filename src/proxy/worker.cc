@@ -36,6 +36,7 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
+  pool_->start();  // before the thread: the first queries find warm connections
   thread_ = std::thread([this] { loop_.run(); });
 }
 

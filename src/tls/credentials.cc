@@ -8,6 +8,8 @@ namespace dp::tls {
 namespace {
 // Strict profile: no TLS 1.0/1.1, no SSL3; GnuTLS's NORMAL ciphers otherwise.
 constexpr const char* kPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+// tls_min_version = "1.3": a server that cannot do TLS 1.3 fails the handshake.
+constexpr const char* kPrioritiesTls13 = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 }  // namespace
 
 std::shared_ptr<const ClientCredentials> ClientCredentials::create(const std::string& ca_file) {
@@ -40,10 +42,15 @@ std::shared_ptr<const ClientCredentials> ClientCredentials::create(const std::st
   const char* err_pos = nullptr;
   rc = gnutls_priority_init(&out->priorities_, kPriorities, &err_pos);
   if (rc < 0) throw std::runtime_error(std::string("TLS priorities: ") + gnutls_strerror(rc));
+  rc = gnutls_priority_init(&out->priorities_tls13_, kPrioritiesTls13, &err_pos);
+  if (rc < 0) {
+    throw std::runtime_error(std::string("TLS 1.3 priorities: ") + gnutls_strerror(rc));
+  }
   return out;
 }
 
 ClientCredentials::~ClientCredentials() {
+  if (priorities_tls13_ != nullptr) gnutls_priority_deinit(priorities_tls13_);
   if (priorities_ != nullptr) gnutls_priority_deinit(priorities_);
   if (certificates_ != nullptr) gnutls_certificate_free_credentials(certificates_);
 }

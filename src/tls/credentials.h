@@ -10,6 +10,9 @@ struct gnutls_priority_st;
 
 namespace dp::tls {
 
+// The lowest protocol version a session offers. RFC 8310 §8 / RFC 7525: never below TLS 1.2.
+enum class TlsVersion { kTls12, kTls13 };
+
 // Owned through a shared_ptr by every pool that opens sessions with it; immutable after
 // create(), so sessions on any thread may use it at once (GnuTLS allows concurrent reads).
 class ClientCredentials {
@@ -23,14 +26,17 @@ class ClientCredentials {
   ClientCredentials& operator=(const ClientCredentials&) = delete;
 
   gnutls_certificate_credentials_st* certificates() const { return certificates_; }
-  // TLS 1.3 preferred, TLS 1.2 the minimum (RFC 8310 §8 / RFC 7525).
-  gnutls_priority_st* priorities() const { return priorities_; }
+  // TLS 1.3 preferred, `min` the lowest offered; both caches are built by create().
+  gnutls_priority_st* priorities(TlsVersion min = TlsVersion::kTls12) const {
+    return min == TlsVersion::kTls13 ? priorities_tls13_ : priorities_;
+  }
   int ca_count() const { return ca_count_; }
 
  private:
   ClientCredentials() = default;
   gnutls_certificate_credentials_st* certificates_ = nullptr;
-  gnutls_priority_st* priorities_ = nullptr;
+  gnutls_priority_st* priorities_ = nullptr;        // TLS 1.3 and 1.2
+  gnutls_priority_st* priorities_tls13_ = nullptr;  // TLS 1.3 only
   int ca_count_ = 0;
 };
 

@@ -12,7 +12,7 @@ constexpr std::size_t kPlainChunk = 16 * 1024;  // one TLS record's worth of pla
 DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
                              std::shared_ptr<const tls::ClientCredentials> credentials,
                              std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
-                             PoolStats& stats, Listener& listener)
+                             PoolStats& stats, Listener& listener, const TimeSource& clock)
     : upstream_index_(upstream_index),
       target_(target),
       credentials_(std::move(credentials)),
@@ -20,13 +20,17 @@ DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamC
       max_in_flight_(max_in_flight),
       stats_(stats),
       listener_(listener),
+      clock_(clock),
       plain_(kPlainChunk),
       rng_(std::random_device{}()) {}
 
 DotConnection::~DotConnection() { close(); }
 
-void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_timeout) {
+void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_timeout,
+                          std::vector<std::uint8_t> resume_data) {
   handshake_deadline_ = now + handshake_timeout;
+  resume_data_ = std::move(resume_data);
+  last_used_ = now;
   ++stats_.connections_opened;
   stream_->connect(target_.address, *this);
 }
@@ -47,6 +51,9 @@ std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std:
                                   const dns::Question& question) {
   DP_ASSERT(has_capacity());
   const std::uint16_t id = unused_id();
+  const TimePoint now = clock_.now();
+  if (pending_.empty()) pending_since_ = now;
+  last_used_ = now;
   pending_.emplace(id, Pending{request_id, question});
   frame_.clear();
   dns::frame_append(frame_, query);
@@ -59,7 +66,10 @@ std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std:
   return id;
 }
 
-void DotConnection::forget(std::uint16_t id) { pending_.erase(id); }
+void DotConnection::forget(std::uint16_t id) {
+  pending_.erase(id);
+  if (pending_.empty()) pending_since_ = TimePoint::max();
+}
 
 void DotConnection::close() {
   if (state_ == ConnectionState::kClosed) return;
@@ -68,18 +78,59 @@ void DotConnection::close() {
   pending_.clear();
 }
 
-void DotConnection::on_deadline(TimePoint now) {
-  if (state_ != ConnectionState::kReady && state_ != ConnectionState::kClosed &&
-      now >= handshake_deadline_) {
-    fail(state_ == ConnectionState::kConnecting ? UpstreamError::kConnectFailed
-                                                : UpstreamError::kTlsHandshake,
-         state_ == ConnectionState::kConnecting ? "connect timed out" : "handshake timed out");
+TimePoint DotConnection::deadline() const {
+  switch (state_) {
+    case ConnectionState::kConnecting:
+    case ConnectionState::kHandshaking:
+      return handshake_deadline_;
+    case ConnectionState::kClosed:
+      return TimePoint::max();
+    case ConnectionState::kReady:
+      break;
   }
+  if (!pending_.empty()) return std::max(pending_since_, last_answer_) + liveness_timeout_;
+  if (keepalive_announced_) {
+    // RFC 7828 §3.2.2: the client closes before the server's timeout, not after it.
+    return last_used_ + server_idle_timeout_ * 9 / 10;
+  }
+  return TimePoint::max();
+}
+
+void DotConnection::on_deadline(TimePoint now) {
+  if (now < deadline()) return;
+  switch (state_) {
+    case ConnectionState::kConnecting:
+      fail(UpstreamError::kConnectFailed, "connect timed out");
+      return;
+    case ConnectionState::kHandshaking:
+      fail(UpstreamError::kTlsHandshake, "handshake timed out");
+      return;
+    case ConnectionState::kClosed:
+      return;
+    case ConnectionState::kReady:
+      break;
+  }
+  if (!pending_.empty()) {
+    fail(UpstreamError::kTimeout,
+         "no answer for " + std::to_string(liveness_timeout_.count()) + " ms with " +
+             std::to_string(pending_.size()) + " queries in flight");
+    return;
+  }
+  fail(UpstreamError::kClosed, "idle: closed before the server's keepalive timeout");
+}
+
+void DotConnection::report_session() {
+  if (session_reported_ || !session_) return;
+  auto data = session_->session_data();
+  if (data.empty()) return;
+  session_reported_ = true;
+  listener_.on_connection_session(*this, std::move(data));
 }
 
 void DotConnection::on_stream_connected() {
   if (state_ != ConnectionState::kConnecting) return;
   tls::SessionOptions options{target_.auth_name, target_.address.ip_string()};
+  options.resume_data = std::move(resume_data_);
   auto session = tls::ClientSession::create(credentials_, options);
   if (!session) {
     fail(UpstreamError::kTlsHandshake, session.error().detail);
@@ -106,6 +157,7 @@ void DotConnection::advance_handshake() {
   if (session_->resumed()) ++stats_.handshakes_resumed;
   DP_LOG(kDebug, "upstream connected", {"upstream", target_.display()},
          {"tls", session_->protocol_name()}, {"resumed", session_->resumed() ? "yes" : "no"});
+  report_session();  // TLS 1.2 sessions are resumable now; 1.3 tickets come with the data
   if (!held_.empty()) {
     std::vector<std::uint8_t> held;
     held.swap(held_);
@@ -136,6 +188,7 @@ void DotConnection::read_answers() {
       return;
     }
     if (*n == 0) return;
+    report_session();
     answers_.feed(std::span<const std::uint8_t>(plain_.data(), *n));
     while (state_ == ConnectionState::kReady) {
       auto message = answers_.next();
@@ -165,6 +218,15 @@ void DotConnection::handle_answer(std::span<const std::uint8_t> message) {
   }
   const std::uint64_t request_id = it->second.request_id;
   pending_.erase(it);
+  const TimePoint now = clock_.now();
+  last_answer_ = now;
+  last_used_ = now;
+  if (pending_.empty()) pending_since_ = TimePoint::max();
+  if (auto keepalive = dns::answer_keepalive(message)) {
+    // RFC 7828 §3.2.2: adopt the server's idle timeout; 0 asks us to close once idle.
+    keepalive_announced_ = true;
+    server_idle_timeout_ = *keepalive;
+  }
   listener_.on_connection_answer(*this, request_id, message);
 }
 

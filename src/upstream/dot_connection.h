@@ -49,18 +49,29 @@ class DotConnection final : public io::ByteStream::Handler {
     // The connection is closed; `orphans` were in flight on it. Called once, last.
     virtual void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
                                       const std::vector<std::uint64_t>& orphans) = 0;
+    // The server gave us something to resume a later session with (a TLS 1.3 ticket or the
+    // TLS 1.2 session). Called at most once per connection.
+    virtual void on_connection_session(DotConnection& /*conn*/,
+                                       std::vector<std::uint8_t> /*data*/) {}
   };
 
   DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
                 std::shared_ptr<const tls::ClientCredentials> credentials,
                 std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
-                PoolStats& stats, Listener& listener);
+                PoolStats& stats, Listener& listener, const TimeSource& clock);
   ~DotConnection() override;
   DotConnection(const DotConnection&) = delete;
   DotConnection& operator=(const DotConnection&) = delete;
 
-  // Starts connecting; the handshake must finish by now + handshake_timeout.
-  void start(TimePoint now, std::chrono::milliseconds handshake_timeout);
+  // Starts connecting; the handshake must finish by now + handshake_timeout. With
+  // resume_data from an earlier session to the same upstream, TLS resumes it (one round trip).
+  void start(TimePoint now, std::chrono::milliseconds handshake_timeout,
+             std::vector<std::uint8_t> resume_data = {});
+
+  // With queries in flight and no answer for this long, the upstream is taken for dead
+  // (black-holed): the connection fails with kTimeout. Measured from the later of the oldest
+  // unanswered query and the last answer, so a stream of new queries cannot push it back.
+  void set_liveness_timeout(std::chrono::milliseconds timeout) { liveness_timeout_ = timeout; }
 
   // Sends one query (ID replaced) or holds it until Ready. Returns the ID it goes under.
   // Precondition: has_capacity().
@@ -72,9 +83,13 @@ class DotConnection final : public io::ByteStream::Handler {
   // Closes without a callback (the pool is going away).
   void close();
 
-  // The connection's own deadline (handshake), TimePoint::max() when none.
-  TimePoint deadline() const { return handshake_deadline_; }
+  // The one place that says what the connection waits for next: the handshake deadline, the
+  // liveness deadline while queries are in flight, or (idle) closing just before the server's
+  // RFC 7828 keepalive timeout would. TimePoint::max() when none.
+  TimePoint deadline() const;
   void on_deadline(TimePoint now);
+  // The idle timeout the server announced (RFC 7828), zero when it announced none.
+  std::chrono::milliseconds server_idle_timeout() const { return server_idle_timeout_; }
 
   bool has_capacity() const;
   std::size_t in_flight() const { return pending_.size(); }
@@ -99,6 +114,7 @@ class DotConnection final : public io::ByteStream::Handler {
   void flush_ciphertext();
   std::uint16_t unused_id();
   void fail(UpstreamError error, std::string detail);
+  void report_session();
 
   std::size_t upstream_index_;
   config::UpstreamConfig target_;
@@ -109,8 +125,18 @@ class DotConnection final : public io::ByteStream::Handler {
   PoolStats& stats_;
   Listener& listener_;
 
+  const TimeSource& clock_;
+
   ConnectionState state_ = ConnectionState::kConnecting;
   TimePoint handshake_deadline_ = TimePoint::max();
+  std::vector<std::uint8_t> resume_data_;
+  bool session_reported_ = false;
+  std::chrono::milliseconds liveness_timeout_{3'000};
+  TimePoint pending_since_ = TimePoint::max();  // when pending_ last became non-empty
+  TimePoint last_answer_{};                     // last matched answer
+  TimePoint last_used_{};                       // last query sent or answer received
+  std::chrono::milliseconds server_idle_timeout_{0};  // RFC 7828; zero: not announced
+  bool keepalive_announced_ = false;
   std::unordered_map<std::uint16_t, Pending> pending_;  // by DNS ID
   std::vector<std::uint8_t> held_;   // framed queries waiting for the handshake
   std::vector<std::uint8_t> frame_;  // reused to frame one query

@@ -30,6 +30,7 @@ PoolOptions PoolOptions::from_config(const config::Config& config) {
   options.max_in_flight_per_connection = config.max_queries_per_connection;
   options.max_pending = config.max_pending_queries;
   options.query_timeout = config.upstream_timeout;
+  options.liveness_timeout = config.upstream_timeout;
   // Half the query's time at most for connect + handshake, so a query whose upstream cannot
   // be reached still has time to fail over to the next one.
   options.handshake_timeout = std::clamp(config.upstream_timeout / 2,
@@ -106,13 +107,30 @@ DotConnection* Pool::pick_connection(std::size_t upstream, TimePoint now) {
   // A new connection only when every open one is full, and not to an upstream in back-off.
   if (slot.connections.size() >= options_.connections_per_upstream || slot.down_until > now)
     return nullptr;
+  return open_connection(upstream, now);
+}
+
+DotConnection* Pool::open_connection(std::size_t upstream, TimePoint now) {
+  UpstreamSlot& slot = upstreams_[upstream];
   auto conn = std::make_unique<DotConnection>(upstream, slot.config, credentials_, make_stream_(),
                                               options_.max_in_flight_per_connection, stats_,
-                                              static_cast<DotConnection::Listener&>(*this));
+                                              static_cast<DotConnection::Listener&>(*this),
+                                              clock_);
+  conn->set_liveness_timeout(options_.liveness_timeout);
   DotConnection* raw = conn.get();
   slot.connections.push_back(std::move(conn));
-  raw->start(now, options_.handshake_timeout);
+  raw->start(now, options_.handshake_timeout, slot.resume_data);
   return raw;
+}
+
+void Pool::start() {
+  const TimePoint now = clock_.now();
+  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+    while (upstreams_[u].connections.size() < options_.connections_per_upstream) {
+      open_connection(u, now);
+    }
+  }
+  arm_timer();
 }
 
 void Pool::dispatch(std::uint64_t id, TimePoint now) {
@@ -121,6 +139,7 @@ void Pool::dispatch(std::uint64_t id, TimePoint now) {
   Request& request = it->second;
   const std::size_t upstream = choose_upstream(request, now);
   UpstreamSlot& slot = upstreams_[upstream];
+  slot.last_query = now;
   if (slot.down_until > now && slot.connections.empty()) {
     // Every usable upstream is in back-off: answer now rather than hold the client.
     finish(id, unexpected(UpstreamError::kDown));
@@ -239,7 +258,10 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
   const std::size_t upstream = conn.upstream_index();
   UpstreamSlot& slot = upstreams_[upstream];
   const std::string name = slot.config.display();
-  if (!failure.was_ready) {
+  // Connect, TLS and authentication failures, and a connection that stopped answering, make
+  // the upstream itself suspect; a close of a working connection does not.
+  const bool suspect = !failure.was_ready || failure.error == UpstreamError::kTimeout;
+  if (suspect) {
     // The upstream itself is suspect (unreachable, TLS or authentication failure): back off,
     // doubling up to a cap so that recovery needs no restart.
     slot.backoff = std::clamp(slot.backoff * 2, options_.backoff_initial, options_.backoff_max);
@@ -253,9 +275,16 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
            {"error", upstream_error_name(failure.error)}, {"detail", failure.detail},
            {"in_flight", std::to_string(orphans.size())});
   } else {
-    DP_LOG(kDebug, "upstream closed an idle connection", {"upstream", name});
+    DP_LOG(kDebug, "idle upstream connection closed", {"upstream", name},
+           {"detail", failure.detail});
   }
   remove_connection(conn);
+  // Kept warm: a server closing an idle connection is not a failure, and with recent traffic
+  // the replacement opens now, not when the next query arrives.
+  if (!suspect && orphans.empty() && now - slot.last_query < options_.warm_window &&
+      slot.down_until <= now && slot.connections.size() < options_.connections_per_upstream) {
+    open_connection(upstream, now);
+  }
 
   for (const std::uint64_t id : orphans) {
     auto it = requests_.find(id);
@@ -265,16 +294,21 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
     // Retried once (RFC 7766 §6.2.1: a closed connection loses nothing silently): on a new
     // connection if the old one had worked, else on another upstream when there is one.
     const bool retry = request.attempts < 2 && now < request.deadline &&
-                       (failure.was_ready || upstreams_.size() > 1);
+                       (!suspect || upstreams_.size() > 1);
     if (!retry) {
       finish(id, unexpected(failure.error));
       continue;
     }
-    if (!failure.was_ready) request.avoid_upstream = upstream;
+    if (suspect) request.avoid_upstream = upstream;
     ++stats_.retries;
     dispatch(id, now);
   }
   drain_waiting(now);
+}
+
+void Pool::on_connection_session(DotConnection& conn, std::vector<std::uint8_t> data) {
+  // RFC 8446 §4.6.1 tickets are for one use at best; the newest one is the one to offer.
+  upstreams_[conn.upstream_index()].resume_data = std::move(data);
 }
 
 }  // namespace dp::upstream

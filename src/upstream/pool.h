@@ -30,6 +30,11 @@ struct PoolOptions {
   std::chrono::milliseconds handshake_timeout{1'500};  // connect + TLS; < query_timeout
   std::chrono::milliseconds backoff_initial{500};    // after a connect/TLS failure
   std::chrono::milliseconds backoff_max{30'000};     // never longer: recovery needs no restart
+  // Queries in flight and no answer for this long: the connection is taken for black-holed.
+  std::chrono::milliseconds liveness_timeout{3'000};
+  // A connection closed while idle is re-opened at once if the upstream had a query this
+  // recently, so the next query does not pay a handshake.
+  std::chrono::milliseconds warm_window{60'000};
 
   static PoolOptions from_config(const config::Config& config);
 };
@@ -47,6 +52,10 @@ class Pool final : public Upstream, private DotConnection::Listener {
   ~Pool() override;
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
+
+  // Opens connections_per_upstream connections to every upstream, so the first queries pay
+  // no handshake. Optional: without it, connections open on demand.
+  void start();
 
   void resolve(std::vector<std::uint8_t> query, dns::Question question, Callback done) override;
 
@@ -75,11 +84,14 @@ class Pool final : public Upstream, private DotConnection::Listener {
     TimePoint down_until{};                   // in back-off until then
     std::chrono::milliseconds backoff{0};
     UpstreamError last_error = UpstreamError::kConnectFailed;
+    std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
+    TimePoint last_query{};                 // for keeping connections warm
   };
 
   void dispatch(std::uint64_t id, TimePoint now);
   std::size_t choose_upstream(const Request& request, TimePoint now) const;
   DotConnection* pick_connection(std::size_t upstream, TimePoint now);
+  DotConnection* open_connection(std::size_t upstream, TimePoint now);
   void drain_waiting(TimePoint now);
   void finish(std::uint64_t id, const UpstreamResult& result);
   void on_timer();
@@ -92,6 +104,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
                             std::span<const std::uint8_t> answer) override;
   void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
                             const std::vector<std::uint64_t>& orphans) override;
+  void on_connection_session(DotConnection& conn, std::vector<std::uint8_t> data) override;
 
   io::EventLoop& loop_;
   const TimeSource& clock_;

@@ -163,12 +163,32 @@ TEST(DnsReplyTest, UpstreamQueryIsPaddedAndLowercased) {
     EXPECT_EQ(
         std::string(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner)),
         query.question.qname_lower);
-    // Exactly one option: padding (code 12) filling the rest of the RDATA.
+    // Two options: an empty edns-tcp-keepalive (RFC 7828 §3.2.1), then padding (code 12)
+    // filling the rest of the RDATA.
     const Bytes options = edns_data(pkt);
-    ASSERT_GE(options.size(), 4u);
-    EXPECT_EQ(u16(options, 0), 12);
-    EXPECT_EQ(u16(options, 2), options.size() - 4);
+    ASSERT_GE(options.size(), 8u);
+    EXPECT_EQ(u16(options, 0), 11);
+    EXPECT_EQ(u16(options, 2), 0);
+    EXPECT_EQ(u16(options, 4), 12);
+    EXPECT_EQ(u16(options, 6), options.size() - 8);
   }
+}
+
+TEST(DnsReplyTest, AnswerKeepaliveReadsTheServersIdleTimeout) {
+  Bytes answer = upstream_answer(1);
+  EXPECT_FALSE(answer_keepalive(answer));  // no OPT at all
+  // OPT with a cookie, then keepalive 25 (2.5 s), then padding.
+  const Bytes options = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 11, 0, 2, 0, 25, 0, 12, 0, 2, 0, 0};
+  add_opt(answer, 1232, 0, 0, false, options);
+  EXPECT_EQ(answer_keepalive(answer), std::chrono::milliseconds(2500));
+
+  Bytes no_timeout = upstream_answer(1);
+  add_opt(no_timeout, 1232, 0, 0, false, Bytes{0, 11, 0, 0});  // malformed for a server: ignored
+  EXPECT_FALSE(answer_keepalive(no_timeout));
+
+  Bytes truncated_option = upstream_answer(1);
+  add_opt(truncated_option, 1232, 0, 0, false, Bytes{0, 11, 0, 9, 0, 25});
+  EXPECT_FALSE(answer_keepalive(truncated_option));
 }
 
 TEST(DnsReplyTest, AnswerCheck) {

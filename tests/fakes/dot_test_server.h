@@ -27,9 +27,10 @@ struct Behaviour {
   // burst is everything that arrives until 20 ms pass with nothing new (bounded at 200 ms).
   std::atomic<bool> reverse_batches{false};
 
-  // One-shot: the next answer (on any connection) goes out as its length prefix plus the first
-  // half of the message in one TLS record, then the TCP connection is reset (SO_LINGER 0 +
-  // close, no close_notify). The server clears the flag when it fires, so a retry succeeds.
+  // One-shot: the next zone answer (on any connection; the garbage, zero-length and huge-prefix
+  // replies below do not use it up) goes out as its length prefix plus the first half of the
+  // message in one TLS record, then the TCP connection is reset (SO_LINGER 0 + close, no
+  // close_notify). The server clears the flag when it fires, so a retry succeeds.
   std::atomic<bool> reset_mid_answer{false};
   // Close a connection (close_notify, then close) after this long with no query arriving and
   // no answer going out; 0 = never. Like Unbound's tcp-idle-timeout. Silent mode counts as idle.

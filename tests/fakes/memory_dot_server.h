@@ -89,8 +89,9 @@ class MemoryTlsServer {
     check(gnutls_priority_set(session, priority), "priority_set");
     check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, certs), "credentials_set");
     if (options.session_tickets) {
-      check(gnutls_session_ticket_key_generate(&ticket_key_), "ticket key");
-      check(gnutls_session_ticket_enable_server(session, &ticket_key_), "tickets");
+      // One key for every server session, as one server operator has: a ticket from one
+      // connection resumes the next.
+      check(gnutls_session_ticket_enable_server(session, &shared_ticket_key()), "tickets");
     }
     gnutls_certificate_server_set_request(session, GNUTLS_CERT_IGNORE);
     gnutls_transport_set_ptr(session, this);
@@ -99,10 +100,7 @@ class MemoryTlsServer {
     gnutls_transport_set_pull_timeout_function(session, &MemoryTlsServer::pull_timeout);
     gnutls_handshake_set_timeout(session, 0);
   }
-  ~MemoryTlsServer() {
-    session_.reset();  // before the ticket key it points to
-    if (ticket_key_.data != nullptr) gnutls_free(ticket_key_.data);
-  }
+  ~MemoryTlsServer() = default;
   MemoryTlsServer(const MemoryTlsServer&) = delete;
   MemoryTlsServer& operator=(const MemoryTlsServer&) = delete;
 
@@ -192,7 +190,14 @@ class MemoryTlsServer {
 
   CertsPtr certs_;
   PriorityPtr priority_;
-  gnutls_datum_t ticket_key_{nullptr, 0};
+  static gnutls_datum_t& shared_ticket_key() {
+    static gnutls_datum_t key = [] {
+      gnutls_datum_t k{nullptr, 0};
+      check(gnutls_session_ticket_key_generate(&k), "ticket key");
+      return k;
+    }();  // lives as long as the process: sessions may point to it until the very end
+    return key;
+  }
   SessionPtr session_;
   Bytes input_;
   Bytes output_;

@@ -94,7 +94,8 @@ class UpstreamDotConnectionTest : public ::testing::Test {
   void open(std::size_t max_in_flight = 256) {
     conn_ =
         std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName}, *credentials_,
-                                        net_.make_stream(), max_in_flight, stats_, listener_);
+                                        net_.make_stream(), max_in_flight, stats_, listener_,
+                                        clock_);
     stream_ = net_.streams().back();
     conn_->start(clock_.now(), kHandshakeTimeout);
   }
@@ -436,14 +437,48 @@ TEST_F(UpstreamDotConnectionTest, HandshakeDeadlineFailsWithTlsHandshake) {
   EXPECT_FALSE(listener_.failure->was_ready);
 }
 
-TEST_F(UpstreamDotConnectionTest, NoDeadlineOnceReady) {
+TEST_F(UpstreamDotConnectionTest, SilentConnectionFailsAtItsLivenessDeadline) {
   open_serving(false);
+  conn_->set_liveness_timeout(std::chrono::milliseconds(1'000));
   send(1, "a.test");
   net_.pump();
   ASSERT_EQ(conn_->state(), ConnectionState::kReady);
+  // New queries do not push the deadline back: it runs from the oldest unanswered one.
+  clock_.advance(std::chrono::milliseconds(600));
+  send(2, "b.test");
+  net_.pump();
+  conn_->on_deadline(clock_.now() + std::chrono::milliseconds(399));
+  EXPECT_EQ(listener_.failures, 0);
+  conn_->on_deadline(clock_.now() + std::chrono::milliseconds(400));
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kTimeout);
+  EXPECT_TRUE(listener_.failure->was_ready);
+  EXPECT_EQ(listener_.orphans.size(), 2u);
+}
+
+TEST_F(UpstreamDotConnectionTest, AnAnswerRestartsTheLivenessClock) {
+  open_serving(false);
+  conn_->set_liveness_timeout(std::chrono::milliseconds(1'000));
+  send(1, "a.test");
+  send(2, "b.test");
+  net_.pump();
+  clock_.advance(std::chrono::milliseconds(900));
+  dot_server().send_message(testing::zone_answer(dot_server().held().front()));  // one: alive
+  server_flush();
+  ASSERT_EQ(listener_.answers.size(), 1u);
+  conn_->on_deadline(clock_.now() + std::chrono::milliseconds(999));
+  EXPECT_EQ(listener_.failures, 0);
+  EXPECT_EQ(conn_->in_flight(), 1u);
+}
+
+TEST_F(UpstreamDotConnectionTest, IdleWithoutKeepaliveHasNoDeadline) {
+  open_serving(true);
+  send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(listener_.answers.size(), 1u);
+  EXPECT_EQ(conn_->deadline(), TimePoint::max());
   conn_->on_deadline(clock_.now() + std::chrono::hours(1));
   EXPECT_EQ(listener_.failures, 0);
-  EXPECT_EQ(conn_->in_flight(), 1u);  // query deadlines are the pool's job
 }
 
 TEST_F(UpstreamDotConnectionTest, ForgottenQueryAnswerCountsAsUnknown) {

@@ -197,12 +197,48 @@ TEST_F(UpstreamPoolTest, QueryLostTwiceFailsWithClosed) {
 }
 
 // An idle connection closed by the server is no failure: no back-off, the next query reconnects.
-TEST_F(UpstreamPoolTest, IdleCloseByServerThenNextQueryReconnects) {
+TEST_F(UpstreamPoolTest, IdleCloseByServerIsReplacedAtOnceAfterRecentTraffic) {
   net_.serve(first_, server(pki_->good));
   make_pool({first_});
   Outcome& a = resolve("a.test");
   settle();
   ASSERT_FALSE(a.error.has_value());
+  net_.close_from_server(net_.streams()[0], /*close_notify=*/true);
+  settle();
+  // Kept warm: not a failure, and the replacement is open before the next query.
+  EXPECT_EQ(pool_->open_connections(), 1u);
+  EXPECT_EQ(net_.streams().size(), 2u);
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams().size(), 2u);  // b paid no handshake
+  EXPECT_EQ(pool_->stats().retries, 0u);
+}
+
+TEST_F(UpstreamPoolTest, AReopenedConnectionResumesTheTlsSession) {
+  net_.serve(first_, server(pki_->good));
+  make_pool({first_});
+  resolve("a.test");  // the answer comes after the server's TLS 1.3 ticket
+  settle();
+  EXPECT_EQ(pool_->stats().handshakes, 1u);
+  EXPECT_EQ(pool_->stats().handshakes_resumed, 0u);
+  net_.close_from_server(net_.streams()[0], /*close_notify=*/true);
+  settle();  // the warm replacement offers the ticket
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(pool_->stats().handshakes, 2u);
+  EXPECT_EQ(pool_->stats().handshakes_resumed, 1u);
+}
+
+TEST_F(UpstreamPoolTest, IdleCloseLongAfterTheLastQueryReconnectsOnDemand) {
+  net_.serve(first_, server(pki_->good));
+  make_pool({first_});
+  resolve("a.test");
+  settle();
+  clock_.advance(options_.warm_window + std::chrono::seconds(1));
   net_.close_from_server(net_.streams()[0], /*close_notify=*/true);
   settle();
   EXPECT_EQ(pool_->open_connections(), 0u);
@@ -211,7 +247,27 @@ TEST_F(UpstreamPoolTest, IdleCloseByServerThenNextQueryReconnects) {
   ASSERT_TRUE(b.done);
   EXPECT_FALSE(b.error.has_value());
   EXPECT_EQ(net_.streams().size(), 2u);
-  EXPECT_EQ(pool_->stats().retries, 0u);
+}
+
+TEST_F(UpstreamPoolTest, BlackHoledUpstreamIsBackedOffAndTheNextOneServes) {
+  options_.liveness_timeout = std::chrono::milliseconds(1'000);
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));  // answers nothing
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  clock_.advance(std::chrono::milliseconds(1'000));
+  pool_->on_deadline();
+  settle();
+  // The silent connection is dropped, its query retried on the second upstream in time.
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(net_.streams_to(second_), 1u);
+  Outcome& b = resolve("b.test");  // the first is in back-off now
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams_to(first_), 1u);
 }
 
 TEST_F(UpstreamPoolTest, RefusedFirstUpstreamFailsOverAndIsSkippedInBackoff) {
@@ -275,6 +331,7 @@ TEST_F(UpstreamPoolTest, SingleUpstreamVerifyFailureThenDownDuringBackoff) {
 }
 
 TEST_F(UpstreamPoolTest, SilentUpstreamTimesOutAtTheDeadline) {
+  options_.liveness_timeout = options_.query_timeout * 2;  // the query's deadline comes first
   net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
   make_pool({first_});
   Outcome& a = resolve("a.test");
