@@ -190,8 +190,14 @@ Result<IoState, TlsError> ClientSession::handshake() {
     handshake_done_ = true;
     return IoState::kDone;
   }
+  // A server without TLS 1.3 fails in its own words (an alert, a hang-up), so say what we
+  // asked for.
+  const auto handshake_error = [this](std::string detail) {
+    if (min_version_ == TlsVersion::kTls13) detail += " (tls_min_version \"1.3\": TLS 1.3 only)";
+    return unexpected(TlsError{TlsErrorKind::kHandshake, std::move(detail)});
+  };
   if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-    if (eof_) return unexpected(TlsError{TlsErrorKind::kHandshake, "connection closed by peer"});
+    if (eof_) return handshake_error("connection closed by peer");
     return IoState::kNeedRead;
   }
   if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
@@ -210,7 +216,7 @@ Result<IoState, TlsError> ClientSession::handshake() {
     detail += std::string(": ") + gnutls_alert_get_name(gnutls_alert_get(session_));
   }
   if (eof_ && rc == GNUTLS_E_PREMATURE_TERMINATION) detail = "connection closed by peer";
-  return unexpected(TlsError{TlsErrorKind::kHandshake, std::move(detail)});
+  return handshake_error(std::move(detail));
 }
 
 Result<void, TlsError> ClientSession::pins_check() const {

@@ -4,10 +4,13 @@
 #include <string>
 
 #include "common/log.h"
+#include "dns/reply.h"
 
 namespace dp::upstream {
 namespace {
 constexpr std::chrono::milliseconds kMaxHandshakeTimeout{2'000};  // TCP + TLS 1.2: 3 RTTs
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
 }  // namespace
 
 const char* upstream_error_name(UpstreamError error) {
@@ -64,6 +67,16 @@ std::size_t Pool::open_connections() const {
   return n;
 }
 
+void Pool::start() {
+  const TimePoint now = clock_.now();
+  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+    while (upstreams_[u].connections.size() < options_.connections_per_upstream) {
+      open_connection(u, now);
+    }
+  }
+  arm_timer();
+}
+
 void Pool::resolve(std::vector<std::uint8_t> query, dns::Question question, Callback done) {
   ++stats_.queries;
   if (requests_.size() >= options_.max_pending || upstreams_.empty()) {
@@ -73,22 +86,43 @@ void Pool::resolve(std::vector<std::uint8_t> query, dns::Question question, Call
   }
   const TimePoint now = clock_.now();
   const std::uint64_t id = next_id_++;
-  requests_.emplace(id, Request{std::move(query), std::move(question), std::move(done),
-                                now + options_.query_timeout});
+  Request request{std::move(query), std::move(question), std::move(done),
+                  now + options_.query_timeout};
+  requests_.emplace(id, std::move(request));
   deadlines_.emplace(now + options_.query_timeout, id);
   dispatch(id, now);
   arm_timer();
 }
 
-std::size_t Pool::choose_upstream(const Request& request, TimePoint now) const {
+std::size_t Pool::choose_upstream(const Request& request, TimePoint now) {
   const bool can_avoid = upstreams_.size() > 1;
-  // Configured order, skipping upstreams in back-off: the first healthy one wins.
+  auto usable = [&](std::size_t i) {
+    return !(can_avoid && i == request.avoid_upstream) && upstreams_[i].down_until <= now;
+  };
+  // The healthy upstream with the lowest smoothed RTT; one not measured yet counts as
+  // fastest, so every upstream gets measured.
+  std::size_t best = SIZE_MAX;
   for (std::size_t i = 0; i < upstreams_.size(); ++i) {
-    if (can_avoid && i == request.avoid_upstream) continue;
-    if (upstreams_[i].down_until <= now) return i;
+    if (!usable(i)) continue;
+    const auto rtt = upstreams_[i].rtt.measured() ? upstreams_[i].rtt.srtt() : microseconds(0);
+    if (best == SIZE_MAX || rtt < (upstreams_[best].rtt.measured() ? upstreams_[best].rtt.srtt()
+                                                                    : microseconds(0)))
+      best = i;
+  }
+  if (best != SIZE_MAX) {
+    // Now and then another healthy upstream, so that a recovered or faster one is noticed.
+    if (options_.probe_every > 0 && ++choices_ % options_.probe_every == 0) {
+      // The others in turn, one probe each time.
+      const std::size_t others = upstreams_.size() - 1;
+      const std::size_t turn = choices_ / options_.probe_every;
+      for (std::size_t k = 0; k < others; ++k) {
+        const std::size_t i = (best + 1 + (turn + k) % others) % upstreams_.size();
+        if (usable(i)) return i;
+      }
+    }
+    return best;
   }
   // All in back-off: the one that recovers first (a probe may be under way on it).
-  std::size_t best = SIZE_MAX;
   for (std::size_t i = 0; i < upstreams_.size(); ++i) {
     if (can_avoid && i == request.avoid_upstream) continue;
     if (best == SIZE_MAX || upstreams_[i].down_until < upstreams_[best].down_until) best = i;
@@ -123,47 +157,61 @@ DotConnection* Pool::open_connection(std::size_t upstream, TimePoint now) {
   return raw;
 }
 
-void Pool::start() {
-  const TimePoint now = clock_.now();
-  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
-    while (upstreams_[u].connections.size() < options_.connections_per_upstream) {
-      open_connection(u, now);
-    }
+bool Pool::send_copy(std::uint64_t id, std::size_t upstream, TimePoint now) {
+  DotConnection* conn = pick_connection(upstream, now);
+  if (conn == nullptr) return false;
+  auto it = requests_.find(id);
+  ++it->second.attempts;
+  upstreams_[upstream].last_query = now;
+  const std::uint16_t dns_id = conn->send(id, it->second.wire, it->second.question);
+  // Looked up again: nothing in send() calls back today, but the request must not dangle if
+  // that ever changes.
+  it = requests_.find(id);
+  if (it != requests_.end()) it->second.copies.push_back(Copy{conn, dns_id, upstream, now});
+  // When this copy would be late by its upstream's own standard, another upstream is asked.
+  if (!it->second.hedged && upstreams_.size() > 1) {
+    const auto delay = upstreams_[upstream].rtt.hedge_delay(
+        options_.hedge_min, options_.hedge_max, options_.hedge_unmeasured);
+    hedges_.emplace(now + delay, id);
   }
-  arm_timer();
+  return true;
 }
 
 void Pool::dispatch(std::uint64_t id, TimePoint now) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
-  Request& request = it->second;
-  const std::size_t upstream = choose_upstream(request, now);
+  const std::size_t upstream = choose_upstream(it->second, now);
   UpstreamSlot& slot = upstreams_[upstream];
-  slot.last_query = now;
   if (slot.down_until > now && slot.connections.empty()) {
     // Every usable upstream is in back-off: answer now rather than hold the client.
     finish(id, unexpected(UpstreamError::kDown));
     return;
   }
-  DotConnection* conn = pick_connection(upstream, now);
-  if (conn == nullptr) {
-    waiting_.push_back(id);
-    return;
+  if (!send_copy(id, upstream, now)) waiting_.push_back(id);
+}
+
+void Pool::hedge(std::uint64_t id, TimePoint now) {
+  auto it = requests_.find(id);
+  if (it == requests_.end() || it->second.hedged || it->second.copies.size() != 1) return;
+  Request& request = it->second;
+  request.hedged = true;
+  // The next healthy upstream other than the slow one; none, or none with room: no hedge.
+  const std::size_t slow = request.copies.front().upstream;
+  for (std::size_t k = 1; k < upstreams_.size(); ++k) {
+    const std::size_t i = (slow + k) % upstreams_.size();
+    if (upstreams_[i].down_until > now) continue;
+    if (send_copy(id, i, now)) {
+      ++stats_.hedges;
+      return;
+    }
   }
-  request.conn = conn;
-  ++request.attempts;
-  const std::uint16_t dns_id = conn->send(id, request.wire, request.question);
-  // Looked up again: nothing in send() calls back today, but `request` must not dangle if
-  // that ever changes.
-  auto again = requests_.find(id);
-  if (again != requests_.end() && again->second.conn == conn) again->second.dns_id = dns_id;
 }
 
 void Pool::drain_waiting(TimePoint now) {
   while (!waiting_.empty()) {
     const std::uint64_t id = waiting_.front();
     auto it = requests_.find(id);
-    if (it == requests_.end() || it->second.conn != nullptr) {
+    if (it == requests_.end() || !it->second.copies.empty()) {
       waiting_.pop_front();
       continue;
     }
@@ -175,11 +223,24 @@ void Pool::drain_waiting(TimePoint now) {
   arm_timer();
 }
 
+void Pool::forget_copies(Request& request) {
+  for (const Copy& copy : request.copies) copy.conn->forget(copy.dns_id);
+  request.copies.clear();
+}
+
 void Pool::finish(std::uint64_t id, const UpstreamResult& result) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
+  forget_copies(it->second);
   Callback done = std::move(it->second.done);
+  std::vector<std::uint8_t> fallback = std::move(it->second.fallback);
   requests_.erase(it);
+  if (!result && !fallback.empty()) {
+    // Nothing better came: the upstream's own SERVFAIL/REFUSED is more honest than ours.
+    ++stats_.answers;
+    done(UpstreamResult(std::span<const std::uint8_t>(fallback)));
+    return;
+  }
   if (result) {
     ++stats_.answers;
   } else {
@@ -198,22 +259,27 @@ void Pool::on_timer() {
     for (auto& conn : slot.connections) conns.push_back(conn.get());
   }
   for (DotConnection* conn : conns) conn->on_deadline(now);  // may fail and remove it
+  while (!hedges_.empty() && hedges_.top().first <= now) {
+    const std::uint64_t id = hedges_.top().second;
+    hedges_.pop();
+    hedge(id, now);
+  }
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const std::uint64_t id = deadlines_.top().second;
     deadlines_.pop();
-    auto it = requests_.find(id);
-    if (it == requests_.end()) continue;
-    if (it->second.conn != nullptr) it->second.conn->forget(it->second.dns_id);
     finish(id, unexpected(UpstreamError::kTimeout));
   }
   arm_timer();
 }
 
 void Pool::arm_timer() {
-  while (!deadlines_.empty() && requests_.find(deadlines_.top().second) == requests_.end()) {
-    deadlines_.pop();  // answered long ago
+  for (DeadlineQueue* queue : {&deadlines_, &hedges_}) {
+    while (!queue->empty() && requests_.find(queue->top().second) == requests_.end()) {
+      queue->pop();  // answered long ago
+    }
   }
   TimePoint next = deadlines_.empty() ? TimePoint::max() : deadlines_.top().first;
+  if (!hedges_.empty()) next = std::min(next, hedges_.top().first);
   for (const auto& slot : upstreams_) {
     for (const auto& conn : slot.connections) next = std::min(next, conn->deadline());
   }
@@ -223,8 +289,7 @@ void Pool::arm_timer() {
     timer_.cancel();
     return;
   }
-  timer_.arm(std::chrono::duration_cast<std::chrono::microseconds>(next - clock_.now()) +
-             std::chrono::microseconds(1));
+  timer_.arm(duration_cast<microseconds>(next - clock_.now()) + microseconds(1));
 }
 
 void Pool::remove_connection(DotConnection& conn) {
@@ -246,10 +311,55 @@ void Pool::on_connection_ready(DotConnection& conn) {
   drain_waiting(clock_.now());
 }
 
-void Pool::on_connection_answer(DotConnection& /*conn*/, std::uint64_t request_id,
+void Pool::copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError error,
+                     bool suspect, TimePoint now) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  Request& request = it->second;
+  std::size_t upstream = SIZE_MAX;
+  std::erase_if(request.copies, [&](const Copy& copy) {
+    if (copy.conn != conn) return false;
+    upstream = copy.upstream;
+    return true;
+  });
+  if (!request.copies.empty()) return;  // the other copy may still answer
+  // Retried once (RFC 7766 §6.2.1: a closed connection loses nothing silently): on a new
+  // connection if the old one had worked, else on another upstream when there is one.
+  const bool retry = request.attempts < 2 && now < request.deadline &&
+                     (!suspect || upstreams_.size() > 1);
+  if (!retry) {
+    finish(id, unexpected(error));
+    return;
+  }
+  if (suspect) request.avoid_upstream = upstream;
+  ++stats_.retries;
+  dispatch(id, now);
+}
+
+void Pool::on_connection_answer(DotConnection& conn, std::uint64_t request_id,
                                 std::span<const std::uint8_t> answer) {
-  finish(request_id, answer);
-  drain_waiting(clock_.now());
+  const TimePoint now = clock_.now();
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  Request& request = it->second;
+  const std::size_t upstream = conn.upstream_index();
+  UpstreamSlot& slot = upstreams_[upstream];
+  for (const Copy& copy : request.copies) {
+    if (copy.conn == &conn) slot.rtt.add(duration_cast<microseconds>(now - copy.sent_at));
+  }
+  slot.backoff = std::chrono::milliseconds(0);  // it answers: healthy
+  const dns::Rcode rcode = dns::wire_get_rcode(answer);
+  if (options_.failover_on_servfail && upstreams_.size() > 1 &&
+      (rcode == dns::Rcode::kServFail || rcode == dns::Rcode::kRefused)) {
+    // This upstream cannot or will not answer this name; another may. Its answer is kept in
+    // case nothing better comes. NXDOMAIN is an answer and is never retried.
+    request.fallback.assign(answer.begin(), answer.end());
+    ++stats_.rcode_retries;
+    copy_lost(request_id, &conn, UpstreamError::kClosed, /*suspect=*/true, now);
+  } else {
+    finish(request_id, answer);
+  }
+  drain_waiting(now);
 }
 
 void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
@@ -262,8 +372,7 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
   // the upstream itself suspect; a close of a working connection does not.
   const bool suspect = !failure.was_ready || failure.error == UpstreamError::kTimeout;
   if (suspect) {
-    // The upstream itself is suspect (unreachable, TLS or authentication failure): back off,
-    // doubling up to a cap so that recovery needs no restart.
+    // Back off, doubling up to a cap so that recovery needs no restart.
     slot.backoff = std::clamp(slot.backoff * 2, options_.backoff_initial, options_.backoff_max);
     slot.down_until = now + slot.backoff;
     slot.last_error = failure.error;
@@ -285,24 +394,7 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
       slot.down_until <= now && slot.connections.size() < options_.connections_per_upstream) {
     open_connection(upstream, now);
   }
-
-  for (const std::uint64_t id : orphans) {
-    auto it = requests_.find(id);
-    if (it == requests_.end()) continue;
-    Request& request = it->second;
-    request.conn = nullptr;
-    // Retried once (RFC 7766 §6.2.1: a closed connection loses nothing silently): on a new
-    // connection if the old one had worked, else on another upstream when there is one.
-    const bool retry = request.attempts < 2 && now < request.deadline &&
-                       (!suspect || upstreams_.size() > 1);
-    if (!retry) {
-      finish(id, unexpected(failure.error));
-      continue;
-    }
-    if (suspect) request.avoid_upstream = upstream;
-    ++stats_.retries;
-    dispatch(id, now);
-  }
+  for (const std::uint64_t id : orphans) copy_lost(id, &conn, failure.error, suspect, now);
   drain_waiting(now);
 }
 

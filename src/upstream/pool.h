@@ -1,6 +1,7 @@
 // A worker's DoT upstream pool: a few persistent connections per upstream, queries spread
-// over them pipelined, retried once when their connection dies, failed over to the next
-// upstream when one cannot be reached, and answered SERVFAIL-bound by a hard deadline.
+// over them pipelined; the fastest healthy upstream chosen by measured RTT (others probed now
+// and then), a slow answer hedged on the next upstream, a query retried once when its
+// connection dies or its upstream answers SERVFAIL/REFUSED, and a hard deadline.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "tls/credentials.h"
 #include "upstream/dot_connection.h"
 #include "upstream/pool_stats.h"
+#include "upstream/rtt_estimator.h"
 #include "upstream/upstream.h"
 
 namespace dp::upstream {
@@ -35,6 +37,13 @@ struct PoolOptions {
   // A connection closed while idle is re-opened at once if the upstream had a query this
   // recently, so the next query does not pay a handshake.
   std::chrono::milliseconds warm_window{60'000};
+  // Hedging: a query unanswered after its upstream's srtt + 4 rttvar (within these bounds) is
+  // also sent to the next healthy upstream; the first answer wins.
+  std::chrono::milliseconds hedge_min{10};
+  std::chrono::milliseconds hedge_max{1'000};
+  std::chrono::milliseconds hedge_unmeasured{300};  // an upstream with no RTT sample yet
+  std::size_t probe_every = 64;  // one query in this many goes to a healthy non-fastest upstream
+  bool failover_on_servfail = true;  // SERVFAIL/REFUSED answers are retried on another upstream
 
   static PoolOptions from_config(const config::Config& config);
 };
@@ -68,15 +77,24 @@ class Pool final : public Upstream, private DotConnection::Listener {
   void on_deadline() { on_timer(); }
 
  private:
+  // One copy of a query on one connection. A query has at most two: the first send (or its
+  // retry) and a hedge.
+  struct Copy {
+    DotConnection* conn = nullptr;
+    std::uint16_t dns_id = 0;
+    std::size_t upstream = 0;
+    TimePoint sent_at{};
+  };
   struct Request {
     std::vector<std::uint8_t> wire;
     dns::Question question;
     Callback done;
     TimePoint deadline;
-    int attempts = 0;                       // sends so far
+    int attempts = 0;                       // sends so far, hedges included
     std::size_t avoid_upstream = SIZE_MAX;  // the upstream that just failed it
-    DotConnection* conn = nullptr;
-    std::uint16_t dns_id = 0;
+    std::vector<Copy> copies;               // in flight; empty: waiting for capacity
+    bool hedged = false;
+    std::vector<std::uint8_t> fallback;  // a SERVFAIL/REFUSED answer, if nothing better comes
   };
   struct UpstreamSlot {
     config::UpstreamConfig config;
@@ -86,10 +104,19 @@ class Pool final : public Upstream, private DotConnection::Listener {
     UpstreamError last_error = UpstreamError::kConnectFailed;
     std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
     TimePoint last_query{};                 // for keeping connections warm
+    RttEstimator rtt;
   };
 
   void dispatch(std::uint64_t id, TimePoint now);
-  std::size_t choose_upstream(const Request& request, TimePoint now) const;
+  // Sends a copy of the request to `upstream`; false when no connection has room.
+  bool send_copy(std::uint64_t id, std::size_t upstream, TimePoint now);
+  std::size_t choose_upstream(const Request& request, TimePoint now);
+  void hedge(std::uint64_t id, TimePoint now);
+  void forget_copies(Request& request);
+  // A copy is gone (its connection failed, or its upstream refused): retry, wait for the
+  // other copy, or fail with `error`.
+  void copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError error, bool suspect,
+                 TimePoint now);
   DotConnection* pick_connection(std::size_t upstream, TimePoint now);
   DotConnection* open_connection(std::size_t upstream, TimePoint now);
   void drain_waiting(TimePoint now);
@@ -119,7 +146,10 @@ class Pool final : public Upstream, private DotConnection::Listener {
   std::unordered_map<std::uint64_t, Request> requests_;
   std::deque<std::uint64_t> waiting_;  // no connection capacity yet; stale ids skipped
   using Deadline = std::pair<TimePoint, std::uint64_t>;
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  using DeadlineQueue = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;
+  DeadlineQueue deadlines_;  // query deadlines: SERVFAIL
+  DeadlineQueue hedges_;     // hedge times: ask another upstream too
+  std::uint64_t choices_ = 0;  // upstream choices made, for the occasional probe
   io::Timer timer_;
   TimePoint timer_at_ = TimePoint::max();
 };

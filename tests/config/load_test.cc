@@ -462,6 +462,131 @@ TEST_F(ConfigLoadTest, FileUpstreamTableErrorsGiveTheKeyLine) {
   EXPECT_THAT(load_error({}), HasSubstr(path + ":1: upstream: '1.1.1.1@0': port '0'"));
 }
 
+// SHA-256("") and 32 bytes of 0x01: two well-formed pins.
+constexpr const char* kPinA = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+constexpr const char* kPinB = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+
+TEST_F(ConfigLoadTest, FileUpstreamPinsAndTlsMinVersion) {
+  with_file(std::string(R"(
+[[upstream]]
+address = "9.9.9.9"
+auth_name = "dns.quad9.net"
+pin_sha256 = [")") + kPinA + R"(", ")" + kPinB + R"("]
+tls_min_version = "1.3"
+
+[[upstream]]
+address = "1.1.1.1"
+tls_min_version = "1.2"
+pin_sha256 = ")" + kPinB + R"("
+
+[[upstream]]
+address = "::1"
+port = 8853
+)");
+  const Config c = load({}).config;
+  // The spec form, in logs and errors, is unchanged by the file-only settings.
+  EXPECT_THAT(upstream_strings(c),
+              ElementsAre("9.9.9.9@853#dns.quad9.net", "1.1.1.1@853", "[::1]@8853"));
+  ASSERT_EQ(c.upstreams.size(), 3u);
+
+  const auto& quad9 = c.upstreams[0];
+  ASSERT_EQ(quad9.pins.size(), 2u);
+  EXPECT_EQ(quad9.pins[0][0], 0xe3);  // e3b0c442...b855
+  EXPECT_EQ(quad9.pins[0][1], 0xb0);
+  EXPECT_EQ(quad9.pins[0][2], 0xc4);
+  EXPECT_EQ(quad9.pins[0][31], 0x55);
+  EXPECT_EQ(quad9.pins[1], (std::array<std::uint8_t, 32>{
+                               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(quad9.tls_min_version, TlsVersion::kTls13);
+
+  const auto& cloudflare = c.upstreams[1];  // one pin as a bare string
+  ASSERT_EQ(cloudflare.pins.size(), 1u);
+  EXPECT_EQ(cloudflare.pins[0][0], 0x01);
+  EXPECT_EQ(cloudflare.tls_min_version, TlsVersion::kTls12);
+
+  EXPECT_TRUE(c.upstreams[2].pins.empty());  // no pin set: no pin check
+  EXPECT_EQ(c.upstreams[2].tls_min_version, TlsVersion::kTls12);
+}
+
+TEST_F(ConfigLoadTest, SpecUpstreamsHaveNoPinsAndTls12) {
+  env_ = {{"DOTPROXY_UPSTREAM", "9.9.9.9#dns.quad9.net"}};
+  Config c = load({}).config;
+  ASSERT_EQ(c.upstreams.size(), 1u);
+  EXPECT_TRUE(c.upstreams[0].pins.empty());
+  EXPECT_EQ(c.upstreams[0].tls_min_version, TlsVersion::kTls12);
+
+  // The command line's list replaces the file's, pins and all.
+  with_file(std::string("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\"") + kPinA +
+            "\"]\n");
+  c = load({"--upstream", "8.8.8.8"}).config;
+  ASSERT_EQ(c.upstreams.size(), 1u);
+  EXPECT_TRUE(c.upstreams[0].pins.empty());
+}
+
+TEST_F(ConfigLoadTest, FileUpstreamPinErrorsGiveTheItemLine) {
+  std::string path = with_file(std::string("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\n  \"") +
+                               kPinA + "\",\n  \"not*base64\",\n]\n");
+  EXPECT_EQ(load_error({}), path + ":5: upstream.pin_sha256: 'not*base64' is not base64 "
+                                   "(A-Z a-z 0-9 + /, padded with '=')");
+
+  // 31 and 33 bytes: valid base64, wrong length for a SHA-256.
+  path = with_file(
+      "[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = "
+      "[\"/////////////////////////////////////////w==\"]\n");
+  EXPECT_EQ(load_error({}),
+            path + ":3: upstream.pin_sha256: '/////////////////////////////////////////w==' is "
+                   "base64 of 31 bytes, not of a 32-byte SHA-256 (44 characters ending in '=')");
+  path = with_file(
+      "[[upstream]]\naddress = \"1.1.1.1\"\n\npin_sha256 = "
+      "\"////////////////////////////////////////////\"\n");
+  EXPECT_THAT(load_error({}),
+              HasSubstr(path + ":4: upstream.pin_sha256: '//////////////////////////////"
+                               "//////////////' is base64 of 33 bytes"));
+
+  // Hex is the other usual spelling of a SHA-256; it is not what pin_sha256 takes.
+  path = with_file(
+      "[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = "
+      "[\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"]\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":3: upstream.pin_sha256: 'e3b0c4"));
+
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\"\"]\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":3: upstream.pin_sha256: '' is base64 of 0 bytes"));
+
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [42]\n");
+  EXPECT_EQ(load_error({}),
+            path + ":3: upstream.pin_sha256: expected base64 strings, e.g. [\"Gr6f...hQg=\"]");
+
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = []\n");
+  EXPECT_EQ(load_error({}), path + ":3: upstream.pin_sha256: expected at least one pin (or no "
+                                   "pin_sha256 at all)");
+}
+
+TEST_F(ConfigLoadTest, FileUpstreamTlsMinVersionErrors) {
+  std::string path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\ntls_min_version = \"1.1\"\n");
+  EXPECT_EQ(load_error({}),
+            path + ":3: upstream.tls_min_version: expected \"1.2\" or \"1.3\" as a string");
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\n\ntls_min_version = 1.3\n");
+  EXPECT_EQ(load_error({}),
+            path + ":4: upstream.tls_min_version: expected \"1.2\" or \"1.3\" as a string");
+  path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\ntls_min_version = \"TLS1.3\"\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":3: upstream.tls_min_version: expected"));
+}
+
+// The file-only settings travel behind a NUL, which argv and the environment cannot hold; a
+// spec string in the file cannot smuggle them in either.
+TEST_F(ConfigLoadTest, FileSpecStringCannotCarryFileOnlySettings) {
+  const std::string path = with_file(
+      std::string("upstream = [\"1.1.1.1\\u0000pin_sha256=") + kPinA + "\"]\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path + ":1: upstream: "));
+}
+
+TEST_F(ConfigLoadTest, UpstreamHelpMentionsPinsAndTlsMinVersion) {
+  const std::string table = options_markdown_table();
+  EXPECT_THAT(table, HasSubstr("pin_sha256"));
+  EXPECT_THAT(table, HasSubstr("tls_min_version"));
+}
+
 TEST_F(ConfigLoadTest, MissingConfigFileNamesItsSource) {
   const std::string missing = dir_ + "/nope.toml";
   EXPECT_EQ(load_error({"--config", missing}),

@@ -471,3 +471,126 @@ TEST_F(UpstreamPoolTest, SingleUpstreamRecoversAfterBackoff) {
 
 }  // namespace
 }  // namespace dp::upstream
+
+namespace dp::upstream {
+namespace {
+
+// Queries each upstream's servers received, over all their connections.
+std::size_t queries_to(FakeNetwork& net, const SocketAddress& address) {
+  std::size_t n = 0;
+  for (const auto& stream : net.streams()) {
+    if (stream->server != nullptr && stream->remote == address) {
+      n += stream->server->queries().size();
+    }
+  }
+  return n;
+}
+
+TEST_F(UpstreamPoolTest, ASlowQueryIsHedgedOnTheNextUpstreamAndTheFirstAnswerWins) {
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));  // holds its queries
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  EXPECT_FALSE(a.done);
+  clock_.advance(options_.hedge_unmeasured - std::chrono::milliseconds(1));
+  pool_->on_deadline();
+  settle();
+  EXPECT_EQ(pool_->stats().hedges, 0u);
+  clock_.advance(std::chrono::milliseconds(1));
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(pool_->stats().hedges, 1u);
+  // The slow copy's answer arrives late and is dropped: one callback only.
+  net_.streams()[0]->server->answer_held();
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(pool_->stats().answers_unknown_id, 1u);
+}
+
+TEST_F(UpstreamPoolTest, TheUpstreamWithTheLowerMeasuredRttIsPreferred) {
+  options_.probe_every = 0;  // no probes: the choice alone
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");  // nothing measured: the first in order
+  settle();
+  clock_.advance(std::chrono::milliseconds(50));  // the first takes 50 ms
+  net_.streams()[0]->server->answer_held();
+  net_.streams()[0]->server->set_auto_answer(true);
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  ASSERT_TRUE(a.done);
+  for (int i = 0; i < 5; ++i) resolve("b" + std::to_string(i) + ".test");
+  settle();
+  EXPECT_EQ(queries_to(net_, first_), 1u);
+  EXPECT_EQ(queries_to(net_, second_), 5u);  // measured at ~0 ms
+}
+
+TEST_F(UpstreamPoolTest, TheSlowerUpstreamIsStillProbedNowAndThen) {
+  options_.probe_every = 4;
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  resolve("a.test");
+  settle();
+  clock_.advance(std::chrono::milliseconds(50));
+  net_.streams()[0]->server->answer_held();
+  net_.streams()[0]->server->set_auto_answer(true);
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  for (int i = 0; i < 8; ++i) resolve("p" + std::to_string(i) + ".test");
+  settle();
+  EXPECT_EQ(queries_to(net_, first_), 3u);  // the first query plus one probe in every four
+  EXPECT_EQ(queries_to(net_, second_), 6u);
+}
+
+TEST_F(UpstreamPoolTest, RefusedFromOneUpstreamIsRetriedOnTheOther) {
+  options_.probe_every = 0;
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  auto& first = *net_.streams()[0]->server;
+  ASSERT_EQ(first.held().size(), 1u);
+  Bytes refused = testing::zone_answer(first.held().front());
+  refused[3] = static_cast<std::uint8_t>((refused[3] & 0xf0) | 5);  // REFUSED
+  first.send_message(refused);
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(dns::wire_get_rcode(a.answer), dns::Rcode::kNoError);
+  EXPECT_EQ(pool_->stats().rcode_retries, 1u);
+}
+
+TEST_F(UpstreamPoolTest, WhenEveryUpstreamRefusesTheClientGetsTheirAnswerNotOurs) {
+  net_.serve(first_, server(pki_->good));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("www.example");  // outside the test zone: both answer REFUSED
+  settle();
+  ASSERT_TRUE(a.done);
+  ASSERT_FALSE(a.error.has_value());
+  EXPECT_EQ(dns::wire_get_rcode(a.answer), dns::Rcode::kRefused);
+  EXPECT_EQ(queries_to(net_, first_) + queries_to(net_, second_), 2u);  // retried once only
+}
+
+TEST_F(UpstreamPoolTest, NxdomainIsAnAnswerAndNeverRetried) {
+  net_.serve(first_, server(pki_->good));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("missing.nx.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(dns::wire_get_rcode(a.answer), dns::Rcode::kNxDomain);
+  EXPECT_EQ(pool_->stats().rcode_retries, 0u);
+  EXPECT_EQ(queries_to(net_, first_) + queries_to(net_, second_), 1u);
+}
+
+}  // namespace
+}  // namespace dp::upstream
