@@ -259,6 +259,14 @@ void Pool::on_timer() {
     for (auto& conn : slot.connections) conns.push_back(conn.get());
   }
   for (DotConnection* conn : conns) conn->on_deadline(now);  // may fail and remove it
+  // Back-off over: probe the upstream in the background, so a recovered one is found (and
+  // its connection warm) before a client query has to find out.
+  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+    UpstreamSlot& slot = upstreams_[u];
+    if (slot.backoff.count() > 0 && slot.down_until <= now && slot.connections.empty()) {
+      open_connection(u, now);
+    }
+  }
   while (!hedges_.empty() && hedges_.top().first <= now) {
     const std::uint64_t id = hedges_.top().second;
     hedges_.pop();
@@ -282,6 +290,9 @@ void Pool::arm_timer() {
   if (!hedges_.empty()) next = std::min(next, hedges_.top().first);
   for (const auto& slot : upstreams_) {
     for (const auto& conn : slot.connections) next = std::min(next, conn->deadline());
+    if (slot.backoff.count() > 0 && slot.connections.empty()) {
+      next = std::min(next, slot.down_until);  // the background probe
+    }
   }
   if (next == timer_at_) return;
   timer_at_ = next;

@@ -580,6 +580,29 @@ TEST_F(UpstreamPoolTest, WhenEveryUpstreamRefusesTheClientGetsTheirAnswerNotOurs
   EXPECT_EQ(queries_to(net_, first_) + queries_to(net_, second_), 2u);  // retried once only
 }
 
+TEST_F(UpstreamPoolTest, AnUpstreamInBackoffIsProbedInTheBackgroundAndRecovers) {
+  net_.script(first_, RouteKind::kRefuse);
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  resolve("a.test");
+  settle();
+  ASSERT_EQ(net_.streams_to(first_), 1u);
+  net_.serve(first_, server(pki_->good));  // it comes back
+  clock_.advance(options_.backoff_initial - std::chrono::milliseconds(1));
+  pool_->on_deadline();
+  settle();
+  EXPECT_EQ(net_.streams_to(first_), 1u);  // still backing off
+  clock_.advance(std::chrono::milliseconds(1));
+  pool_->on_deadline();
+  settle();
+  // Probed without any client query, and healthy again: queries may go there.
+  EXPECT_EQ(net_.streams_to(first_), 2u);
+  EXPECT_EQ(pool_->open_connections(), 2u);
+  for (int i = 0; i < 4; ++i) resolve("r" + std::to_string(i) + ".test");
+  settle();
+  EXPECT_GT(queries_to(net_, first_), 0u);  // unmeasured again: it counts as fastest
+}
+
 TEST_F(UpstreamPoolTest, NxdomainIsAnAnswerAndNeverRetried) {
   net_.serve(first_, server(pki_->good));
   net_.serve(second_, server(pki_->good));
