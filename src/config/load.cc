@@ -172,7 +172,11 @@ void toml_apply_option(Config& config, const Option& o, const toml::node& node,
   };
   const auto apply_item = [&](const toml::node& item) {
     try {
-      o.set(config, o.toml_text != nullptr ? o.toml_text(item, path) : toml_scalar_text(item));
+      if (o.toml_set != nullptr) {
+        o.toml_set(config, item, path);
+      } else {
+        o.set(config, o.toml_text != nullptr ? o.toml_text(item, path) : toml_scalar_text(item));
+      }
     } catch (const ValueError& e) {
       fail(item, e.what());
     }

@@ -56,21 +56,17 @@ void set_log_level(Config& c, std::string_view text) {
   throw ConfigError(toml_where(file, node) + std::string(key) + ": " + problem);
 }
 
-// One [[upstream]] table as upstream_text_parse()'s text: "ADDR@PORT#AUTH_NAME", then the
-// file-only settings as NUL-separated fields. Each key (each pin) is checked here so that an
-// error points at its own line rather than at the table's.
-std::string upstream_toml_text(const toml::node& node, std::string_view file) {
+// One item of the file's upstream list: an [[upstream]] table, or a spec string as on the
+// command line. Each key (each pin) is checked here so that an error points at its own line.
+void upstream_toml_set(Config& c, const toml::node& node, std::string_view file) {
   const toml::table* table = node.as_table();
   if (table == nullptr) {  // upstream = ["1.1.1.1#name"] also works
-    std::string spec = toml_scalar_text(node);
-    if (spec.find(kUpstreamFieldSeparator) != std::string::npos)
-      throw ValueError("a NUL character in an upstream spec");
-    return spec;
+    c.upstreams.push_back(upstream_spec_parse(toml_scalar_text(node)));
+    return;
   }
   std::string address;
   std::int64_t port = kDotPort;
-  std::string auth_name;
-  std::string fields;  // "\0key=value" for each file-only setting
+  UpstreamConfig upstream;
   for (const auto& [key, value] : *table) {
     const std::string name = "upstream." + std::string(key.str());
     if (key == "address") {
@@ -88,7 +84,7 @@ std::string upstream_toml_text(const toml::node& node, std::string_view file) {
       if (s == nullptr || !hostname_plausible(s->get()))
         toml_fail(file, value, name,
                   "expected a host name (letters, digits, '-', '.'; at most 253 characters)");
-      auth_name = s->get();
+      upstream.auth_name = s->get();
     } else if (key == "pin_sha256") {
       // One pin as a bare string is taken too; an empty set would silently pin nothing.
       const auto* items = value.as_array();
@@ -99,11 +95,10 @@ std::string upstream_toml_text(const toml::node& node, std::string_view file) {
         if (s == nullptr)
           toml_fail(file, item, name, "expected base64 strings, e.g. [\"Gr6f...hQg=\"]");
         try {
-          pin_sha256_parse(s->get());
+          upstream.pins.push_back(pin_sha256_parse(s->get()));
         } catch (const ValueError& e) {
           toml_fail(file, item, name, e.what());
         }
-        fields += kUpstreamFieldSeparator + std::string("pin_sha256=") + s->get();
       };
       if (items != nullptr) {
         for (const toml::node& item : *items) add_pin(item);
@@ -112,17 +107,16 @@ std::string upstream_toml_text(const toml::node& node, std::string_view file) {
       }
     } else if (key == "tls_min_version") {
       const auto* s = value.as_string();
-      if (s == nullptr || !tls_version_parse(s->get()))
-        toml_fail(file, value, name, "expected \"1.2\" or \"1.3\" as a string");
-      fields += kUpstreamFieldSeparator + std::string("tls_min_version=") + s->get();
+      const auto version = s != nullptr ? tls_version_parse(s->get()) : std::nullopt;
+      if (!version) toml_fail(file, value, name, "expected \"1.2\" or \"1.3\" as a string");
+      upstream.tls_min_version = *version;
     } else {
       throw ConfigError(toml_where(file, value) + "unknown key '" + name + "'");
     }
   }
   if (address.empty()) toml_fail(file, node, "upstream", "missing 'address'");
-  const bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + "@" + std::to_string(port) +
-         (auth_name.empty() ? "" : "#" + auth_name) + fields;
+  upstream.address = *SocketAddress::from_ip(address, static_cast<std::uint16_t>(port));
+  c.upstreams.push_back(std::move(upstream));
 }
 
 constexpr std::uint64_t kMaxWorkers = 1024;
@@ -153,19 +147,19 @@ constexpr std::array kOptions{
         .value_name = "SPEC",
         .help = "DNS-over-TLS server as ADDR[@PORT][#AUTH_NAME] (port 853 by default; "
                 "AUTH_NAME is checked against its certificate). Repeatable. In the file: "
-                "[[upstream]] tables with address, port, auth_name, and, in the file only, "
-                "pin_sha256 (base64 SPKI SHA-256 pins, any one of which must be in the "
-                "certificate chain, on top of the CA and name checks) and tls_min_version "
-                "(\"1.2\" by default, or \"1.3\").",
+                "[[upstream]] tables with address, port, auth_name, and two keys of the file "
+                "only: pin_sha256 (base64 SPKI SHA-256 pins; one must match a certificate of "
+                "the chain, on top of the CA and name checks) and tls_min_version (\"1.2\" "
+                "by default, or \"1.3\").",
         .list = true,
-        .set = [](Config& c, std::string_view t) { c.upstreams.push_back(upstream_text_parse(t)); },
+        .set = [](Config& c, std::string_view t) { c.upstreams.push_back(upstream_spec_parse(t)); },
         .clear = [](Config& c) { c.upstreams.clear(); },
         .show =
             [](const Config& c) {
               return joined<UpstreamConfig>(c.upstreams,
                                             [](const UpstreamConfig& u) { return u.display(); });
             },
-        .toml_text = upstream_toml_text},
+        .toml_set = upstream_toml_set},
     Option{.flag = "--ca-file",
            .env = "DOTPROXY_CA_FILE",
            .toml_key = "ca_file",

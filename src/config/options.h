@@ -31,6 +31,9 @@ struct Option {
   // Turns one TOML value (one array item for a list) into set()'s text. Null: a string or an
   // integer is taken as is. Throws ValueError, or ConfigError with its own file:line.
   std::string (*toml_text)(const toml::node& node, std::string_view file) = nullptr;
+  // For values the text form cannot carry (an [[upstream]] table with pins): sets one TOML
+  // item directly, instead of set(toml_text(item)). Throws ConfigError with its file:line.
+  void (*toml_set)(Config& config, const toml::node& node, std::string_view file) = nullptr;
 };
 
 // Every option, in the order of --help and the README.

@@ -53,8 +53,7 @@ std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
 std::array<std::uint8_t, 32> pin_sha256_parse(std::string_view base64) {
   const auto bytes = base64_decode(base64);
   const std::string quoted = "'" + std::string(base64) + "'";
-  if (!bytes)
-    throw ValueError(quoted + " is not base64 (A-Z a-z 0-9 + /, padded with '=')");
+  if (!bytes) throw ValueError(quoted + " is not base64 (A-Z a-z 0-9 + /, padded with '=')");
   if (bytes->size() != 32)
     throw ValueError(quoted + " is base64 of " + std::to_string(bytes->size()) +
                      " bytes, not of a 32-byte SHA-256 (44 characters ending in '=')");
@@ -73,28 +72,6 @@ std::string_view tls_version_name(TlsVersion version) {
   return version == TlsVersion::kTls13 ? "1.3" : "1.2";
 }
 
-UpstreamConfig upstream_text_parse(std::string_view text) {
-  std::size_t end = text.find(kUpstreamFieldSeparator);
-  UpstreamConfig upstream = upstream_spec_parse(text.substr(0, end));
-  while (end != std::string_view::npos) {
-    const std::size_t start = end + 1;
-    end = text.find(kUpstreamFieldSeparator, start);
-    const std::string_view field = text.substr(start, end == text.npos ? end : end - start);
-    const std::size_t eq = field.find('=');
-    const std::string_view key = field.substr(0, eq);
-    const std::string_view value = eq == field.npos ? std::string_view() : field.substr(eq + 1);
-    if (key == "pin_sha256") {
-      upstream.pins.push_back(pin_sha256_parse(value));
-    } else if (key == "tls_min_version") {
-      const auto version = tls_version_parse(value);
-      if (!version) throw ValueError("'" + std::string(value) + "' is not \"1.2\" or \"1.3\"");
-      upstream.tls_min_version = *version;
-    } else {
-      throw ValueError("unknown upstream setting '" + std::string(key) + "'");
-    }
-  }
-  return upstream;
-}
 
 bool hostname_plausible(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;

@@ -19,16 +19,6 @@ inline constexpr std::uint16_t kDotPort = 853;  // RFC 7858 §3.1
 // Throws ValueError naming the spec and what is wrong with it.
 UpstreamConfig upstream_spec_parse(std::string_view spec);
 
-// The whole UpstreamConfig as one text, for the file's [[upstream]] tables: the spec, then each
-// setting the spec has no room for after a NUL ("\0pin_sha256=BASE64", "\0tls_min_version=1.3").
-// argv and the environment cannot hold a NUL, so those settings stay file-only, while the file
-// still goes through the option table's one set() like the other two sources.
-inline constexpr char kUpstreamFieldSeparator = '\0';
-
-// Takes upstream_spec_parse()'s spec, optionally followed by the fields above. Throws
-// ValueError naming the spec or the field.
-UpstreamConfig upstream_text_parse(std::string_view text);
-
 // "1.3" -> kTls13; "1.2" -> kTls12; anything else: nullopt.
 std::optional<TlsVersion> tls_version_parse(std::string_view text);
 std::string_view tls_version_name(TlsVersion version);  // "1.2", "1.3"

@@ -43,7 +43,7 @@ Result<std::string, std::string> spki_pin_sha256(std::span<const std::uint8_t> c
 struct SessionOptions {
   std::string auth_name;  // verified against the certificate and sent as SNI; may be empty
   std::string ip;         // verified against the certificate's IP SANs when auth_name is empty
-  std::vector<std::uint8_t> resume_data;  // from an earlier session's session_data(); may be empty
+  std::vector<std::uint8_t> resume_data{};  // an earlier session's session_data(); may be empty
   // RFC 7858 §4.2 SPKI pin set (SHA-256 of a DER SubjectPublicKeyInfo), checked on top of the
   // CA chain and the name: one must match some certificate of the chain. Empty: no pin check.
   std::vector<SpkiPin> pins{};

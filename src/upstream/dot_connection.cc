@@ -131,6 +131,10 @@ void DotConnection::on_stream_connected() {
   if (state_ != ConnectionState::kConnecting) return;
   tls::SessionOptions options{target_.auth_name, target_.address.ip_string()};
   options.resume_data = std::move(resume_data_);
+  options.pins = target_.pins;
+  options.min_version = target_.tls_min_version == config::TlsVersion::kTls13
+                            ? tls::TlsVersion::kTls13
+                            : tls::TlsVersion::kTls12;
   auto session = tls::ClientSession::create(credentials_, options);
   if (!session) {
     fail(UpstreamError::kTlsHandshake, session.error().detail);
@@ -258,6 +262,8 @@ void DotConnection::on_stream_closed(io::StreamError error, const std::string& d
         if (state_ == ConnectionState::kClosed) return;
         fail(UpstreamError::kClosed, detail);
       } else {
+        // GnuTLS words it best (and adds what a tls_min_version may have caused).
+        if (state_ == ConnectionState::kHandshaking) advance_handshake();
         fail(UpstreamError::kTlsHandshake, "connection closed during the TLS handshake");
       }
       return;

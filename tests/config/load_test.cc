@@ -525,8 +525,9 @@ TEST_F(ConfigLoadTest, SpecUpstreamsHaveNoPinsAndTls12) {
 }
 
 TEST_F(ConfigLoadTest, FileUpstreamPinErrorsGiveTheItemLine) {
-  std::string path = with_file(std::string("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\n  \"") +
-                               kPinA + "\",\n  \"not*base64\",\n]\n");
+  std::string path =
+      with_file(std::string("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\n  \"") + kPinA +
+                "\",\n  \"not*base64\",\n]\n");
   EXPECT_EQ(load_error({}), path + ":5: upstream.pin_sha256: 'not*base64' is not base64 "
                                    "(A-Z a-z 0-9 + /, padded with '=')");
 
@@ -571,14 +572,6 @@ TEST_F(ConfigLoadTest, FileUpstreamTlsMinVersionErrors) {
             path + ":4: upstream.tls_min_version: expected \"1.2\" or \"1.3\" as a string");
   path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\ntls_min_version = \"TLS1.3\"\n");
   EXPECT_THAT(load_error({}), HasSubstr(path + ":3: upstream.tls_min_version: expected"));
-}
-
-// The file-only settings travel behind a NUL, which argv and the environment cannot hold; a
-// spec string in the file cannot smuggle them in either.
-TEST_F(ConfigLoadTest, FileSpecStringCannotCarryFileOnlySettings) {
-  const std::string path = with_file(
-      std::string("upstream = [\"1.1.1.1\\u0000pin_sha256=") + kPinA + "\"]\n");
-  EXPECT_THAT(load_error({}), HasSubstr(path + ":1: upstream: "));
 }
 
 TEST_F(ConfigLoadTest, UpstreamHelpMentionsPinsAndTlsMinVersion) {
