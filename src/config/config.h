@@ -53,6 +53,7 @@ struct Config {
   std::size_t upstream_connections = 2;               // TLS connections per upstream per worker
   std::size_t max_queries_per_connection = 256;       // pipelined in flight on one TLS connection
   std::size_t max_pending_queries = 8192;             // per worker; beyond, SERVFAIL at once
+  bool servfail_failover = true;  // SERVFAIL/REFUSED from one upstream: ask another
 };
 
 }  // namespace dp::config

@@ -23,6 +23,12 @@ std::uint64_t count_in(std::string_view text, std::uint64_t min, std::uint64_t m
   return *n;
 }
 
+bool bool_in(std::string_view text) {
+  if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
+  if (text == "false" || text == "no" || text == "off" || text == "0") return false;
+  throw ValueError(quoted(text) + " is not true or false");
+}
+
 // `max_text` is the limit as the user would write it ("60s" rather than "1m").
 milliseconds duration_in(std::string_view text, std::string_view max_text) {
   const auto d = duration_parse(text);
@@ -215,8 +221,11 @@ constexpr std::array kOptions{
            .env = "DOTPROXY_UPSTREAM_TIMEOUT",
            .toml_key = "upstream_timeout",
            .value_name = "DUR",
-           .help = "Answer SERVFAIL to a query its upstream leaves unanswered this long "
-                   "(1ms to 60s; e.g. 500ms, 3s; a bare number is seconds).",
+           .help = "Answer SERVFAIL to a query its upstreams leave unanswered this long "
+                   "(1ms to 60s; e.g. 500ms, 3s; a bare number is seconds). Connect + TLS "
+                   "handshake get half of it (at most 2s), so an unreachable upstream leaves "
+                   "time to fail over; a connection with queries in flight and no answer "
+                   "for this long is taken for dead.",
            .set = [](Config& c, std::string_view t) { c.upstream_timeout = duration_in(t, "60s"); },
            .show = [](const Config& c) { return duration_format(c.upstream_timeout); }},
     Option{
@@ -244,6 +253,14 @@ constexpr std::array kOptions{
         .set = [](Config& c,
                   std::string_view t) { c.max_pending_queries = count_in(t, 1, 1 << 20); },
         .show = [](const Config& c) { return std::to_string(c.max_pending_queries); }},
+    Option{.flag = "--servfail-failover",
+           .env = "DOTPROXY_SERVFAIL_FAILOVER",
+           .toml_key = "servfail_failover",
+           .value_name = "BOOL",
+           .help = "Retry a SERVFAIL or REFUSED answer on another upstream (true or false); "
+                   "NXDOMAIN is an answer and never retried.",
+           .set = [](Config& c, std::string_view t) { c.servfail_failover = bool_in(t); },
+           .show = [](const Config& c) { return std::string(c.servfail_failover ? "true" : "false"); }},
     Option{.flag = "--check-config",
            .help = "Load and check the settings, then exit: 0 if good, 2 if not.",
            .show_unset = "off"},
@@ -258,9 +275,10 @@ std::span<const Option> options() { return kOptions; }
 std::string toml_scalar_text(const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
   if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
   throw ValueError(node.is_array()   ? "expected a single value, not an array"
                    : node.is_table() ? "expected a single value, not a table"
-                                     : "expected a string or a whole number");
+                                     : "expected a string, a whole number or a boolean");
 }
 
 std::string toml_where(std::string_view file, const toml::node& node) {

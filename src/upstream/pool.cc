@@ -34,6 +34,7 @@ PoolOptions PoolOptions::from_config(const config::Config& config) {
   options.max_pending = config.max_pending_queries;
   options.query_timeout = config.upstream_timeout;
   options.liveness_timeout = config.upstream_timeout;
+  options.failover_on_servfail = config.servfail_failover;
   // Half the query's time at most for connect + handshake, so a query whose upstream cannot
   // be reached still has time to fail over to the next one.
   options.handshake_timeout = std::clamp(config.upstream_timeout / 2,

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -429,9 +430,10 @@ TEST_F(ConfigLoadTest, FileSyntaxErrorGivesFileAndLine) {
 
 TEST_F(ConfigLoadTest, FileWrongTypes) {
   std::string path = with_file("workers = 1.5\n");
-  EXPECT_EQ(load_error({}), path + ":1: workers: expected a string or a whole number");
+  EXPECT_EQ(load_error({}),
+            path + ":1: workers: expected a string, a whole number or a boolean");
   path = with_file("workers = true\n");
-  EXPECT_THAT(load_error({}), HasSubstr(":1: workers: expected a string or a whole number"));
+  EXPECT_THAT(load_error({}), HasSubstr(":1: workers: 'true' is not a whole number"));
   path = with_file("workers = -1\n");
   EXPECT_THAT(load_error({}), HasSubstr(":1: workers: '-1' is not a whole number from 0 to 1024"));
   path = with_file("log_level = [\"info\"]\n");
@@ -627,11 +629,33 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
   EXPECT_THAT(table, HasSubstr("| `-h, --help` | — | — | — |"));
   for (const char* key : {"listen", "upstream", "ca_file", "log_level", "tcp_idle_timeout",
                           "max_tcp_clients", "max_tcp_queries_per_client", "upstream_connections",
-                          "max_queries_per_connection", "max_pending_queries"}) {
+                          "max_queries_per_connection", "max_pending_queries",
+                          "servfail_failover"}) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 16);
+  EXPECT_EQ(rows, 2 + 17);
+}
+
+TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {
+  EXPECT_TRUE(load({}).config.servfail_failover);  // default
+  with_file("servfail_failover = false\n");
+  EXPECT_FALSE(load({}).config.servfail_failover);
+  env_["DOTPROXY_SERVFAIL_FAILOVER"] = "yes";
+  EXPECT_TRUE(load({}).config.servfail_failover);
+  EXPECT_FALSE(load({"--servfail-failover", "off"}).config.servfail_failover);
+  EXPECT_THAT(load_error({"--servfail-failover", "maybe"}),
+              HasSubstr("--servfail-failover: 'maybe' is not true or false"));
+}
+
+// The README's option table is this table: a new option or default cannot go undocumented.
+TEST_F(ConfigLoadTest, ReadmeOptionTableMatchesTheCode) {
+  std::ifstream readme(std::string(DOTPROXY_SOURCE_ROOT) + "/README.md");
+  ASSERT_TRUE(readme) << "README.md not found under " << DOTPROXY_SOURCE_ROOT;
+  std::stringstream text;
+  text << readme.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr(options_markdown_table()))
+      << "regenerate the README table from options_markdown_table()";
 }
 
 }  // namespace
