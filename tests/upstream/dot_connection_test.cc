@@ -11,7 +11,7 @@
 #include "dns/reply.h"
 #include "fakes/fake_clock.h"
 #include "fakes/memory_dot_server.h"
-#include "fakes/test_pki.h"
+#include "fakes/shared_pki.h"
 
 namespace dp::upstream {
 namespace {
@@ -25,7 +25,7 @@ using testing::MemoryServerOptions;
 using testing::RouteKind;
 using ::testing::UnorderedElementsAre;
 
-constexpr const char* kName = "dns.test";
+constexpr const char* kName = testing::kSharedPkiName;
 constexpr std::chrono::milliseconds kHandshakeTimeout{3'000};
 
 dns::Question question_of(const Bytes& query) {
@@ -71,15 +71,8 @@ struct RecordingListener final : DotConnection::Listener {
 class UpstreamDotConnectionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir("dot-conn-test");
-    pki_ = new testing::TestPki(testing::TestPki::create(dir_->path(), kName));
-    credentials_ = new std::shared_ptr<const tls::ClientCredentials>(
-        tls::ClientCredentials::create(pki_->ca_file));
-  }
-  static void TearDownTestSuite() {
-    delete credentials_;
-    delete pki_;
-    delete dir_;
+    pki_ = &testing::SharedPki::get().pki;
+    credentials_ = &testing::SharedPki::get().credentials;
   }
 
   static MemoryServerOptions server(const testing::CertKey& cert, bool auto_answer) {
@@ -114,9 +107,8 @@ class UpstreamDotConnectionTest : public ::testing::Test {
     net_.pump();
   }
 
-  static testing::TempDir* dir_;
-  static testing::TestPki* pki_;
-  static std::shared_ptr<const tls::ClientCredentials>* credentials_;
+  static const testing::TestPki* pki_;
+  static const std::shared_ptr<const tls::ClientCredentials>* credentials_;
 
   SocketAddress address_ = *SocketAddress::parse("127.0.0.1:853");
   testing::FakeClock clock_;
@@ -127,9 +119,8 @@ class UpstreamDotConnectionTest : public ::testing::Test {
   std::shared_ptr<testing::FakeStreamState> stream_;
 };
 
-testing::TempDir* UpstreamDotConnectionTest::dir_ = nullptr;
-testing::TestPki* UpstreamDotConnectionTest::pki_ = nullptr;
-std::shared_ptr<const tls::ClientCredentials>* UpstreamDotConnectionTest::credentials_ = nullptr;
+const testing::TestPki* UpstreamDotConnectionTest::pki_ = nullptr;
+const std::shared_ptr<const tls::ClientCredentials>* UpstreamDotConnectionTest::credentials_ = nullptr;
 
 TEST_F(UpstreamDotConnectionTest, QueryIsAnsweredAfterTheHandshake) {
   open_serving(true);

@@ -11,7 +11,7 @@
 #include "dns/reply.h"
 #include "fakes/fake_clock.h"
 #include "fakes/memory_dot_server.h"
-#include "fakes/test_pki.h"
+#include "fakes/shared_pki.h"
 
 namespace dp::upstream {
 namespace {
@@ -22,7 +22,7 @@ using testing::FakeNetwork;
 using testing::MemoryServerOptions;
 using testing::RouteKind;
 
-constexpr const char* kName = "dns.test";
+constexpr const char* kName = testing::kSharedPkiName;
 
 dns::Question question_of(const Bytes& query) {
   auto parsed = dns::query_parse(query);
@@ -42,15 +42,8 @@ struct Outcome {
 class UpstreamPoolTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir("pool-test");
-    pki_ = new testing::TestPki(testing::TestPki::create(dir_->path(), kName));
-    credentials_ = new std::shared_ptr<const tls::ClientCredentials>(
-        tls::ClientCredentials::create(pki_->ca_file));
-  }
-  static void TearDownTestSuite() {
-    delete credentials_;
-    delete pki_;
-    delete dir_;
+    pki_ = &testing::SharedPki::get().pki;
+    credentials_ = &testing::SharedPki::get().credentials;
   }
 
   // The loop must not turn once the pool is gone: its deferred work points into it.
@@ -102,9 +95,8 @@ class UpstreamPoolTest : public ::testing::Test {
     ADD_FAILURE() << "the network never went quiet";
   }
 
-  static testing::TempDir* dir_;
-  static testing::TestPki* pki_;
-  static std::shared_ptr<const tls::ClientCredentials>* credentials_;
+  static const testing::TestPki* pki_;
+  static const std::shared_ptr<const tls::ClientCredentials>* credentials_;
 
   const SocketAddress first_ = *SocketAddress::parse("127.0.0.1:853");
   const SocketAddress second_ = *SocketAddress::parse("127.0.0.2:853");
@@ -116,9 +108,8 @@ class UpstreamPoolTest : public ::testing::Test {
   std::unique_ptr<Pool> pool_;
 };
 
-testing::TempDir* UpstreamPoolTest::dir_ = nullptr;
-testing::TestPki* UpstreamPoolTest::pki_ = nullptr;
-std::shared_ptr<const tls::ClientCredentials>* UpstreamPoolTest::credentials_ = nullptr;
+const testing::TestPki* UpstreamPoolTest::pki_ = nullptr;
+const std::shared_ptr<const tls::ClientCredentials>* UpstreamPoolTest::credentials_ = nullptr;
 
 TEST_F(UpstreamPoolTest, QueryIsAnswered) {
   net_.serve(first_, server(pki_->good));
