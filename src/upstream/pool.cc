@@ -169,10 +169,15 @@ bool Pool::send_copy(std::uint64_t id, std::size_t upstream, TimePoint now) {
   // that ever changes.
   it = requests_.find(id);
   if (it != requests_.end()) it->second.copies.push_back(Copy{conn, dns_id, upstream, now});
-  // When this copy would be late by its upstream's own standard, another upstream is asked.
+  // When this copy is late by the standard of the fastest healthy upstream, another upstream
+  // is asked too; so a probe of a slow upstream costs no more than a normal query.
   if (!it->second.hedged && upstreams_.size() > 1) {
-    const auto delay = upstreams_[upstream].rtt.hedge_delay(
-        options_.hedge_min, options_.hedge_max, options_.hedge_unmeasured);
+    microseconds delay = duration_cast<microseconds>(options_.hedge_max);
+    for (const UpstreamSlot& slot : upstreams_) {
+      if (slot.down_until > now) continue;
+      delay = std::min(delay, slot.rtt.hedge_delay(options_.hedge_min, options_.hedge_max,
+                                                   options_.hedge_unmeasured));
+    }
     hedges_.emplace(now + delay, id);
   }
   return true;
@@ -200,7 +205,8 @@ void Pool::hedge(std::uint64_t id, TimePoint now) {
   const std::size_t slow = request.copies.front().upstream;
   for (std::size_t k = 1; k < upstreams_.size(); ++k) {
     const std::size_t i = (slow + k) % upstreams_.size();
-    if (upstreams_[i].down_until > now) continue;
+    // Not one in back-off, nor the one that already failed or refused this query.
+    if (upstreams_[i].down_until > now || i == request.avoid_upstream) continue;
     if (send_copy(id, i, now)) {
       ++stats_.hedges;
       return;
@@ -357,7 +363,9 @@ void Pool::on_connection_answer(DotConnection& conn, std::uint64_t request_id,
   const std::size_t upstream = conn.upstream_index();
   UpstreamSlot& slot = upstreams_[upstream];
   for (const Copy& copy : request.copies) {
-    if (copy.conn == &conn) slot.rtt.add(duration_cast<microseconds>(now - copy.sent_at));
+    // The copy that lost the race took at least this long: without that sample an upstream
+    // that never answers would never be measured, and stay "fastest".
+    upstreams_[copy.upstream].rtt.add(duration_cast<microseconds>(now - copy.sent_at));
   }
   slot.backoff = std::chrono::milliseconds(0);  // it answers: healthy
   const dns::Rcode rcode = dns::wire_get_rcode(answer);

@@ -559,6 +559,40 @@ TEST_F(UpstreamPoolTest, RefusedFromOneUpstreamIsRetriedOnTheOther) {
   EXPECT_EQ(pool_->stats().rcode_retries, 1u);
 }
 
+TEST_F(UpstreamPoolTest, LosingAHedgeRaceCountsAsASlowSample) {
+  options_.probe_every = 0;
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));  // accepts, never answers
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  clock_.advance(options_.hedge_unmeasured);
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(a.done);
+  // The first never answered, but it was measured as slow: the next query avoids it.
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_EQ(queries_to(net_, first_), 1u);
+}
+
+TEST_F(UpstreamPoolTest, AHedgeNeverGoesBackToTheUpstreamThatRefused) {
+  options_.probe_every = 0;
+  net_.serve(first_, server(pki_->good));                          // refuses www.example
+  net_.serve(second_, server(pki_->good, /*auto_answer=*/false));  // slow to answer anything
+  make_pool({first_, second_});
+  Outcome& a = resolve("www.example");
+  settle();  // refused by the first (now measured as fast), retried on the second
+  EXPECT_EQ(pool_->stats().rcode_retries, 1u);
+  clock_.advance(options_.hedge_max);
+  pool_->on_deadline();
+  settle();
+  EXPECT_EQ(queries_to(net_, first_), 1u);
+  EXPECT_EQ(pool_->stats().hedges, 0u);
+  EXPECT_FALSE(a.done);
+}
+
 TEST_F(UpstreamPoolTest, WhenEveryUpstreamRefusesTheClientGetsTheirAnswerNotOurs) {
   net_.serve(first_, server(pki_->good));
   net_.serve(second_, server(pki_->good));
