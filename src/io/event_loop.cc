@@ -22,9 +22,12 @@ EventLoop::EventLoop() {
   if (!base_) throw std::runtime_error("libevent: cannot create an event base");
   defer_event_.reset(event_new(base_.get(), -1, 0, &EventLoop::run_deferred, this));
   if (!defer_event_) throw std::runtime_error("libevent: cannot create an event");
+  post_event_.reset(event_new(base_.get(), -1, 0, &EventLoop::run_posted, this));
+  if (!post_event_) throw std::runtime_error("libevent: cannot create an event");
 }
 
-void EventLoop::run() { event_base_dispatch(base_.get()); }
+// Until stop(), even while nothing is registered (a post() may still come).
+void EventLoop::run() { event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY); }
 
 void EventLoop::stop() { event_base_loopexit(base_.get(), nullptr); }
 
@@ -37,6 +40,24 @@ void EventLoop::run_deferred(int /*fd*/, short /*what*/, void* self) noexcept {
   auto* loop = static_cast<EventLoop*>(self);
   std::vector<std::function<void()>> batch;
   batch.swap(loop->deferred_);
+  for (auto& fn : batch) fn();
+}
+
+void EventLoop::post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(fn));
+  }
+  event_active(post_event_.get(), EV_TIMEOUT, 0);  // thread-safe: evthread_use_pthreads()
+}
+
+void EventLoop::run_posted(int /*fd*/, short /*what*/, void* self) noexcept {
+  auto* loop = static_cast<EventLoop*>(self);
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(loop->posted_mutex_);
+    batch.swap(loop->posted_);
+  }
   for (auto& fn : batch) fn();
 }
 

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <vector>
 
 #include "common/c_ptr.h"
@@ -30,12 +31,18 @@ class EventLoop {
   // Runs fn on the loop's thread at the next iteration, after the current callback returns:
   // deferred deletion for objects whose callback may destroy their owner. Loop thread only.
   void defer(std::function<void()> fn);
+  // Runs fn on the loop's thread soon; callable from any thread (e.g. a reload from main).
+  void post(std::function<void()> fn);
 
  private:
   static void run_deferred(int fd, short what, void* self) noexcept;
+  static void run_posted(int fd, short what, void* self) noexcept;
   EventBasePtr base_;
   EventPtr defer_event_;
   std::vector<std::function<void()>> deferred_;
+  EventPtr post_event_;
+  std::mutex posted_mutex_;  // guards posted_: the only state shared across threads
+  std::vector<std::function<void()>> posted_;
 };
 
 // A one-shot timer, re-armable. Lives on one loop; the callback runs on that loop's thread.

@@ -49,6 +49,11 @@ void Server::stop() {
   for (auto& worker : workers_) worker->stop();
 }
 
+void Server::update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
+                          const std::vector<config::UpstreamConfig>& upstreams) {
+  for (auto& worker : workers_) worker->update_trust(credentials, upstreams);
+}
+
 void Server::wait() {
   for (auto& worker : workers_) worker->join();
 }

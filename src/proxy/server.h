@@ -24,6 +24,9 @@ class Server {
   void start();
   void stop();
   void wait();
+  // SIGHUP: every worker takes the re-read CA store and upstream pins (see Pool::update_trust).
+  void update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
+                    const std::vector<config::UpstreamConfig>& upstreams);
 
   // The listen addresses with port 0 replaced by the port the kernel chose.
   const std::vector<SocketAddress>& listen_addresses() const { return listen_; }

@@ -42,6 +42,13 @@ void Worker::start() {
 
 void Worker::stop() { loop_.stop(); }
 
+void Worker::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
+                          std::vector<config::UpstreamConfig> upstreams) {
+  loop_.post([this, credentials = std::move(credentials), upstreams = std::move(upstreams)] {
+    pool_->update_trust(credentials, upstreams);
+  });
+}
+
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }

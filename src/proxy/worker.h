@@ -40,6 +40,9 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   void start();  // spawns the thread
   void stop();   // from any thread: the loop exits at its next turn
   void join();
+  // From any thread: the worker's pool takes the new trust at its loop's next turn.
+  void update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
+                    std::vector<config::UpstreamConfig> upstreams);
 
  private:
   void on_udp(std::size_t listener, std::span<const std::uint8_t> message,

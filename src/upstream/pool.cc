@@ -418,6 +418,23 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
   drain_waiting(now);
 }
 
+void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
+                        const std::vector<config::UpstreamConfig>& upstreams) {
+  credentials_ = std::move(credentials);
+  for (UpstreamSlot& slot : upstreams_) {
+    for (const config::UpstreamConfig& fresh : upstreams) {
+      if (fresh.address == slot.config.address && fresh.auth_name == slot.config.auth_name) {
+        slot.config.pins = fresh.pins;
+        slot.config.tls_min_version = fresh.tls_min_version;
+      }
+    }
+    slot.resume_data.clear();
+    slot.backoff = std::chrono::milliseconds(0);
+    slot.down_until = TimePoint{};
+  }
+  arm_timer();
+}
+
 void Pool::on_connection_session(DotConnection& conn, std::vector<std::uint8_t> data) {
   // RFC 8446 §4.6.1 tickets are for one use at best; the newest one is the one to offer.
   upstreams_[conn.upstream_index()].resume_data = std::move(data);

@@ -68,6 +68,13 @@ class Pool final : public Upstream, private DotConnection::Listener {
 
   void resolve(std::vector<std::uint8_t> query, dns::Question question, Callback done) override;
 
+  // New trust after a reload: the CA store, and each upstream's pins and minimum TLS version
+  // (matched by address and auth name). New connections use it; open ones were verified
+  // already and stay until they close. Back-off is cleared so a failing upstream is retried
+  // at once, and session tickets are dropped so the next handshake is verified in full.
+  void update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
+                    const std::vector<config::UpstreamConfig>& upstreams);
+
   const PoolStats& stats() const { return stats_; }
   std::size_t open_connections() const;
   std::size_t pending() const { return requests_.size(); }

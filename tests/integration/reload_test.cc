@@ -1,0 +1,114 @@
+// SIGHUP re-reads the TLS trust: a rotated CA file or upstream key needs no restart, and a
+// configuration that does not load leaves the running one in place.
+#include <signal.h>
+
+#include <fstream>
+
+#include "fakes/process.h"
+#include "integration/fixture.h"
+#include "tls/client_session.h"
+
+namespace dp::testing {
+namespace {
+
+using std::chrono::seconds;
+
+class IntegrationReloadTest : public IntegrationTest {
+ protected:
+  void SetUp() override { server_ = start_server(); }
+
+  // The config file dotproxy reads at start and on every SIGHUP.
+  void write_config(const std::string& ca_file, const std::string& pin_line = "") {
+    std::ofstream(config_file_) << "ca_file = \"" << ca_file << "\"\n"
+                                << "[[upstream]]\naddress = \"127.0.0.1\"\nport = "
+                                << server_->port() << "\nauth_name = \"" << kAuthName << "\"\n"
+                                << pin_line;
+  }
+  void start(int workers = 1) {
+    proxy_ = std::make_unique<DotproxyProcess>(std::vector<std::string>{
+        "--config", config_file_, "--workers", std::to_string(workers)});
+  }
+  ldns_pkt_rcode ask(std::uint16_t id) {
+    UdpClient client(proxy_->port());
+    client.send(query_build("www.test.", LDNS_RR_TYPE_A, id));
+    auto reply = client.receive(seconds(5));
+    if (!reply) return LDNS_RCODE_YXRRSET;  // no reply at all: never a valid outcome here
+    return ldns_pkt_get_rcode(reply_parse(*reply).get());
+  }
+  void reload() {
+    const auto before = count("reloaded TLS trust") + count("reload rejected");
+    proxy_->process().signal(SIGHUP);
+    ASSERT_TRUE(wait_until([&] { return count("reloaded TLS trust") + count("reload rejected") >
+                                        before; },
+                           seconds(5)))
+        << proxy_->log();
+  }
+  std::size_t count(const std::string& needle) const {
+    const std::string log = proxy_->log();
+    std::size_t n = 0;
+    for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+    return n;
+  }
+  static std::string pin_of(const std::string& cert_file) {
+    const std::string pem = read_file_text(cert_file);
+    auto pin = tls::spki_pin_sha256(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size()));
+    EXPECT_TRUE(pin.has_value());
+    return pin.has_value() ? *pin : "";
+  }
+
+  TempDir dir_;
+  std::string config_file_ = dir_.file("dotproxy.toml");
+  std::unique_ptr<DotTestServer> server_;
+  std::unique_ptr<DotproxyProcess> proxy_;
+};
+
+TEST_F(IntegrationReloadTest, ARotatedCaFileIsTrustedAfterSighupWithoutRestart) {
+  write_config(pki_->untrusted_ca_file);  // the upstream's CA is not in it yet
+  start(/*workers=*/2);                    // every worker takes the new trust
+  EXPECT_EQ(ask(1), LDNS_RCODE_SERVFAIL);
+  write_config(pki_->ca_file);
+  reload();
+  EXPECT_EQ(count("reloaded TLS trust"), 1u) << proxy_->log();
+  for (std::uint16_t id = 2; id < 10; ++id) {  // whichever worker each query lands on
+    EXPECT_EQ(ask(id), LDNS_RCODE_NOERROR) << proxy_->log();
+  }
+  EXPECT_TRUE(proxy_->process().running());
+}
+
+TEST_F(IntegrationReloadTest, ANewPinIsCheckedAfterSighup) {
+  const std::string right = pin_of(pki_->good.cert_file);
+  const std::string wrong = pin_of(pki_->untrusted.cert_file);
+  ASSERT_NE(right, wrong);
+  write_config(pki_->ca_file, "pin_sha256 = [\"" + wrong + "\"]\n");
+  start();
+  EXPECT_EQ(ask(1), LDNS_RCODE_SERVFAIL);
+  write_config(pki_->ca_file, "pin_sha256 = [\"" + right + "\"]\n");
+  reload();
+  EXPECT_EQ(ask(2), LDNS_RCODE_NOERROR) << proxy_->log();
+  // And back: the pin now excludes the server. The open connection was verified already;
+  // once it closes, the new one (no resumption: tickets were dropped) fails the pin.
+  write_config(pki_->ca_file, "pin_sha256 = [\"" + wrong + "\"]\n");
+  reload();
+  server_->behaviour().close_after_queries = 1;  // force new connections
+  ask(3);
+  EXPECT_EQ(ask(4), LDNS_RCODE_SERVFAIL) << proxy_->log();
+}
+
+TEST_F(IntegrationReloadTest, ABrokenConfigOnSighupIsRejectedAndTheOldOneKeepsServing) {
+  write_config(pki_->ca_file);
+  start();
+  EXPECT_EQ(ask(1), LDNS_RCODE_NOERROR);
+  std::ofstream(config_file_) << "ca_file = \"" << pki_->ca_file << "\"\nworkers = \"many\"\n";
+  reload();
+  EXPECT_EQ(count("reload rejected"), 1u);
+  EXPECT_NE(proxy_->log().find(config_file_ + ":2: workers"), std::string::npos) << proxy_->log();
+  EXPECT_EQ(ask(2), LDNS_RCODE_NOERROR);
+  std::ofstream(config_file_) << "ca_file = \"/nonexistent/ca.pem\"\n";
+  reload();
+  EXPECT_EQ(count("reload rejected"), 2u);
+  EXPECT_EQ(ask(3), LDNS_RCODE_NOERROR);
+}
+
+}  // namespace
+}  // namespace dp::testing
