@@ -96,6 +96,7 @@ void fill_answer(const ldns_rr* question, ldns_pkt* answer) {
   const ldns_rr_type qtype = ldns_rr_get_type(question);
   RdfPtr apex = dname("test.");
   RdfPtr nx = dname("nx.test.");
+  RdfPtr servfail = dname("servfail.test.");
   RdfPtr big = dname("big.test.");
 
   if (ldns_rr_get_class(question) != LDNS_RR_CLASS_IN || !in_zone(qname, apex.get())) {
@@ -106,6 +107,11 @@ void fill_answer(const ldns_rr* question, ldns_pkt* answer) {
   auto add = [&](ldns_pkt_section section, RrPtr rr) {
     ldns_pkt_push_rr(answer, section, rr.release());  // the packet owns it from here
   };
+  if (in_zone(qname, servfail.get())) {  // an upstream that cannot resolve the name
+    ldns_pkt_set_aa(answer, false);
+    ldns_pkt_set_rcode(answer, LDNS_RCODE_SERVFAIL);
+    return;
+  }
   if (in_zone(qname, nx.get())) {
     ldns_pkt_set_rcode(answer, LDNS_RCODE_NXDOMAIN);
     add(LDNS_SECTION_AUTHORITY, rr_parse(kSoa));

@@ -26,6 +26,7 @@ struct ZoneAnswerOptions {
 //                        test. SOA answered; other types NODATA (SOA in authority)
 //   big.test. A:         100 A records 198.51.100.0..99, TTL 300 (> 1232 bytes)
 //   at or under nx.test: NXDOMAIN, SOA in authority
+//   at or under servfail.test: SERVFAIL, no records
 //   anything else:       REFUSED (also for classes other than IN)
 // SOA: test. 3600 IN SOA ns.test. admin.test. 1 3600 600 86400 300.
 // QDCOUNT != 1 or an unparsable query (>= 12 bytes): FORMERR with the header ID; opcode other

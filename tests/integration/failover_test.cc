@@ -453,5 +453,27 @@ TEST_F(IntegrationFailoverTest, RefusedFromTheFirstUpstreamFailsOverToTheNext) {
   EXPECT_EQ(question_name(nobody.get()), "www.example.");
 }
 
+TEST_F(IntegrationFailoverTest, ServfailFromTheFirstUpstreamFailsOverToTheNext) {
+  ASSERT_TRUE(UnboundUpstream::available()) << "install unbound: scripts/setup --tests";
+  UnboundUpstream unbound(*pki_);
+  auto server = start_server();  // answers SERVFAIL for anything under servfail.test.
+  auto proxy = start_proxy_for({spec(server->port()), spec(unbound.port())});
+  // Unbound has the name (its built-in test. zone says it does not exist): a real answer.
+  auto reply = ask_once(proxy->port(), "www.servfail.test.", 1);
+  ASSERT_TRUE(reply) << proxy->log();
+  EXPECT_EQ(ldns_pkt_get_rcode(reply.get()), LDNS_RCODE_NXDOMAIN) << proxy->log();
+  EXPECT_EQ(server->queries_received(), 1u);  // asked first, answered SERVFAIL
+
+  // With --servfail-failover false the first upstream's SERVFAIL is the answer.
+  auto second_server = start_server();
+  auto strict = start_proxy_for({spec(second_server->port()), spec(unbound.port())},
+                                {"--servfail-failover", "false"});
+  auto kept = ask_once(strict->port(), "www.servfail.test.", 2);
+  ASSERT_TRUE(kept) << strict->log();
+  EXPECT_EQ(ldns_pkt_get_rcode(kept.get()), LDNS_RCODE_SERVFAIL);
+  // The upstream's own SERVFAIL, not one of ours (ours carries an EDE option).
+  EXPECT_EQ(ldns_pkt_edns_data(kept.get()), nullptr);
+}
+
 }  // namespace
 }  // namespace dp::testing
