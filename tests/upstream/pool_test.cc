@@ -86,6 +86,17 @@ class UpstreamPoolTest : public ::testing::Test {
   }
 
   // Runs the fake network and the loop's deferred work until both are quiet.
+  // The first connection's server answers what it holds `after` this long, then answers
+  // at once from then on: its upstream is measured as that slow.
+  void answer_held_after(std::chrono::milliseconds after) {
+    settle();
+    clock_.advance(after);
+    net_.streams()[0]->server->answer_held();
+    net_.streams()[0]->server->set_auto_answer(true);
+    net_.flush_server(net_.streams()[0]);
+    settle();
+  }
+
   void settle() {
     for (int i = 0; i < 1000; ++i) {
       const std::size_t delivered = net_.pump();
@@ -508,12 +519,7 @@ TEST_F(UpstreamPoolTest, TheUpstreamWithTheLowerMeasuredRttIsPreferred) {
   net_.serve(second_, server(pki_->good));
   make_pool({first_, second_});
   Outcome& a = resolve("a.test");  // nothing measured: the first in order
-  settle();
-  clock_.advance(std::chrono::milliseconds(50));  // the first takes 50 ms
-  net_.streams()[0]->server->answer_held();
-  net_.streams()[0]->server->set_auto_answer(true);
-  net_.flush_server(net_.streams()[0]);
-  settle();
+  answer_held_after(std::chrono::milliseconds(50));  // the first takes 50 ms
   ASSERT_TRUE(a.done);
   for (int i = 0; i < 5; ++i) resolve("b" + std::to_string(i) + ".test");
   settle();
@@ -527,12 +533,7 @@ TEST_F(UpstreamPoolTest, TheSlowerUpstreamIsStillProbedNowAndThen) {
   net_.serve(second_, server(pki_->good));
   make_pool({first_, second_});
   resolve("a.test");
-  settle();
-  clock_.advance(std::chrono::milliseconds(50));
-  net_.streams()[0]->server->answer_held();
-  net_.streams()[0]->server->set_auto_answer(true);
-  net_.flush_server(net_.streams()[0]);
-  settle();
+  answer_held_after(std::chrono::milliseconds(50));
   for (int i = 0; i < 8; ++i) resolve("p" + std::to_string(i) + ".test");
   settle();
   EXPECT_EQ(queries_to(net_, first_), 3u);  // the first query plus one probe in every four
