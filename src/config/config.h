@@ -47,6 +47,8 @@ struct Config {
   std::chrono::milliseconds tcp_idle_timeout{10'000};  // close a client TCP conn idle this long
   std::size_t max_tcp_clients = 1024;                  // per worker; beyond, new ones are closed
   std::size_t max_tcp_queries_per_client = 128;        // pipelined queries in flight per conn
+  std::size_t max_tcp_clients_per_address = 64;        // per worker, per client IP address
+  std::chrono::milliseconds tcp_read_timeout{5'000};   // a query begun must be whole by then
 
   // Upstream side.
   std::chrono::milliseconds upstream_timeout{3'000};  // a query unanswered this long: SERVFAIL

@@ -217,6 +217,24 @@ constexpr std::array kOptions{
            .set = [](Config& c,
                      std::string_view t) { c.max_tcp_queries_per_client = count_in(t, 1, 65535); },
            .show = [](const Config& c) { return std::to_string(c.max_tcp_queries_per_client); }},
+    Option{.flag = "--max-tcp-clients-per-address",
+           .env = "DOTPROXY_MAX_TCP_CLIENTS_PER_ADDRESS",
+           .toml_key = "max_tcp_clients_per_address",
+           .value_name = "N",
+           .help = "Client TCP connections per worker from one IP address, 1 to 1000000; beyond, "
+                   "new ones from it are closed, so one host cannot take every slot.",
+           .set = [](Config& c, std::string_view t) {
+             c.max_tcp_clients_per_address = count_in(t, 1, 1'000'000);
+           },
+           .show = [](const Config& c) { return std::to_string(c.max_tcp_clients_per_address); }},
+    Option{.flag = "--tcp-read-timeout",
+           .env = "DOTPROXY_TCP_READ_TIMEOUT",
+           .toml_key = "tcp_read_timeout",
+           .value_name = "DUR",
+           .help = "A client must send a whole query within this long of its first byte (1ms to "
+                   "1h); a client trickling bytes is closed.",
+           .set = [](Config& c, std::string_view t) { c.tcp_read_timeout = duration_in(t, "1h"); },
+           .show = [](const Config& c) { return duration_format(c.tcp_read_timeout); }},
     Option{.flag = "--upstream-timeout",
            .env = "DOTPROXY_UPSTREAM_TIMEOUT",
            .toml_key = "upstream_timeout",

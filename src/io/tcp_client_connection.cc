@@ -18,7 +18,11 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 TcpClientConnection::TcpClientConnection(EventLoop& loop, int fd, std::uint64_t id,
                                          const SocketAddress& peer, const TcpClientLimits& limits,
                                          Handler& handler)
-    : id_(id), peer_(peer), limits_(limits), handler_(handler) {
+    : id_(id),
+      peer_(peer),
+      limits_(limits),
+      handler_(handler),
+      read_deadline_(loop, [this] { finish(); }) {
   bev_ = bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE);
   if (bev_ == nullptr) {
     ::close(fd);
@@ -89,12 +93,31 @@ void TcpClientConnection::read_messages() {
   }
   reading_ = false;
   if (finished_) return;
+  watch_partial_query();
   if (closing_ && in_flight_ == 0 &&
       evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
     finish();
     return;
   }
   update_reading();
+}
+
+void TcpClientConnection::watch_partial_query() {
+  // The idle timeout restarts with every byte; this one does not, so a client sending a
+  // query one byte at a time cannot hold the connection (and its slot) for ever.
+  evbuffer* input = bufferevent_get_input(bev_);
+  const std::size_t available = evbuffer_get_length(input);
+  bool partial = available > 0;
+  if (available >= 2) {  // a whole query waiting for an in-flight slot is not slow input
+    std::uint8_t prefix[2];
+    evbuffer_copyout(input, prefix, 2);
+    partial = available < 2 + ((std::size_t{prefix[0]} << 8) | prefix[1]);
+  }
+  if (partial && !read_deadline_.armed()) {
+    read_deadline_.arm(limits_.read_timeout);
+  } else if (!partial) {
+    read_deadline_.cancel();
+  }
 }
 
 void TcpClientConnection::update_reading() {
@@ -147,6 +170,7 @@ void TcpClientConnection::close_after_flush() {
 void TcpClientConnection::finish() {
   if (finished_) return;
   finished_ = true;
+  read_deadline_.cancel();
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   handler_.on_client_closed(*this);
 }

@@ -18,6 +18,7 @@ struct TcpClientLimits {
   std::chrono::milliseconds idle_timeout{10'000};  // no query and nothing in flight: close
   std::size_t max_in_flight = 128;          // stop reading beyond this many unanswered queries
   std::size_t max_output_bytes = 256 * 1024;  // a client that does not read: stop reading
+  std::chrono::milliseconds read_timeout{5'000};  // first byte of a query to its last: slowloris
 };
 
 // Owned by its worker (looked up by id() when a reply arrives, so a reply for a closed
@@ -60,6 +61,7 @@ class TcpClientConnection {
   void update_reading();
   void resume();  // reading on again, and queries already buffered handled
   void finish();
+  void watch_partial_query();  // arms or cancels read_deadline_
 
   std::uint64_t id_;
   SocketAddress peer_;
@@ -71,6 +73,7 @@ class TcpClientConnection {
   bool reading_ = false;   // inside read_messages(): no re-entry
   bool closing_ = false;   // no more reads; close once the output is flushed
   bool finished_ = false;  // on_client_closed already called
+  Timer read_deadline_;     // armed while a query is partly received
 };
 
 }  // namespace dp::io

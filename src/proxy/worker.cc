@@ -10,9 +10,12 @@ namespace dp::proxy {
 Worker::Worker(std::size_t index, const config::Config& config,
                const std::vector<ListenSockets>& sockets,
                std::shared_ptr<const tls::ClientCredentials> credentials)
-    : index_(index), max_tcp_clients_(config.max_tcp_clients) {
+    : index_(index),
+      max_tcp_clients_(config.max_tcp_clients),
+      max_tcp_clients_per_ip_(config.max_tcp_clients_per_address) {
   tcp_limits_.idle_timeout = config.tcp_idle_timeout;
   tcp_limits_.max_in_flight = config.max_tcp_queries_per_client;
+  tcp_limits_.read_timeout = config.tcp_read_timeout;
   pool_ = std::make_unique<upstream::Pool>(
       loop_, clock_, config.upstreams, std::move(credentials),
       upstream::PoolOptions::from_config(config),
@@ -60,12 +63,16 @@ void Worker::on_udp(std::size_t listener, std::span<const std::uint8_t> message,
 }
 
 void Worker::on_accept(int fd, const SocketAddress& peer) {
-  if (tcp_clients_.size() >= max_tcp_clients_) {
+  std::string ip = peer.ip_string();
+  std::size_t& from_ip = tcp_clients_per_ip_[ip];
+  if (tcp_clients_.size() >= max_tcp_clients_ || from_ip >= max_tcp_clients_per_ip_) {
     ++tcp_clients_refused_;
+    if (from_ip == 0) tcp_clients_per_ip_.erase(ip);
     ::close(fd);  // bounded: the client retries or falls back to another resolver
     DP_LOG(kDebug, "TCP client refused: too many connections", {"peer", peer.to_string()});
     return;
   }
+  ++from_ip;
   const std::uint64_t id = next_conn_id_++;
   tcp_clients_.emplace(
       id, std::make_unique<io::TcpClientConnection>(
@@ -81,6 +88,10 @@ void Worker::on_client_message(io::TcpClientConnection& conn,
 void Worker::on_client_closed(io::TcpClientConnection& conn) {
   // Deferred: we are inside the connection's own callback.
   const std::uint64_t id = conn.id();
+  auto per_ip = tcp_clients_per_ip_.find(conn.peer().ip_string());
+  if (per_ip != tcp_clients_per_ip_.end() && --per_ip->second == 0) {
+    tcp_clients_per_ip_.erase(per_ip);
+  }
   loop_.defer([this, id] { tcp_clients_.erase(id); });
 }
 

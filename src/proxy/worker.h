@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -59,6 +60,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   std::size_t index_;
   io::TcpClientLimits tcp_limits_;
   std::size_t max_tcp_clients_;
+  std::size_t max_tcp_clients_per_ip_;
   SteadyTimeSource clock_;
   io::EventLoop loop_;  // first: everything below registers events on it
   QueryStats stats_;
@@ -67,6 +69,8 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   std::vector<std::unique_ptr<io::UdpListener>> udp_;
   std::vector<std::unique_ptr<io::TcpListener>> tcp_;
   std::unordered_map<std::uint64_t, std::unique_ptr<io::TcpClientConnection>> tcp_clients_;
+  // Open client connections per IP address (text form): one host cannot take every slot.
+  std::unordered_map<std::string, std::size_t> tcp_clients_per_ip_;
   std::uint64_t next_conn_id_ = 1;
   std::uint64_t tcp_clients_refused_ = 0;  // over max_tcp_clients
   std::thread thread_;

@@ -171,5 +171,62 @@ TEST_F(IntegrationBadInputTest, RandomGarbageNeverStopsIt) {
   expect_still_serving();
 }
 
+class IntegrationTcpLimitsTest : public IntegrationTest {};
+
+TEST_F(IntegrationTcpLimitsTest, AClientTricklingAQueryIsClosedAtTheReadTimeout) {
+  auto server = start_server();
+  auto proxy = start_proxy(spec(server->port()),
+                           {"--tcp-idle-timeout", "10s", "--tcp-read-timeout", "600ms"});
+  TcpClient slow(proxy->port());
+  Bytes framed = {0, 0};
+  const Bytes query = query_build("www.test.", LDNS_RR_TYPE_A, 7);
+  framed[1] = static_cast<std::uint8_t>(query.size());
+  framed.insert(framed.end(), query.begin(), query.end());
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  // One byte every 100 ms would take seconds; each byte resets the idle timer, not this one.
+  for (std::size_t i = 0; i < framed.size() && !closed; ++i) {
+    slow.send_raw(Bytes{framed[i]});
+    closed = slow.closed_by_peer(milliseconds(100));
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(closed);
+  EXPECT_GE(took, milliseconds(500));
+  EXPECT_LT(took, milliseconds(1500));
+  // Whole queries on another connection are unaffected.
+  TcpClient fine(proxy->port());
+  fine.send(query);
+  auto reply = fine.receive(seconds(3));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(ldns_pkt_get_rcode(reply_parse(*reply).get()), LDNS_RCODE_NOERROR);
+}
+
+TEST_F(IntegrationTcpLimitsTest, OneAddressCannotTakeEveryConnection) {
+  auto server = start_server();
+  auto proxy = start_proxy(spec(server->port()), {"--max-tcp-clients-per-address", "3"});
+  std::vector<std::unique_ptr<TcpClient>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<TcpClient>(proxy->port()));
+  for (auto& client : held) {  // accepted: each answers
+    client->send(query_build("www.test.", LDNS_RR_TYPE_A, 1));
+    EXPECT_TRUE(client->receive(seconds(3)));
+  }
+  TcpClient fourth(proxy->port());
+  EXPECT_TRUE(fourth.closed_by_peer(seconds(3)));
+  // Another address is served (127.0.0.2 is loopback too).
+  TcpClient other(proxy->port(), "127.0.0.2");
+  other.send(query_build("www.test.", LDNS_RR_TYPE_A, 2));
+  EXPECT_TRUE(other.receive(seconds(3)));
+  // A slot freed is a slot back.
+  held.pop_back();
+  std::unique_ptr<TcpClient> again;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        again = std::make_unique<TcpClient>(proxy->port());
+        again->send(query_build("www.test.", LDNS_RR_TYPE_A, 3));
+        return again->receive(milliseconds(300)).has_value();
+      },
+      seconds(5)));
+}
+
 }  // namespace
 }  // namespace dp::testing

@@ -96,8 +96,16 @@ std::optional<Bytes> UdpClient::receive(std::chrono::milliseconds timeout) {
   return buf;
 }
 
-TcpClient::TcpClient(std::uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+TcpClient::TcpClient(std::uint16_t port, const std::string& source_ip)
+    : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
   if (fd_ < 0) throw std::runtime_error("socket");
+  if (!source_ip.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr) != 1 ||
+        bind(fd_, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0)
+      throw std::runtime_error("bind " + source_ip);
+  }
   const sockaddr_in sa = loopback(port);
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
     throw std::runtime_error("connect");

@@ -43,7 +43,8 @@ class UdpClient {
 // One TCP connection to the server, RFC 1035 §4.2.2 framing.
 class TcpClient {
  public:
-  explicit TcpClient(std::uint16_t port);
+  // From `source_ip` (e.g. "127.0.0.2", another loopback address) when given.
+  explicit TcpClient(std::uint16_t port, const std::string& source_ip = "");
   ~TcpClient();
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
