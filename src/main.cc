@@ -104,7 +104,11 @@ int main(int argc, char** argv) {
          {"listen", address_list(server->listen_addresses())},
          {"upstreams", upstream_list(config)},
          {"workers", std::to_string(server->worker_count())},
-         {"ca", config.ca_file.empty() ? "system" : config.ca_file});
+         {"ca", config.ca_file.empty() ? "system" : config.ca_file},
+         {"acl", dp::policy::Acl(config.acl).describe()},
+         {"rate_limit", config.rate_limit.queries_per_second > 0
+                            ? std::to_string(static_cast<long>(config.rate_limit.queries_per_second))
+                            : "off"});
 
   for (;;) {
     int signo = 0;

@@ -11,6 +11,8 @@
 
 #include "common/log.h"
 #include "common/socket_address.h"
+#include "policy/acl.h"
+#include "policy/rate_limiter.h"
 
 namespace dp::config {
 
@@ -56,6 +58,11 @@ struct Config {
   std::size_t max_queries_per_connection = 256;       // pipelined in flight on one TLS connection
   std::size_t max_pending_queries = 8192;             // per worker; beyond, SERVFAIL at once
   bool servfail_failover = true;  // SERVFAIL/REFUSED from one upstream: ask another
+
+  // Policy.
+  std::vector<policy::AclRule> acl = policy::Acl::defaults().rules();  // first match wins
+  policy::RateLimitOptions rate_limit;  // per client network, UDP; off unless set
+  bool local_zones = true;  // localhost, invalid, home.arpa, RFC 6303 reverse zones: local
 };
 
 }  // namespace dp::config

@@ -29,6 +29,12 @@ bool bool_in(std::string_view text) {
   throw ValueError(quoted(text) + " is not true or false");
 }
 
+void set_acl_rule(Config& c, std::string_view text) {
+  auto rule = policy::acl_rule_parse(text);
+  if (!rule) throw ValueError(quoted(text) + ": " + rule.error());
+  c.acl.push_back(*rule);
+}
+
 // `max_text` is the limit as the user would write it ("60s" rather than "1m").
 milliseconds duration_in(std::string_view text, std::string_view max_text) {
   const auto d = duration_parse(text);
@@ -279,6 +285,58 @@ constexpr std::array kOptions{
                    "NXDOMAIN is an answer and never retried.",
            .set = [](Config& c, std::string_view t) { c.servfail_failover = bool_in(t); },
            .show = [](const Config& c) { return std::string(c.servfail_failover ? "true" : "false"); }},
+    Option{.flag = "--acl",
+           .env = "DOTPROXY_ACL",
+           .toml_key = "acl",
+           .value_name = "RULE",
+           .help = "Who may query: \"ADDR[/LEN] allow|refuse|drop\", first match wins, no match "
+                   "is refused (REFUSED with EDE 18). Repeatable; replaces the default list.",
+           .list = true,
+           .set = set_acl_rule,
+           .clear = [](Config& c) { c.acl.clear(); },
+           .show = [](const Config&) { return std::string("loopback and private ranges allowed"); }},
+    Option{.flag = "--rate-limit",
+           .env = "DOTPROXY_RATE_LIMIT",
+           .toml_key = "rate_limit",
+           .value_name = "QPS",
+           .help = "UDP queries per second per client /24 (IPv4) or /56 (IPv6), 0 to 10000000; "
+                   "0: no limit. Over it, queries are dropped or slipped (see --rate-limit-slip).",
+           .set = [](Config& c, std::string_view t) {
+             c.rate_limit.queries_per_second = static_cast<double>(count_in(t, 0, 10'000'000));
+           },
+           .show = [](const Config& c) {
+             return std::to_string(static_cast<std::uint64_t>(c.rate_limit.queries_per_second));
+           }},
+    Option{.flag = "--rate-limit-burst",
+           .env = "DOTPROXY_RATE_LIMIT_BURST",
+           .toml_key = "rate_limit_burst",
+           .value_name = "N",
+           .help = "Queries a client network may send at once above the rate, 0 to 10000000; 0: "
+                   "one second's worth.",
+           .set = [](Config& c, std::string_view t) {
+             c.rate_limit.burst = static_cast<double>(count_in(t, 0, 10'000'000));
+           },
+           .show = [](const Config& c) {
+             return std::to_string(static_cast<std::uint64_t>(c.rate_limit.burst));
+           }},
+    Option{.flag = "--rate-limit-slip",
+           .env = "DOTPROXY_RATE_LIMIT_SLIP",
+           .toml_key = "rate_limit_slip",
+           .value_name = "N",
+           .help = "Over the limit, every Nth query gets an empty TC=1 reply so a real client "
+                   "retries over TCP (which a spoofed source cannot), 0 to 100; 0: drop all.",
+           .set = [](Config& c, std::string_view t) {
+             c.rate_limit.slip = static_cast<unsigned>(count_in(t, 0, 100));
+           },
+           .show = [](const Config& c) { return std::to_string(c.rate_limit.slip); }},
+    Option{.flag = "--local-zones",
+           .env = "DOTPROXY_LOCAL_ZONES",
+           .toml_key = "local_zones",
+           .value_name = "BOOL",
+           .help = "Answer localhost, invalid, home.arpa and the private and special reverse "
+                   "zones here (RFC 6761, 6303, 8375) instead of sending them upstream.",
+           .set = [](Config& c, std::string_view t) { c.local_zones = bool_in(t); },
+           .show = [](const Config& c) { return std::string(c.local_zones ? "true" : "false"); }},
     Option{.flag = "--check-config",
            .help = "Load and check the settings, then exit: 0 if good, 2 if not.",
            .show_unset = "off"},

@@ -97,6 +97,12 @@ std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode, std::opti
   return out;
 }
 
+std::vector<std::uint8_t> reply_truncated(const Query& query) {
+  std::vector<std::uint8_t> out = reply_error(query, Rcode::kNoError);
+  out[wire::kFlags1] |= wire::kTcBit;
+  return out;
+}
+
 std::vector<std::uint8_t> upstream_query_build(const Query& query) {
   const std::string& qname = query.question.qname_lower;
   // Options: edns-tcp-keepalive (4 bytes, no timeout from a client: RFC 7828 §3.2.1), then

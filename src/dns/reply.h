@@ -34,6 +34,9 @@ std::vector<std::uint8_t> reply_for_rejection(std::span<const std::uint8_t> quer
 std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode,
                                       std::optional<Ede> ede = std::nullopt);
 
+// An empty NOERROR reply with TC=1 (RFC 7766 §5: retry over TCP), for rate-limit slips.
+std::vector<std::uint8_t> reply_truncated(const Query& query);
+
 // The query sent upstream for `query`: ID 0 (the connection sets its own), RD=1, the client's
 // CD, the lowercased qname, EDNS0 with the client's DO bit, padded to a multiple of 128 bytes
 // (RFC 8467 §4.1). Never carries client EDNS options (they are hop-by-hop).

@@ -7,8 +7,58 @@
 
 namespace dp::proxy {
 
-QueryHandler::QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats)
-    : upstream_(upstream), sink_(sink), stats_(stats) {}
+QueryPolicy QueryPolicy::open() {
+  return QueryPolicy{std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
+                         *policy::acl_rule_parse("0.0.0.0/0 allow"),
+                         *policy::acl_rule_parse("::/0 allow")}),
+                     nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none())};
+}
+
+QueryHandler::QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats,
+                           QueryPolicy policy, const TimeSource* clock)
+    : upstream_(upstream),
+      sink_(sink),
+      stats_(stats),
+      policy_(std::move(policy)),
+      clock_(clock != nullptr ? clock : &steady_) {}
+
+bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef& client) {
+  switch (policy_.acl->check(client.peer)) {
+    case policy::AclAction::kAllow:
+      break;
+    case policy::AclAction::kDrop:
+      ++stats_.acl_dropped;
+      reply(client, {});
+      return true;
+    case policy::AclAction::kRefuse: {
+      ++stats_.acl_refused;
+      // RFC 8914 §4.19: EDE 18 Prohibited. Garbage from outside gets nothing at all.
+      auto parsed = dns::query_parse(message);
+      if (parsed) {
+        reply(client, dns::reply_error(*parsed, dns::Rcode::kRefused, dns::Ede::kProhibited));
+      } else {
+        reply(client, {});
+      }
+      return true;
+    }
+  }
+  if (client.transport != Transport::kUdp || policy_.rate_limiter == nullptr) return false;
+  switch (policy_.rate_limiter->check(client.peer, clock_->now())) {
+    case policy::RateDecision::kPass:
+      return false;
+    case policy::RateDecision::kDrop:
+      ++stats_.rate_limited;
+      reply(client, {});
+      return true;
+    case policy::RateDecision::kSlip: {
+      ++stats_.rate_slipped;
+      auto parsed = dns::query_parse(message);
+      reply(client, parsed ? dns::reply_truncated(*parsed) : std::vector<std::uint8_t>{});
+      return true;
+    }
+  }
+  return false;
+}
 
 void QueryHandler::reply(const ClientRef& client, std::span<const std::uint8_t> wire) {
   if (wire.size() >= dns::kHeaderSize) {
@@ -21,6 +71,7 @@ void QueryHandler::reply(const ClientRef& client, std::span<const std::uint8_t> 
 
 void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef& client) {
   ++(client.transport == Transport::kUdp ? stats_.queries_udp : stats_.queries_tcp);
+  if (guard(message, client)) return;
   auto parsed = dns::query_parse(message);
   if (!parsed) {
     ++stats_.rejected[static_cast<std::size_t>(parsed.error())];
@@ -29,6 +80,11 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
     return;
   }
   dns::Query query = std::move(parsed).value();
+  if (auto local = policy_.local_zones->answer(query)) {
+    ++stats_.local_answers;  // RFC 6761/6303: never leaves the host
+    reply(client, *local);
+    return;
+  }
   auto upstream_query = dns::upstream_query_build(query);
   dns::Question question = query.question;
   upstream_.resolve(

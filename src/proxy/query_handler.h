@@ -5,7 +5,13 @@
 #include <cstdint>
 #include <span>
 
+#include <memory>
+
+#include "common/clock.h"
 #include "common/socket_address.h"
+#include "dns/local_zones.h"
+#include "policy/acl.h"
+#include "policy/rate_limiter.h"
 #include "proxy/query_stats.h"
 #include "upstream/upstream.h"
 
@@ -29,19 +35,38 @@ class ReplySink {
   virtual void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) = 0;
 };
 
+// The guard's rules. The ACL and local zones are immutable and shared by all workers; the rate
+// limiter is the worker's own.
+struct QueryPolicy {
+  std::shared_ptr<const policy::Acl> acl;
+  policy::RateLimiter* rate_limiter = nullptr;  // UDP only; null: no limit
+  std::shared_ptr<const dns::LocalZones> local_zones;
+
+  // Everyone allowed, no limit, nothing answered locally (unit tests of the forward path).
+  static QueryPolicy open();
+};
+
 // Owned by one worker; runs on its thread.
 class QueryHandler {
  public:
-  QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats);
+  QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats,
+               QueryPolicy policy = QueryPolicy::open(), const TimeSource* clock = nullptr);
 
   void handle(std::span<const std::uint8_t> message, const ClientRef& client);
 
  private:
   void reply(const ClientRef& client, std::span<const std::uint8_t> wire);
 
+  // The guard in front of parsing (ACL, rate limit): true when it already dealt with the
+  // message (a refusal, a drop or a slip was sent).
+  bool guard(std::span<const std::uint8_t> message, const ClientRef& client);
+
   upstream::Upstream& upstream_;
   ReplySink& sink_;
   QueryStats& stats_;
+  QueryPolicy policy_;
+  const TimeSource* clock_;
+  SteadyTimeSource steady_;
 };
 
 }  // namespace dp::proxy

@@ -16,6 +16,11 @@ struct QueryStats {
   std::array<std::uint64_t, 24> replies_by_rcode{};          // extended rcodes up to BADVERS+
   std::uint64_t replies_truncated = 0;
   std::uint64_t servfail_upstream = 0;  // SERVFAIL because the upstream gave no answer
+  std::uint64_t acl_refused = 0;        // REFUSED + EDE 18: not allowed by the ACL
+  std::uint64_t acl_dropped = 0;        // dropped by an ACL "drop" rule
+  std::uint64_t rate_limited = 0;       // over the rate limit: dropped
+  std::uint64_t rate_slipped = 0;       // over the rate limit: TC=1 instead
+  std::uint64_t local_answers = 0;      // answered from a local zone, never sent upstream
 };
 
 }  // namespace dp::proxy

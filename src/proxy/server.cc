@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <future>
 #include <thread>
 
 #include "io/socket.h"
@@ -51,7 +52,10 @@ void Server::stop() {
 
 void Server::update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
                           const std::vector<config::UpstreamConfig>& upstreams) {
-  for (auto& worker : workers_) worker->update_trust(credentials, upstreams);
+  std::vector<std::future<void>> applied;
+  for (auto& worker : workers_) applied.push_back(worker->update_trust(credentials, upstreams));
+  // Back only when every worker has it, so the caller's "reloaded" log line is true.
+  for (auto& done : applied) done.wait();
 }
 
 void Server::wait() {

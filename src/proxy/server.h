@@ -24,7 +24,8 @@ class Server {
   void start();
   void stop();
   void wait();
-  // SIGHUP: every worker takes the re-read CA store and upstream pins (see Pool::update_trust).
+  // SIGHUP: every worker takes the re-read CA store and upstream pins (see Pool::update_trust);
+  // returns once all have.
   void update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
                     const std::vector<config::UpstreamConfig>& upstreams);
 

@@ -12,7 +12,8 @@ Worker::Worker(std::size_t index, const config::Config& config,
                std::shared_ptr<const tls::ClientCredentials> credentials)
     : index_(index),
       max_tcp_clients_(config.max_tcp_clients),
-      max_tcp_clients_per_ip_(config.max_tcp_clients_per_address) {
+      max_tcp_clients_per_ip_(config.max_tcp_clients_per_address),
+      rate_limiter_(config.rate_limit) {
   tcp_limits_.idle_timeout = config.tcp_idle_timeout;
   tcp_limits_.max_in_flight = config.max_tcp_queries_per_client;
   tcp_limits_.read_timeout = config.tcp_read_timeout;
@@ -20,7 +21,13 @@ Worker::Worker(std::size_t index, const config::Config& config,
       loop_, clock_, config.upstreams, std::move(credentials),
       upstream::PoolOptions::from_config(config),
       [this] { return std::make_unique<io::TcpStream>(loop_); });
-  handler_ = std::make_unique<QueryHandler>(*pool_, static_cast<ReplySink&>(*this), stats_);
+  QueryPolicy policy{std::make_shared<const policy::Acl>(config.acl),
+                     rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
+                     std::make_shared<const dns::LocalZones>(config.local_zones
+                                                                 ? dns::LocalZones::defaults()
+                                                                 : dns::LocalZones::none())};
+  handler_ = std::make_unique<QueryHandler>(*pool_, static_cast<ReplySink&>(*this), stats_,
+                                            std::move(policy), &clock_);
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     udp_.push_back(std::make_unique<io::UdpListener>(
         loop_, sockets[i].udp_fd,
@@ -45,11 +52,16 @@ void Worker::start() {
 
 void Worker::stop() { loop_.stop(); }
 
-void Worker::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
-                          std::vector<config::UpstreamConfig> upstreams) {
-  loop_.post([this, credentials = std::move(credentials), upstreams = std::move(upstreams)] {
+std::future<void> Worker::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
+                                       std::vector<config::UpstreamConfig> upstreams) {
+  auto applied = std::make_shared<std::promise<void>>();
+  std::future<void> done = applied->get_future();
+  loop_.post([this, applied, credentials = std::move(credentials),
+              upstreams = std::move(upstreams)] {
     pool_->update_trust(credentials, upstreams);
+    applied->set_value();
   });
+  return done;
 }
 
 void Worker::join() {

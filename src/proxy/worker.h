@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,9 +42,10 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   void start();  // spawns the thread
   void stop();   // from any thread: the loop exits at its next turn
   void join();
-  // From any thread: the worker's pool takes the new trust at its loop's next turn.
-  void update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
-                    std::vector<config::UpstreamConfig> upstreams);
+  // From any thread: the worker's pool takes the new trust at its loop's next turn; the
+  // future is ready once it has.
+  std::future<void> update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
+                                 std::vector<config::UpstreamConfig> upstreams);
 
  private:
   void on_udp(std::size_t listener, std::span<const std::uint8_t> message,
@@ -64,6 +66,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   SteadyTimeSource clock_;
   io::EventLoop loop_;  // first: everything below registers events on it
   QueryStats stats_;
+  policy::RateLimiter rate_limiter_;
   std::unique_ptr<upstream::Pool> pool_;
   std::unique_ptr<QueryHandler> handler_;
   std::vector<std::unique_ptr<io::UdpListener>> udp_;

@@ -95,6 +95,9 @@ class DotConnection final : public io::ByteStream::Handler {
   std::size_t in_flight() const { return pending_.size(); }
   ConnectionState state() const { return state_; }
   std::size_t upstream_index() const { return upstream_index_; }
+  // The pool's trust generation (CA, pins) this connection was opened under.
+  std::uint64_t trust_generation() const { return trust_generation_; }
+  void set_trust_generation(std::uint64_t generation) { trust_generation_ = generation; }
 
   // io::ByteStream::Handler
   void on_stream_connected() override;
@@ -117,6 +120,7 @@ class DotConnection final : public io::ByteStream::Handler {
   void report_session();
 
   std::size_t upstream_index_;
+  std::uint64_t trust_generation_ = 0;
   config::UpstreamConfig target_;
   std::shared_ptr<const tls::ClientCredentials> credentials_;
   std::unique_ptr<io::ByteStream> stream_;

@@ -52,7 +52,11 @@ Pool::Pool(io::EventLoop& loop, const TimeSource& clock,
       options_(options),
       make_stream_(std::move(make_stream)),
       timer_(loop, [this] { on_timer(); }) {
-  for (auto& upstream : upstreams) upstreams_.push_back(UpstreamSlot{std::move(upstream), {}});
+  for (auto& upstream : upstreams) {
+    UpstreamSlot slot;
+    slot.config = std::move(upstream);
+    upstreams_.push_back(std::move(slot));
+  }
 }
 
 Pool::~Pool() {
@@ -87,8 +91,11 @@ void Pool::resolve(std::vector<std::uint8_t> query, dns::Question question, Call
   }
   const TimePoint now = clock_.now();
   const std::uint64_t id = next_id_++;
-  Request request{std::move(query), std::move(question), std::move(done),
-                  now + options_.query_timeout};
+  Request request;
+  request.wire = std::move(query);
+  request.question = std::move(question);
+  request.done = std::move(done);
+  request.deadline = now + options_.query_timeout;
   requests_.emplace(id, std::move(request));
   deadlines_.emplace(now + options_.query_timeout, id);
   dispatch(id, now);
@@ -152,6 +159,7 @@ DotConnection* Pool::open_connection(std::size_t upstream, TimePoint now) {
                                               static_cast<DotConnection::Listener&>(*this),
                                               clock_);
   conn->set_liveness_timeout(options_.liveness_timeout);
+  conn->set_trust_generation(trust_generation_);
   DotConnection* raw = conn.get();
   slot.connections.push_back(std::move(conn));
   raw->start(now, options_.handshake_timeout, slot.resume_data);
@@ -390,7 +398,9 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
   const std::string name = slot.config.display();
   // Connect, TLS and authentication failures, and a connection that stopped answering, make
   // the upstream itself suspect; a close of a working connection does not.
-  const bool suspect = !failure.was_ready || failure.error == UpstreamError::kTimeout;
+  // A connection opened under the trust a reload replaced says nothing about the upstream.
+  const bool suspect = (!failure.was_ready || failure.error == UpstreamError::kTimeout) &&
+                       conn.trust_generation() == trust_generation_;
   if (suspect) {
     // Back off, doubling up to a cap so that recovery needs no restart.
     slot.backoff = std::clamp(slot.backoff * 2, options_.backoff_initial, options_.backoff_max);
@@ -421,6 +431,7 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
 void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
                         const std::vector<config::UpstreamConfig>& upstreams) {
   credentials_ = std::move(credentials);
+  ++trust_generation_;
   for (UpstreamSlot& slot : upstreams_) {
     for (const config::UpstreamConfig& fresh : upstreams) {
       if (fresh.address == slot.config.address && fresh.auth_name == slot.config.auth_name) {

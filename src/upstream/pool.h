@@ -157,6 +157,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   DeadlineQueue deadlines_;  // query deadlines: SERVFAIL
   DeadlineQueue hedges_;     // hedge times: ask another upstream too
   std::uint64_t choices_ = 0;  // upstream choices made, for the occasional probe
+  std::uint64_t trust_generation_ = 0;  // bumped by update_trust()
   io::Timer timer_;
   TimePoint timer_at_ = TimePoint::max();
 };

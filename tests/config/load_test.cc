@@ -634,7 +634,7 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 19);
+  EXPECT_EQ(rows, 2 + 24);
 }
 
 TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -211,6 +213,20 @@ struct DotTestServer::Credentials {
   CertCredsPtr certs;
   PriorityPtr priority;
   gnutls_datum_t ticket_key{nullptr, 0};  // enables TLS session resumption
+  Bytes ocsp_response;                    // DER, stapled as is; empty: none
+  std::atomic<std::uint64_t> staples_sent{0};
+
+  // gnutls_status_request_ocsp_func, on a connection's thread: GnuTLS frees the copy.
+  static int staple(gnutls_session_t /*session*/, void* self, gnutls_datum_t* out) {
+    auto* creds = static_cast<Credentials*>(self);
+    ++creds->staples_sent;
+    const Bytes& der = creds->ocsp_response;
+    out->data = static_cast<unsigned char*>(gnutls_malloc(der.size()));
+    if (out->data == nullptr) return GNUTLS_E_MEMORY_ERROR;
+    std::memcpy(out->data, der.data(), der.size());
+    out->size = static_cast<unsigned>(der.size());
+    return 0;
+  }
 
   ~Credentials() {
     if (ticket_key.data != nullptr) {
@@ -237,6 +253,19 @@ DotTestServer::DotTestServer(DotTestServerConfig config)
   rc = gnutls_certificate_set_x509_key_file(certs, config_.cert_file.c_str(),
                                             config_.key_file.c_str(), GNUTLS_X509_FMT_PEM);
   if (rc < 0) fail_gnutls("load " + config_.cert_file + " / " + config_.key_file, rc);
+  if (!config_.ocsp_response_file.empty()) {
+    // Through a callback, not gnutls_certificate_set_ocsp_status_request_file(): that one
+    // rejects a response that says revoked when loading it (GNUTLS_E_EXPIRED).
+    std::ifstream in(config_.ocsp_response_file, std::ios::binary);
+    creds_->ocsp_response.assign(std::istreambuf_iterator<char>(in), {});
+    if (!in || creds_->ocsp_response.empty()) {
+      throw std::runtime_error("DotTestServer: cannot read " + config_.ocsp_response_file);
+    }
+    // Index 0: the key pair just loaded.
+    rc = gnutls_certificate_set_ocsp_status_request_function2(certs, 0, &Credentials::staple,
+                                                              creds_.get());
+    if (rc < 0) fail_gnutls("OCSP response " + config_.ocsp_response_file, rc);
+  }
 
   const char* prio = config_.tls12_only ? "NORMAL:-VERS-ALL:+VERS-TLS1.2" : "NORMAL";
   gnutls_priority_t priority = nullptr;
@@ -303,6 +332,8 @@ void DotTestServer::stop() {
   if (listen_fd_ >= 0) close(listen_fd_);
   listen_fd_ = -1;
 }
+
+std::uint64_t DotTestServer::staples_sent() const { return creds_->staples_sent.load(); }
 
 std::string DotTestServer::last_sni() const {
   std::lock_guard lock(mu_);

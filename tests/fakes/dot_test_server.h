@@ -61,6 +61,9 @@ struct DotTestServerConfig {
   std::uint16_t port = 0;             // 0: the kernel picks (see DotTestServer::port())
   bool tls12_only = false;            // "NORMAL:-VERS-ALL:+VERS-TLS1.2" instead of "NORMAL"
   int delay_ms = 0;                   // initial Behaviour::delay_ms
+  // A DER OCSP response for cert_file, stapled as is (RFC 6066 status_request, even one that
+  // says revoked) for clients that ask; "" = none. See make_ocsp_response() in test_ocsp.h.
+  std::string ocsp_response_file;
 };
 
 // Owned by the test; one accept thread plus one thread per connection, all blocking I/O.
@@ -100,6 +103,8 @@ class DotTestServer {
     return connections_closed_by_server_.load();
   }
   std::uint64_t resets_sent() const { return resets_sent_.load(); }  // by reset_mid_answer
+  // Handshakes in which GnuTLS took ocsp_response_file to staple (the client asked for it).
+  std::uint64_t staples_sent() const;
   // The SNI host name of the last completed handshake; "" if that client sent none.
   std::string last_sni() const;
   // The last query received, as wire bytes without the length prefix. See query_option() in

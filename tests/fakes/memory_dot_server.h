@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -66,6 +68,9 @@ struct MemoryServerOptions {
   std::string priority = "NORMAL";  // "NORMAL:-VERS-ALL:+VERS-TLS1.2": a TLS 1.2-only server
   bool session_tickets = true;      // TLS 1.3: NewSessionTicket right after the handshake
   bool auto_answer = true;          // false: queries are held until answer_held()
+  // A DER OCSP response to staple (RFC 6066 status_request) for clients that ask, as is, even
+  // one that says revoked; "" = none.
+  std::string ocsp_response_file;
 };
 
 // One GnuTLS server session driven sans-IO: feed() ciphertext in, take_output() ciphertext out.
@@ -80,6 +85,19 @@ class MemoryTlsServer {
     check(gnutls_certificate_set_x509_key_file(certs, options.cert_file.c_str(),
                                                options.key_file.c_str(), GNUTLS_X509_FMT_PEM),
           "load " + options.cert_file);
+    if (!options.ocsp_response_file.empty()) {
+      // Through a callback, not gnutls_certificate_set_ocsp_status_request_file(): that one
+      // rejects a response that says revoked when loading it (GNUTLS_E_EXPIRED).
+      std::ifstream in(options.ocsp_response_file, std::ios::binary);
+      ocsp_response_.assign(std::istreambuf_iterator<char>(in), {});
+      if (!in || ocsp_response_.empty()) {
+        throw std::runtime_error("MemoryTlsServer: cannot read " + options.ocsp_response_file);
+      }
+      // Index 0: the key pair just loaded.
+      check(gnutls_certificate_set_ocsp_status_request_function2(certs, 0, &MemoryTlsServer::staple,
+                                                                 this),
+            "OCSP response " + options.ocsp_response_file);
+    }
     gnutls_priority_t priority = nullptr;
     check(gnutls_priority_init(&priority, options.priority.c_str(), nullptr), "priority");
     priority_.reset(priority);
@@ -158,6 +176,9 @@ class MemoryTlsServer {
   const std::string& error() const { return error_; }
   bool peer_closed() const { return peer_closed_; }
   gnutls_session_t session() const { return session_.get(); }
+  // How often GnuTLS took the OCSP response to staple (once per handshake where the client
+  // asked for a status and ocsp_response_file is set).
+  int staples_sent() const { return staples_sent_; }
 
  private:
   using CertsPtr = CPtr<gnutls_certificate_credentials_st, gnutls_certificate_free_credentials>;
@@ -187,7 +208,20 @@ class MemoryTlsServer {
   static int pull_timeout(gnutls_transport_ptr_t self, unsigned int /*ms*/) noexcept {
     return static_cast<MemoryTlsServer*>(self)->input_.empty() ? 0 : 1;
   }
+  // gnutls_status_request_ocsp_func: GnuTLS frees the copy.
+  static int staple(gnutls_session_t /*session*/, void* self, gnutls_datum_t* out) noexcept {
+    auto* s = static_cast<MemoryTlsServer*>(self);
+    ++s->staples_sent_;
+    const Bytes& der = s->ocsp_response_;
+    out->data = static_cast<unsigned char*>(gnutls_malloc(der.size()));
+    if (out->data == nullptr) return GNUTLS_E_MEMORY_ERROR;
+    std::memcpy(out->data, der.data(), der.size());
+    out->size = static_cast<unsigned>(der.size());
+    return 0;
+  }
 
+  Bytes ocsp_response_;  // DER, stapled as is; empty: none
+  int staples_sent_ = 0;
   CertsPtr certs_;
   PriorityPtr priority_;
   static gnutls_datum_t& shared_ticket_key() {

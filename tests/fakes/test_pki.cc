@@ -192,6 +192,7 @@ TestPki TestPki::create(const std::string& dir, const std::string& dns_name) {
   pki.dns_name = dns_name;
   pki.wrong_dns_name = "wrong-" + dns_name;
   pki.ca_file = dir + "/ca.pem";
+  pki.ca_key_file = dir + "/ca-key.pem";
   pki.untrusted_ca_file = dir + "/other-ca.pem";
 
   // Backdated an hour so that small clock differences never make "good" not yet valid.
@@ -201,6 +202,7 @@ TestPki TestPki::create(const std::string& dir, const std::string& dns_name) {
   KeyedCert ca = make_cert({"dotproxy test CA", true, {}, false, from, until}, nullptr);
   KeyedCert other_ca = make_cert({"dotproxy untrusted CA", true, {}, false, from, until}, nullptr);
   write_cert(pki.ca_file, ca);
+  write_key(pki.ca_key_file, ca);
   write_cert(pki.untrusted_ca_file, other_ca);
 
   KeyedCert good = make_cert({dns_name, false, {dns_name}, true, from, until}, &ca);

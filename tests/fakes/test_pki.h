@@ -40,6 +40,7 @@ struct TestPki {
   std::string dns_name;           // SAN of good, expired and untrusted
   std::string wrong_dns_name;     // SAN of wrong_name ("wrong-" + dns_name)
   std::string ca_file;            // ca.pem: the only trusted root
+  std::string ca_key_file;        // ca-key.pem: its key (PKCS#8 PEM), e.g. to sign OCSP responses
   std::string untrusted_ca_file;  // other-ca.pem: signs `untrusted`, never in ca.pem
   CertKey good;                   // valid now for dns_name
   CertKey expired;                // notBefore -2 days, notAfter -1 day

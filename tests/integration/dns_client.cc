@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -72,8 +73,21 @@ std::vector<std::string> answer_addresses(const ldns_pkt* pkt) {
   return out;
 }
 
-UdpClient::UdpClient(std::uint16_t port) : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+namespace {
+void bind_source(int fd, const std::string& source_ip) {
+  if (source_ip.empty()) return;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  if (inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr) != 1 ||
+      bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0)
+    throw std::runtime_error("bind " + source_ip);
+}
+}  // namespace
+
+UdpClient::UdpClient(std::uint16_t port, const std::string& source_ip)
+    : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
   if (fd_ < 0) throw std::runtime_error("socket");
+  bind_source(fd_, source_ip);
   const int buffer = 8 * 1024 * 1024;  // room for thousands of replies in flight
   setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
   const sockaddr_in sa = loopback(port);
@@ -99,13 +113,7 @@ std::optional<Bytes> UdpClient::receive(std::chrono::milliseconds timeout) {
 TcpClient::TcpClient(std::uint16_t port, const std::string& source_ip)
     : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
   if (fd_ < 0) throw std::runtime_error("socket");
-  if (!source_ip.empty()) {
-    sockaddr_in source{};
-    source.sin_family = AF_INET;
-    if (inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr) != 1 ||
-        bind(fd_, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0)
-      throw std::runtime_error("bind " + source_ip);
-  }
+  bind_source(fd_, source_ip);
   const sockaddr_in sa = loopback(port);
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
     throw std::runtime_error("connect");
@@ -123,6 +131,11 @@ void TcpClient::send(const Bytes& wire) {
                   static_cast<std::uint8_t>(wire.size() & 0xff)};
   framed.insert(framed.end(), wire.begin(), wire.end());
   send_raw(framed);
+}
+
+bool TcpClient::try_send_raw(const Bytes& bytes) {
+  return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(bytes.size());
 }
 
 bool TcpClient::read_exact(std::uint8_t* out, std::size_t n, std::chrono::milliseconds timeout) {
@@ -150,7 +163,8 @@ std::optional<Bytes> TcpClient::receive(std::chrono::milliseconds timeout) {
 bool TcpClient::closed_by_peer(std::chrono::milliseconds timeout) {
   if (!wait_readable(fd_, timeout)) return false;
   std::uint8_t byte;
-  return recv(fd_, &byte, 1, MSG_PEEK) == 0;
+  const ssize_t r = recv(fd_, &byte, 1, MSG_PEEK);
+  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);  // FIN or reset
 }
 
 }  // namespace dp::testing

@@ -28,7 +28,8 @@ std::vector<std::string> answer_addresses(const ldns_pkt* pkt);
 // One UDP socket connected to the server.
 class UdpClient {
  public:
-  explicit UdpClient(std::uint16_t port);
+  // From `source_ip` (another loopback address, e.g. "127.0.1.1") when given.
+  explicit UdpClient(std::uint16_t port, const std::string& source_ip = "");
   ~UdpClient();
   UdpClient(const UdpClient&) = delete;
   UdpClient& operator=(const UdpClient&) = delete;
@@ -49,6 +50,8 @@ class TcpClient {
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
   void send_raw(const Bytes& bytes);
+  // False when the connection is gone (reset or closed by the server).
+  bool try_send_raw(const Bytes& bytes);
   void send(const Bytes& wire);  // with length prefix
   // nullopt on timeout or when the server closed the connection.
   std::optional<Bytes> receive(std::chrono::milliseconds timeout);

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dns/reply.h"
 #include "dns/test_packets.h"
+#include "fakes/fake_clock.h"
 #include "fakes/fake_upstream.h"
 
 namespace dp::proxy {
@@ -121,6 +124,89 @@ TEST_F(ProxyQueryHandlerTest, BadInputIsAnsweredLocallyOrDroppedNeverForwarded) 
   EXPECT_EQ(stats_.rejected[static_cast<std::size_t>(dns::QueryError::kNotQuery)], 1u);
   EXPECT_EQ(stats_.rejected[static_cast<std::size_t>(dns::QueryError::kIsResponse)], 1u);
   EXPECT_EQ(stats_.rejected[static_cast<std::size_t>(dns::QueryError::kTooShort)], 1u);
+}
+
+class ProxyQueryGuardTest : public ProxyQueryHandlerTest {
+ protected:
+  QueryHandler with(QueryPolicy policy) {
+    return QueryHandler(upstream_, sink_, stats_, std::move(policy), &clock_);
+  }
+  static QueryPolicy policy_for(const std::vector<std::string>& rules) {
+    std::vector<policy::AclRule> parsed;
+    for (const auto& r : rules) parsed.push_back(*policy::acl_rule_parse(r));
+    QueryPolicy p = QueryPolicy::open();
+    p.acl = std::make_shared<const policy::Acl>(std::move(parsed));
+    return p;
+  }
+  ClientRef from(const char* address, Transport transport = Transport::kUdp) const {
+    return ClientRef{transport, 0, *SocketAddress::parse(address), 7};
+  }
+  testing::FakeClock clock_;
+};
+
+TEST_F(ProxyQueryGuardTest, OutsideTheAclIsRefusedWithEde18OrDropped) {
+  auto handler = with(policy_for({"192.0.2.0/24 drop", "127.0.0.0/8 allow"}));
+  Bytes query = plain_query();
+  dns::testing::add_opt(query, 1232, 0, 0, false);
+  handler.handle(query, from("198.51.100.9:5300"));  // no rule: refused
+  handler.handle(query, from("192.0.2.1:5300"));     // drop rule
+  handler.handle(query, from("127.0.0.1:5300"));     // allowed
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  auto refused = ldns_parse(sink_.sent[0].reply);
+  EXPECT_EQ(ldns_pkt_get_rcode(refused.get()), LDNS_RCODE_REFUSED);
+  const Bytes edns = dns::testing::edns_data(refused);
+  ASSERT_EQ(edns.size(), 6u);
+  EXPECT_EQ(dns::testing::u16(edns, 4), 18);  // EDE Prohibited
+  EXPECT_TRUE(sink_.sent[1].reply.empty());   // dropped, slot freed
+  EXPECT_EQ(upstream_.calls.size(), 1u);      // only the allowed one went upstream
+  EXPECT_EQ(stats_.acl_refused, 1u);
+  EXPECT_EQ(stats_.acl_dropped, 1u);
+}
+
+TEST_F(ProxyQueryGuardTest, UdpFloodIsLimitedPerNetworkWithSlipsAndTcpIsNot) {
+  policy::RateLimitOptions options;
+  options.queries_per_second = 10;
+  options.slip = 2;
+  policy::RateLimiter limiter(options);
+  QueryPolicy p = QueryPolicy::open();
+  p.rate_limiter = &limiter;
+  auto handler = with(p);
+  for (int i = 0; i < 30; ++i) handler.handle(plain_query(), from("203.0.113.5:5300"));
+  EXPECT_EQ(upstream_.calls.size(), 10u);  // the burst
+  EXPECT_EQ(stats_.rate_limited, 10u);
+  EXPECT_EQ(stats_.rate_slipped, 10u);
+  // A slip is an empty TC=1 answer with the client's ID and question.
+  const auto& slip = std::find_if(sink_.sent.begin(), sink_.sent.end(),
+                                  [](const auto& s) { return !s.reply.empty(); });
+  ASSERT_NE(slip, sink_.sent.end());
+  auto pkt = ldns_parse(slip->reply);
+  EXPECT_TRUE(ldns_pkt_tc(pkt.get()));
+  EXPECT_EQ(ldns_pkt_ancount(pkt.get()), 0);
+  EXPECT_EQ(ldns_pkt_id(pkt.get()), 0xbeef);
+  // Another network, and TCP from the same one, are not limited.
+  handler.handle(plain_query(), from("203.0.114.5:5300"));
+  handler.handle(plain_query(), from("203.0.113.5:5300", Transport::kTcp));
+  EXPECT_EQ(upstream_.calls.size(), 12u);
+  // A second later the bucket has refilled.
+  clock_.advance(std::chrono::seconds(1));
+  handler.handle(plain_query(), from("203.0.113.5:5300"));
+  EXPECT_EQ(upstream_.calls.size(), 13u);
+}
+
+TEST_F(ProxyQueryGuardTest, LocalZonesAreAnsweredHereNeverUpstream) {
+  QueryPolicy p = QueryPolicy::open();
+  p.local_zones = std::make_shared<const dns::LocalZones>(dns::LocalZones::defaults());
+  auto handler = with(p);
+  ldns_pkt* raw = nullptr;
+  ldns_pkt_query_new_frm_str(&raw, "LocalHost.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
+  dns::testing::PacketPtr query(raw);
+  handler.handle(dns::testing::to_wire(query.get()), from("127.0.0.1:5300"));
+  EXPECT_TRUE(upstream_.calls.empty());
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  auto pkt = ldns_parse(sink_.sent[0].reply);
+  EXPECT_EQ(ldns_pkt_get_rcode(pkt.get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ldns_pkt_ancount(pkt.get()), 1);
+  EXPECT_EQ(stats_.local_answers, 1u);
 }
 
 }  // namespace

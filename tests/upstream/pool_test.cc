@@ -629,6 +629,20 @@ TEST_F(UpstreamPoolTest, AnUpstreamInBackoffIsProbedInTheBackgroundAndRecovers) 
   EXPECT_GT(queries_to(net_, first_), 0u);  // unmeasured again: it counts as fastest
 }
 
+TEST_F(UpstreamPoolTest, AFailureUnderTheTrustAReloadReplacedIsNotHeldAgainstTheUpstream) {
+  net_.serve(first_, server(pki_->untrusted));  // not trusted by the pool's CA store
+  make_pool({first_});
+  Outcome& a = resolve("a.test");  // its connection starts under the old trust
+  pool_->update_trust(tls::ClientCredentials::create(pki_->untrusted_ca_file),
+                      {config::UpstreamConfig{first_, kName}});
+  settle();
+  // The old connection fails verification, but that verdict is stale: no back-off, and the
+  // query is retried at once on a connection under the new trust.
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(net_.streams_to(first_), 2u);
+}
+
 TEST_F(UpstreamPoolTest, NxdomainIsAnAnswerAndNeverRetried) {
   net_.serve(first_, server(pki_->good));
   net_.serve(second_, server(pki_->good));
