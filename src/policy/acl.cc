@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "policy/bits.h"
+
 namespace dp::policy {
 namespace {
 
@@ -14,19 +16,6 @@ constexpr std::string_view kBlank = " \t";
 constexpr std::string_view kUsage = "expected 'ADDR[/LEN] allow|refuse|drop'";
 
 unsigned max_prefix(int family) { return family == AF_INET ? 32 : 128; }
-
-std::uint64_t load_be64(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
-// Top `bits` bits of a 64-bit word set (bits may exceed 64 or be negative-clamped to 0).
-std::uint64_t top_mask(int bits) {
-  if (bits <= 0) return 0;
-  if (bits >= 64) return ~std::uint64_t{0};
-  return ~std::uint64_t{0} << (64 - bits);
-}
 
 // Zeroes the bits of `network` past `prefix_len`; true if any were set.
 bool clear_host_bits(std::array<std::uint8_t, 16>& network, unsigned prefix_len) {

@@ -5,20 +5,10 @@
 #include <algorithm>
 #include <random>
 
+#include "policy/bits.h"
+
 namespace dp::policy {
 namespace {
-
-std::uint64_t load_be64(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
-std::uint64_t top_mask(int bits) {
-  if (bits <= 0) return 0;
-  if (bits >= 64) return ~std::uint64_t{0};
-  return ~std::uint64_t{0} << (64 - bits);
-}
 
 // splitmix64's finaliser: every input bit reaches every output bit.
 std::uint64_t mix(std::uint64_t x) {
