@@ -145,7 +145,8 @@ const char* answer_error_name(AnswerError error) {
 Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
                                        const Question& asked) {
   ldns_pkt* raw = nullptr;
-  if (ldns_wire2pkt(&raw, answer.data(), answer.size()) != LDNS_STATUS_OK) {
+  if (wire::has_several_tsig(answer) ||
+      ldns_wire2pkt(&raw, answer.data(), answer.size()) != LDNS_STATUS_OK) {
     return dp::unexpected(AnswerError::kMalformed);
   }
   const PacketPtr pkt(raw);

@@ -102,6 +102,14 @@ bool for_each_rr(std::span<const std::uint8_t> wire, Fn&& fn) {
   return true;
 }
 
+// More than one TSIG RR anywhere in the message. RFC 8945 §5.1 makes that a FORMERR, and
+// ldns 1.8.3's wire2pkt leaks every TSIG but the last, so callers reject it before ldns sees it.
+inline bool has_several_tsig(std::span<const std::uint8_t> wire) {
+  int tsig = 0;
+  for_each_rr(wire, [&](Section, const RrView& rr) { tsig += rr.type == kTypeTsig ? 1 : 0; });
+  return tsig > 1;
+}
+
 // Appends an OPT RR (RFC 6891 §6.1.2) with our UDP size, version 0 and `options` as RDATA.
 void append_opt(std::vector<std::uint8_t>& out, std::uint16_t udp_size, std::uint8_t extended_rcode,
                 bool dnssec_ok, std::span<const std::uint8_t> options = {});
