@@ -62,7 +62,7 @@ Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire) {
     return dp::unexpected(QueryError::kAnswerOrAuthority);
   }
 
-  if (wire::has_several_tsig(wire)) return dp::unexpected(QueryError::kMalformed);
+  if (!wire::safe_for_ldns(wire)) return dp::unexpected(QueryError::kMalformed);
   ldns_pkt* raw = nullptr;
   if (ldns_wire2pkt(&raw, wire.data(), wire.size()) != LDNS_STATUS_OK) {
     return dp::unexpected(QueryError::kMalformed);

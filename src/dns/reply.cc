@@ -145,7 +145,7 @@ const char* answer_error_name(AnswerError error) {
 Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
                                        const Question& asked) {
   ldns_pkt* raw = nullptr;
-  if (wire::has_several_tsig(answer) ||
+  if (!wire::safe_for_ldns(answer) ||
       ldns_wire2pkt(&raw, answer.data(), answer.size()) != LDNS_STATUS_OK) {
     return dp::unexpected(AnswerError::kMalformed);
   }

@@ -102,12 +102,14 @@ bool for_each_rr(std::span<const std::uint8_t> wire, Fn&& fn) {
   return true;
 }
 
-// More than one TSIG RR anywhere in the message. RFC 8945 §5.1 makes that a FORMERR, and
-// ldns 1.8.3's wire2pkt leaks every TSIG but the last, so callers reject it before ldns sees it.
-inline bool has_several_tsig(std::span<const std::uint8_t> wire) {
+// Whether ldns may be given the message: every RR the header counts is readable, and there
+// is at most one TSIG. ldns 1.8.3's wire2pkt leaks every TSIG but the last (RFC 8945 §5.1 makes
+// several a FORMERR anyway), so such messages must never reach it.
+inline bool safe_for_ldns(std::span<const std::uint8_t> wire) {
   int tsig = 0;
-  for_each_rr(wire, [&](Section, const RrView& rr) { tsig += rr.type == kTypeTsig ? 1 : 0; });
-  return tsig > 1;
+  const bool readable = for_each_rr(
+      wire, [&](Section, const RrView& rr) { tsig += rr.type == kTypeTsig ? 1 : 0; });
+  return readable && tsig <= 1;
 }
 
 // Appends an OPT RR (RFC 6891 §6.1.2) with our UDP size, version 0 and `options` as RDATA.
