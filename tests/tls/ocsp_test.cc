@@ -12,6 +12,7 @@
 #include <string>
 
 #include "fakes/memory_dot_server.h"
+#include "tls/memory_handshake.h"
 #include "fakes/test_ocsp.h"
 #include "fakes/test_pki.h"
 #include "tls/client_session.h"
@@ -51,37 +52,9 @@ class TlsOcspTest : public ::testing::Test {
     delete dir_;
   }
 
-  // Shuttles flights until the client's handshake is done or fails; a failing server is
-  // expected (it hangs up after its alert, as a real one does).
-  static Result<void, TlsError> run_handshake(ClientSession& c, MemoryTlsServer& s) {
-    bool server_failed = false;
-    const auto server_step = [&] {
-      if (server_failed) return;
-      const int rc = s.handshake();
-      if (rc < 0 && rc != GNUTLS_E_AGAIN) {
-        server_failed = true;
-        (void)gnutls_alert_send_appropriate(s.session(), rc);
-        c.feed(s.take_output());
-        c.feed_eof();
-      }
-    };
-    for (int round = 0; round < 10; ++round) {
-      auto step = c.handshake();
-      s.feed(std::exchange(c.output(), {}));
-      server_step();
-      if (!step) return unexpected(step.error());
-      if (*step == IoState::kDone) return {};
-      c.feed(s.take_output());
-    }
-    ADD_FAILURE() << "handshake did not finish in 10 rounds";
-    return unexpected(TlsError{TlsErrorKind::kHandshake, "test: too many rounds"});
-  }
 
-  struct Outcome {
-    Result<void, TlsError> result;
-    std::unique_ptr<ClientSession> client;
-    std::unique_ptr<MemoryTlsServer> server;
-  };
+  using Outcome = MemoryHandshake;
+
   // The good leaf, stapling `ocsp_file` ("" = nothing). The staple rides in the Certificate
   // message's status_request extension in TLS 1.3, in a CertificateStatus message in TLS 1.2.
   static Outcome handshake_stapling(const std::string& ocsp_file,
@@ -91,14 +64,7 @@ class TlsOcspTest : public ::testing::Test {
     options.key_file = pki_->good.key_file;
     options.priority = server_priority;
     options.ocsp_response_file = ocsp_file;
-    auto server = std::make_unique<MemoryTlsServer>(options);
-    auto session = ClientSession::create(ClientCredentials::create(pki_->ca_file),
-                                         SessionOptions{kName, "127.0.0.1"});
-    EXPECT_TRUE(session.has_value());
-    if (!session) return {unexpected(session.error()), nullptr, std::move(server)};
-    auto client = std::move(*session);
-    auto result = run_handshake(*client, *server);
-    return {std::move(result), std::move(client), std::move(server)};
+    return memory_handshake(options, pki_->ca_file, SessionOptions{kName, "127.0.0.1"});
   }
 
   static testing::TempDir* dir_;

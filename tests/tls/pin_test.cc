@@ -12,6 +12,7 @@
 
 #include "config/upstream_spec.h"
 #include "fakes/memory_dot_server.h"
+#include "tls/memory_handshake.h"
 #include "fakes/test_pki.h"
 #include "tls/client_session.h"
 
@@ -89,49 +90,16 @@ class TlsPinTest : public ::testing::Test {
     return options;
   }
 
-  // Shuttles flights until the client's handshake is done or fails, or the server fails
-  // (its error in server_error). Unlike a happy-path helper, a failing server is expected.
   static Result<void, TlsError> run_handshake(ClientSession& c, MemoryTlsServer& s,
                                               std::string* server_error = nullptr) {
-    bool server_failed = false;
-    const auto server_step = [&] {
-      if (server_failed) return;
-      const int rc = s.handshake();
-      if (rc < 0 && rc != GNUTLS_E_AGAIN) {
-        // As a real server does: the alert that says why, then it hangs up.
-        server_failed = true;
-        if (server_error != nullptr) *server_error = gnutls_strerror(rc);
-        (void)gnutls_alert_send_appropriate(s.session(), rc);
-        c.feed(s.take_output());
-        c.feed_eof();
-      }
-    };
-    for (int round = 0; round < 10; ++round) {
-      auto step = c.handshake();
-      s.feed(std::exchange(c.output(), {}));
-      server_step();  // TLS 1.3: the client's Finished (and any alert behind it)
-      if (!step) return unexpected(step.error());
-      if (*step == IoState::kDone) return {};
-      c.feed(s.take_output());
-    }
-    ADD_FAILURE() << "handshake did not finish in 10 rounds";
-    return unexpected(TlsError{TlsErrorKind::kHandshake, "test: too many rounds"});
+    return run_memory_handshake(c, s, server_error);
   }
 
-  struct Outcome {
-    Result<void, TlsError> result;
-    std::unique_ptr<ClientSession> client;
-    std::unique_ptr<MemoryTlsServer> server;
-  };
+
+  using Outcome = MemoryHandshake;
   static Outcome handshake_with(const testing::CertKey& cert, const SessionOptions& options,
                                 const char* server_priority = "NORMAL") {
-    auto server = std::make_unique<MemoryTlsServer>(server_options(cert, server_priority));
-    auto session = ClientSession::create(ClientCredentials::create(pki_->ca_file), options);
-    EXPECT_TRUE(session.has_value());
-    if (!session) return {unexpected(session.error()), nullptr, std::move(server)};
-    auto client = std::move(*session);
-    auto result = run_handshake(*client, *server);
-    return {std::move(result), std::move(client), std::move(server)};
+    return memory_handshake(server_options(cert, server_priority), pki_->ca_file, options);
   }
 
   static testing::TempDir* dir_;
