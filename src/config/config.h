@@ -59,6 +59,17 @@ struct Config {
   std::size_t max_pending_queries = 8192;             // per worker; beyond, SERVFAIL at once
   bool servfail_failover = true;  // SERVFAIL/REFUSED from one upstream: ask another
 
+  // Cache (RFC 2181, 2308, 8767, 9520).
+  std::uint64_t cache_size = 64 << 20;  // bytes held by entries and index; 0: no cache
+  std::chrono::seconds min_ttl{0};      // floor for positive answers
+  std::chrono::seconds max_ttl{86'400};  // ceiling for positive answers
+  std::chrono::seconds max_negative_ttl{3'600};  // ceiling for NXDOMAIN / NODATA
+  std::chrono::seconds servfail_ttl{5};  // SERVFAIL answers and upstream timeouts
+  bool serve_stale = true;
+  std::chrono::seconds max_stale{86'400};  // expired longer ago: never served
+  std::chrono::milliseconds stale_client_timeout{1'800};  // then a stale answer is sent
+  bool prefetch = true;  // refresh an entry hit in the last 10 % of its TTL
+
   // Policy.
   std::vector<policy::AclRule> acl = policy::Acl::defaults().rules();  // first match wins
   policy::RateLimitOptions rate_limit;  // per client network, UDP; off unless set

@@ -266,6 +266,9 @@ void config_validate(const Config& config) {
     if (std::find(config.listen.begin(), it, *it) != it)
       throw ConfigError("listen: " + it->to_string() + " is given twice");
   }
+  if (config.min_ttl > config.max_ttl)
+    throw ConfigError("min_ttl: " + std::to_string(config.min_ttl.count()) +
+                      "s is above max_ttl (" + std::to_string(config.max_ttl.count()) + "s)");
   if (config.upstreams.empty())
     throw ConfigError("upstream: no upstream (give --upstream ADDR[@PORT][#AUTH_NAME])");
   if (!config.ca_file.empty()) {

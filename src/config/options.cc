@@ -44,6 +44,25 @@ milliseconds duration_in(std::string_view text, std::string_view max_text) {
   return *d;
 }
 
+// A TTL-like setting: whole seconds from `min` to `max_text` (0 allowed when min is 0).
+std::chrono::seconds seconds_in(std::string_view text, std::chrono::seconds min,
+                                std::string_view max_text) {
+  const auto d = duration_parse(text);
+  if (!d) throw ValueError(quoted(text) + " is not a duration (e.g. 30s, 1h, 1d)");
+  const auto max = duration_parse(max_text).value();
+  if (*d < min || *d > max)
+    throw ValueError(quoted(text) + " is not from " + duration_format(min) + " to " +
+                     std::string(max_text));
+  if (d->count() % 1000 != 0) throw ValueError(quoted(text) + " is not whole seconds");
+  return std::chrono::duration_cast<std::chrono::seconds>(*d);
+}
+
+std::string seconds_text(std::chrono::seconds s) {
+  return s.count() == 0 ? "0" : duration_format(s);
+}
+
+constexpr std::uint64_t kMaxCacheSize = 1ULL << 40;  // 1 TiB: a typo, not a cache
+
 template <class T>
 std::string joined(const std::vector<T>& items, std::string (*text)(const T&)) {
   std::string out;
@@ -285,6 +304,95 @@ constexpr std::array kOptions{
                    "NXDOMAIN is an answer and never retried.",
            .set = [](Config& c, std::string_view t) { c.servfail_failover = bool_in(t); },
            .show = [](const Config& c) { return std::string(c.servfail_failover ? "true" : "false"); }},
+    Option{.flag = "--cache-size",
+           .env = "DOTPROXY_CACHE_SIZE",
+           .toml_key = "cache_size",
+           .value_name = "SIZE",
+           .help = "Bytes the cache may hold, its entries and index together, e.g. 64M, 512K, "
+                   "1G (binary units; KiB, MiB, GiB too); 0: no cache.",
+           .set = [](Config& c, std::string_view t) {
+             const auto size = size_parse(t);
+             if (!size || *size > kMaxCacheSize)
+               throw ValueError(quoted(t) + " is not a size from 0 to 1TiB (e.g. 64M)");
+             c.cache_size = *size;
+           },
+           .show = [](const Config& c) { return size_format(c.cache_size); }},
+    Option{.flag = "--min-ttl",
+           .env = "DOTPROXY_MIN_TTL",
+           .toml_key = "min_ttl",
+           .value_name = "DUR",
+           .help = "Shortest TTL a positive answer is cached with and handed out with, 0 to 1d "
+                   "(whole seconds).",
+           .set = [](Config& c, std::string_view t) {
+             c.min_ttl = seconds_in(t, std::chrono::seconds(0), "1d");
+           },
+           .show = [](const Config& c) { return seconds_text(c.min_ttl); }},
+    Option{.flag = "--max-ttl",
+           .env = "DOTPROXY_MAX_TTL",
+           .toml_key = "max_ttl",
+           .value_name = "DUR",
+           .help = "Longest TTL a positive answer is cached with and handed out with, 1s to 30d.",
+           .set = [](Config& c, std::string_view t) {
+             c.max_ttl = seconds_in(t, std::chrono::seconds(1), "30d");
+           },
+           .show = [](const Config& c) { return seconds_text(c.max_ttl); }},
+    Option{.flag = "--max-negative-ttl",
+           .env = "DOTPROXY_MAX_NEGATIVE_TTL",
+           .toml_key = "max_negative_ttl",
+           .value_name = "DUR",
+           .help = "Longest an NXDOMAIN or NODATA answer is cached, 0 to 1d; below it, the "
+                   "lesser of its SOA's TTL and MINIMUM (RFC 2308 §5). 0: never cached.",
+           .set = [](Config& c, std::string_view t) {
+             c.max_negative_ttl = seconds_in(t, std::chrono::seconds(0), "1d");
+           },
+           .show = [](const Config& c) { return seconds_text(c.max_negative_ttl); }},
+    Option{.flag = "--servfail-ttl",
+           .env = "DOTPROXY_SERVFAIL_TTL",
+           .toml_key = "servfail_ttl",
+           .value_name = "DUR",
+           .help = "How long a SERVFAIL (or other failure) answer and an upstream timeout are "
+                   "cached, and a failed refresh waits before it is tried again, 1s to 5m "
+                   "(RFC 9520 §3.2).",
+           .set = [](Config& c, std::string_view t) {
+             c.servfail_ttl = seconds_in(t, std::chrono::seconds(1), "5m");
+           },
+           .show = [](const Config& c) { return seconds_text(c.servfail_ttl); }},
+    Option{.flag = "--serve-stale",
+           .env = "DOTPROXY_SERVE_STALE",
+           .toml_key = "serve_stale",
+           .value_name = "BOOL",
+           .help = "Answer from an expired entry (TTL 30, EDE 3 Stale Answer) when the upstream "
+                   "fails or is slower than --stale-client-timeout, and refresh it in the "
+                   "background (RFC 8767).",
+           .set = [](Config& c, std::string_view t) { c.serve_stale = bool_in(t); },
+           .show = [](const Config& c) { return std::string(c.serve_stale ? "true" : "false"); }},
+    Option{.flag = "--max-stale",
+           .env = "DOTPROXY_MAX_STALE",
+           .toml_key = "max_stale",
+           .value_name = "DUR",
+           .help = "An entry expired longer ago than this is never served, 1s to 30d.",
+           .set = [](Config& c, std::string_view t) {
+             c.max_stale = seconds_in(t, std::chrono::seconds(1), "30d");
+           },
+           .show = [](const Config& c) { return seconds_text(c.max_stale); }},
+    Option{.flag = "--stale-client-timeout",
+           .env = "DOTPROXY_STALE_CLIENT_TIMEOUT",
+           .toml_key = "stale_client_timeout",
+           .value_name = "DUR",
+           .help = "How long a client whose answer is stale in the cache waits for the upstream "
+                   "before it gets the stale one, 1ms to 60s (RFC 8767 §5 client-response timer).",
+           .set = [](Config& c, std::string_view t) {
+             c.stale_client_timeout = duration_in(t, "60s");
+           },
+           .show = [](const Config& c) { return duration_format(c.stale_client_timeout); }},
+    Option{.flag = "--prefetch",
+           .env = "DOTPROXY_PREFETCH",
+           .toml_key = "prefetch",
+           .value_name = "BOOL",
+           .help = "Refresh an entry in the background when it is hit in the last 10 % of its "
+                   "TTL, so popular names never expire for clients.",
+           .set = [](Config& c, std::string_view t) { c.prefetch = bool_in(t); },
+           .show = [](const Config& c) { return std::string(c.prefetch ? "true" : "false"); }},
     Option{.flag = "--acl",
            .env = "DOTPROXY_ACL",
            .toml_key = "acl",

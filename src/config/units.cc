@@ -16,8 +16,15 @@ struct Unit {
 // Longest suffixes first so that "ms" is not read as "m" followed by garbage.
 constexpr std::array<Unit, 5> kDurationUnits{
     {{"ms", 1}, {"s", 1'000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}}};
-constexpr std::array<Unit, 4> kSizeUnits{
-    {{"GiB", 1ULL << 30}, {"MiB", 1ULL << 20}, {"KiB", 1ULL << 10}, {"B", 1}}};
+// K, M and G are binary too, as in Unbound's and dnsmasq's cache sizes; size_format() writes
+// the first three, so only they need be listed before the single letters.
+constexpr std::array<Unit, 7> kSizeUnits{{{"GiB", 1ULL << 30},
+                                          {"MiB", 1ULL << 20},
+                                          {"KiB", 1ULL << 10},
+                                          {"B", 1},
+                                          {"G", 1ULL << 30},
+                                          {"M", 1ULL << 20},
+                                          {"K", 1ULL << 10}}};
 
 // Splits "64MiB" into 64 and "MiB"; nullopt if the leading digits are missing or overflow.
 std::optional<std::pair<std::uint64_t, std::string_view>> number_and_suffix(std::string_view text) {

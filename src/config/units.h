@@ -20,8 +20,8 @@ std::optional<std::chrono::milliseconds> duration_parse(std::string_view text);
 // The largest unit that divides exactly: 3000ms -> "3s", 90s -> "90s", 500ms -> "500ms".
 std::string duration_format(std::chrono::milliseconds d);
 
-// "4096", "512B", "64KiB", "64MiB", "1GiB" (binary units only, as bytes). nullopt on anything
-// else or on overflow.
+// "4096", "512B", "64KiB", "64MiB", "1GiB", and "64K", "64M", "1G" as the same binary units.
+// nullopt on anything else (SI "KB", lowercase, fractions) or on overflow.
 std::optional<std::uint64_t> size_parse(std::string_view text);
 
 // The largest binary unit that divides exactly: 67108864 -> "64MiB", 1000 -> "1000B".

@@ -4,6 +4,7 @@
 
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
+#include "dns/stored_answer.h"
 #include "dns/wire.h"
 
 namespace dp::dns {
@@ -185,75 +186,10 @@ Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
 std::vector<std::uint8_t> reply_from_answer(std::span<const std::uint8_t> answer,
                                             const Query& query, std::size_t max_size) {
   // answer_check has vetted the answer; anything unexpected here still gets SERVFAIL, not UB.
-  const auto question = wire::read_question(answer, kHeaderSize);
-  if (!question || question->size() != query.question_wire.size() ||
-      wire::read_u16(answer, wire::kQdCount) != 1) {
-    return reply_error(query, Rcode::kServFail);
-  }
-  const std::size_t question_end = kHeaderSize + question->size();
-
-  // Records are copied verbatim up to the first OPT or TSIG of the additional section. What
-  // follows it is dropped with it: its compression pointers could point past the removed
-  // bytes, and additional data may be left out without TC (RFC 2181 §9).
-  std::size_t records_end = question_end;
-  std::uint16_t additional_kept = 0;
-  bool cut = false;
-  std::optional<wire::RrView> opt;
-  const bool walked = wire::for_each_rr(answer, [&](wire::Section section, const wire::RrView& rr) {
-    if (section == wire::Section::kAdditional) {
-      if (rr.type == wire::kTypeOpt && !opt) opt = rr;
-      cut = cut || rr.type == wire::kTypeOpt || rr.type == wire::kTypeTsig;
-      if (cut) return;
-      ++additional_kept;
-    }
-    records_end = rr.end;
-  });
-  if (!walked) return reply_error(query, Rcode::kServFail);
-
+  const auto stored = stored_answer_make(answer, TtlPolicy::as_sent());
+  if (!stored) return reply_error(query, Rcode::kServFail);
   std::vector<std::uint8_t> out;
-  out.reserve(records_end + wire::kOptFixedSize + 64);
-  out.assign(answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(records_end));
-  wire::write_u16(out, 0, query.id);
-  out[wire::kFlags1] = (out[wire::kFlags1] & ~wire::kRdBit) | (query.rd ? wire::kRdBit : 0);
-  // Same length and equal ignoring case, so compression offsets into it stay valid.
-  std::copy(query.question_wire.begin(), query.question_wire.end(), out.begin() + kHeaderSize);
-
-  const std::uint8_t extended_rcode = opt ? static_cast<std::uint8_t>(opt->ttl >> 24) : 0;
-  const std::size_t opt_start = out.size();
-  if (query.has_edns) {
-    const bool dnssec_ok = opt ? (opt->ttl & wire::kDoBit) != 0 : query.dnssec_ok;
-    wire::append_opt(out, kMaxUdpReplyEdns, extended_rcode, dnssec_ok);
-    // OPT belongs to one transaction (RFC 6891 §6.1.1); only EDE (RFC 8914) is meant for the
-    // client. Padding, keepalive and cookies belong to our upstream connection.
-    const std::size_t rdata_end = opt ? opt->rdata + opt->rdlength : 0;
-    for (std::size_t pos = opt ? opt->rdata : 0; pos + 4 <= rdata_end;) {
-      const std::uint16_t code = wire::read_u16(answer, pos);
-      const std::size_t option_end = pos + 4 + wire::read_u16(answer, pos + 2);
-      if (option_end > rdata_end) break;
-      if (code == wire::kOptionEde) {
-        out.insert(out.end(), answer.begin() + static_cast<std::ptrdiff_t>(pos),
-                   answer.begin() + static_cast<std::ptrdiff_t>(option_end));
-      }
-      pos = option_end;
-    }
-    const std::size_t rdlength = out.size() - opt_start - wire::kOptFixedSize;
-    wire::write_u16(out, opt_start + wire::kOptFixedSize - 2, static_cast<std::uint16_t>(rdlength));
-    ++additional_kept;
-  } else if (extended_rcode != 0) {
-    // RFC 6891 §6.1.3: an extended rcode cannot be told to a client without EDNS.
-    out[wire::kFlags2] = (out[wire::kFlags2] & 0xf0) | rcode_low(Rcode::kServFail);
-  }
-  wire::write_u16(out, wire::kArCount, additional_kept);
-
-  if (out.size() > max_size) {
-    // RFC 1035 §4.2.1, RFC 2181 §9: keep the question and our OPT, set TC, retry over TCP.
-    out.erase(out.begin() + static_cast<std::ptrdiff_t>(question_end),
-              out.begin() + static_cast<std::ptrdiff_t>(opt_start));
-    out[wire::kFlags1] |= wire::kTcBit;
-    wire::write_u16(out, wire::kAnCount, 0);
-    wire::write_u16(out, wire::kNsCount, 0);
-    wire::write_u16(out, wire::kArCount, query.has_edns ? 1 : 0);
-  }
+  reply_build(stored->view(), query, ReplyShape{.max_size = max_size}, out);
   return out;
 }
 

@@ -8,19 +8,20 @@
 namespace dp::proxy {
 
 QueryPolicy QueryPolicy::open() {
-  return QueryPolicy{std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
-                         *policy::acl_rule_parse("0.0.0.0/0 allow"),
-                         *policy::acl_rule_parse("::/0 allow")}),
-                     nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none())};
+  return QueryPolicy{
+      std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
+          *policy::acl_rule_parse("0.0.0.0/0 allow"), *policy::acl_rule_parse("::/0 allow")}),
+      nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none())};
 }
 
-QueryHandler::QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats,
-                           QueryPolicy policy, const TimeSource* clock)
-    : upstream_(upstream),
-      sink_(sink),
+QueryHandler::QueryHandler(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
+                           QueryStats& stats, QueryPolicy policy, const TimeSource* clock,
+                           cache::Cache* cache, const ResolveOptions& resolve_options)
+    : sink_(sink),
       stats_(stats),
       policy_(std::move(policy)),
-      clock_(clock != nullptr ? clock : &steady_) {}
+      clock_(clock != nullptr ? clock : &steady_),
+      resolver_(loop, upstream, sink, stats, cache, resolve_options, *clock_) {}
 
 bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef& client) {
   switch (policy_.acl->check(client.peer)) {
@@ -61,12 +62,7 @@ bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef&
 }
 
 void QueryHandler::reply(const ClientRef& client, std::span<const std::uint8_t> wire) {
-  if (wire.size() >= dns::kHeaderSize) {
-    std::size_t rcode = static_cast<std::size_t>(dns::wire_get_rcode(wire));
-    if (rcode < stats_.replies_by_rcode.size()) ++stats_.replies_by_rcode[rcode];
-    if ((wire[2] & 0x02) != 0) ++stats_.replies_truncated;
-  }
-  sink_.reply_send(client, wire);
+  reply_counted(sink_, stats_, client, wire);
 }
 
 void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef& client) {
@@ -85,24 +81,7 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
     reply(client, *local);
     return;
   }
-  auto upstream_query = dns::upstream_query_build(query);
-  dns::Question question = query.question;
-  upstream_.resolve(
-      std::move(upstream_query), std::move(question),
-      [this, client, query = std::move(query)](const upstream::UpstreamResult& result) {
-        if (!result) {
-          ++stats_.servfail_upstream;
-          // RFC 8914: 22 when no upstream could be reached, 23 when the network failed us.
-          const auto ede = result.error() == upstream::UpstreamError::kTimeout
-                               ? dns::Ede::kNetworkError
-                               : dns::Ede::kNoReachableAuthority;
-          reply(client, dns::reply_error(query, dns::Rcode::kServFail, ede));
-          return;
-        }
-        const std::size_t limit = client.transport == Transport::kUdp ? query.udp_reply_limit()
-                                                                      : dns::kMaxMessageSize;
-        reply(client, dns::reply_from_answer(*result, query, limit));
-      });
+  resolver_.resolve(std::move(query), client);
 }
 
 }  // namespace dp::proxy

@@ -1,39 +1,23 @@
-// The per-query pipeline: validate (dns) → forward (upstream) → rewrite for the client.
-// Cache and policy slot in between in later issues.
+// The per-query pipeline: guard (ACL, rate limit) → validate (dns) → local zones → the cached
+// resolver (cache → in-flight table → upstream) → reply.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
-#include <memory>
-
+#include "cache/cache.h"
 #include "common/clock.h"
-#include "common/socket_address.h"
 #include "dns/local_zones.h"
+#include "io/event_loop.h"
 #include "policy/acl.h"
 #include "policy/rate_limiter.h"
+#include "proxy/cached_resolver.h"
 #include "proxy/query_stats.h"
+#include "proxy/reply_sink.h"
 #include "upstream/upstream.h"
 
 namespace dp::proxy {
-
-enum class Transport { kUdp, kTcp };
-
-// Where a reply goes: which listener socket and peer (UDP) or which connection (TCP).
-struct ClientRef {
-  Transport transport = Transport::kUdp;
-  std::size_t listener = 0;    // UDP: index of the socket it came in on
-  SocketAddress peer;
-  std::uint64_t tcp_conn = 0;  // TCP: the connection's id (it may be gone by reply time)
-};
-
-// Implemented by the worker. Called exactly once per handled message; an empty reply means
-// "no reply" (the query was dropped) and still frees a TCP client's in-flight slot.
-class ReplySink {
- public:
-  virtual ~ReplySink() = default;
-  virtual void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) = 0;
-};
 
 // The guard's rules. The ACL and local zones are immutable and shared by all workers; the rate
 // limiter is the worker's own.
@@ -49,10 +33,15 @@ struct QueryPolicy {
 // Owned by one worker; runs on its thread.
 class QueryHandler {
  public:
-  QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats,
-               QueryPolicy policy = QueryPolicy::open(), const TimeSource* clock = nullptr);
+  // `cache` may be null (no cache) and is shared with the other workers.
+  QueryHandler(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
+               QueryStats& stats, QueryPolicy policy = QueryPolicy::open(),
+               const TimeSource* clock = nullptr, cache::Cache* cache = nullptr,
+               const ResolveOptions& resolve_options = {});
 
   void handle(std::span<const std::uint8_t> message, const ClientRef& client);
+
+  CachedResolver& resolver() { return resolver_; }
 
  private:
   void reply(const ClientRef& client, std::span<const std::uint8_t> wire);
@@ -61,12 +50,12 @@ class QueryHandler {
   // message (a refusal, a drop or a slip was sent).
   bool guard(std::span<const std::uint8_t> message, const ClientRef& client);
 
-  upstream::Upstream& upstream_;
   ReplySink& sink_;
   QueryStats& stats_;
   QueryPolicy policy_;
-  const TimeSource* clock_;
   SteadyTimeSource steady_;
+  const TimeSource* clock_;
+  CachedResolver resolver_;
 };
 
 }  // namespace dp::proxy

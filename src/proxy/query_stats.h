@@ -21,6 +21,14 @@ struct QueryStats {
   std::uint64_t rate_limited = 0;       // over the rate limit: dropped
   std::uint64_t rate_slipped = 0;       // over the rate limit: TC=1 instead
   std::uint64_t local_answers = 0;      // answered from a local zone, never sent upstream
+
+  // The cache path: every query past the guard is one hit or one miss.
+  std::uint64_t cache_hits = 0;          // answered from the cache at once (fresh or stale)
+  std::uint64_t cache_misses = 0;        // waited for an upstream answer
+  std::uint64_t stale_served = 0;        // RFC 8767 stale answers, at once or after the timer
+  std::uint64_t prefetches = 0;          // background refreshes of a popular entry
+  std::uint64_t coalesced = 0;           // misses that joined an identical query in flight
+  std::uint64_t waiting_overloaded = 0;  // SERVFAIL: too many clients waiting already
 };
 
 }  // namespace dp::proxy

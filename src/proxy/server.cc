@@ -12,6 +12,13 @@ namespace dp::proxy {
 Server::Server(const config::Config& config,
                std::shared_ptr<const tls::ClientCredentials> credentials)
     : listen_(config.listen) {
+  if (config.cache_size > 0) {
+    cache_ = std::make_unique<cache::Cache>(cache::CacheOptions{
+        .max_bytes = config.cache_size,
+        .serve_stale = config.serve_stale,
+        .max_stale = config.max_stale,
+        .prefetch_percent = config.prefetch ? 10U : 0U});
+  }
   unsigned count = config.workers;
   if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());
   std::vector<int> opened;  // closed again if a later bind fails: nothing half-started
@@ -29,7 +36,7 @@ Server::Server(const config::Config& config,
         sockets.push_back(ListenSockets{udp, tcp});
       }
       opened.clear();  // the worker owns them now
-      workers_.push_back(std::make_unique<Worker>(w, config, sockets, credentials));
+      workers_.push_back(std::make_unique<Worker>(w, config, sockets, credentials, cache_.get()));
     }
   } catch (...) {
     for (int fd : opened) ::close(fd);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "cache/cache.h"
 #include "common/socket_address.h"
 #include "config/config.h"
 #include "proxy/worker.h"
@@ -32,9 +33,11 @@ class Server {
   // The listen addresses with port 0 replaced by the port the kernel chose.
   const std::vector<SocketAddress>& listen_addresses() const { return listen_; }
   std::size_t worker_count() const { return workers_.size(); }
+  const cache::Cache* cache() const { return cache_.get(); }  // null: caching off
 
  private:
   std::vector<SocketAddress> listen_;
+  std::unique_ptr<cache::Cache> cache_;  // before the workers: they use it until they stop
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -9,7 +9,7 @@ namespace dp::proxy {
 
 Worker::Worker(std::size_t index, const config::Config& config,
                const std::vector<ListenSockets>& sockets,
-               std::shared_ptr<const tls::ClientCredentials> credentials)
+               std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache)
     : index_(index),
       max_tcp_clients_(config.max_tcp_clients),
       max_tcp_clients_per_ip_(config.max_tcp_clients_per_address),
@@ -26,8 +26,9 @@ Worker::Worker(std::size_t index, const config::Config& config,
                      std::make_shared<const dns::LocalZones>(config.local_zones
                                                                  ? dns::LocalZones::defaults()
                                                                  : dns::LocalZones::none())};
-  handler_ = std::make_unique<QueryHandler>(*pool_, static_cast<ReplySink&>(*this), stats_,
-                                            std::move(policy), &clock_);
+  handler_ = std::make_unique<QueryHandler>(loop_, *pool_, static_cast<ReplySink&>(*this), stats_,
+                                            std::move(policy), &clock_, cache,
+                                            ResolveOptions::from_config(config));
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     udp_.push_back(std::make_unique<io::UdpListener>(
         loop_, sockets[i].udp_fd,

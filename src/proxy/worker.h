@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cache/cache.h"
 #include "common/clock.h"
 #include "config/config.h"
 #include "io/event_loop.h"
@@ -32,9 +33,10 @@ struct ListenSockets {
 // Owned by the Server; its thread runs the loop until stop().
 class Worker final : private ReplySink, private io::TcpClientConnection::Handler {
  public:
-  // Takes ownership of the sockets.
+  // Takes ownership of the sockets. `cache` (null: none) is shared by every worker and
+  // outlives them.
   Worker(std::size_t index, const config::Config& config, const std::vector<ListenSockets>& sockets,
-         std::shared_ptr<const tls::ClientCredentials> credentials);
+         std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

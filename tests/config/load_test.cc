@@ -630,11 +630,13 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
   for (const char* key : {"listen", "upstream", "ca_file", "log_level", "tcp_idle_timeout",
                           "max_tcp_clients", "max_tcp_queries_per_client", "upstream_connections",
                           "max_queries_per_connection", "max_pending_queries",
-                          "servfail_failover"}) {
+                          "servfail_failover", "cache_size", "min_ttl", "max_ttl",
+                          "max_negative_ttl", "servfail_ttl", "serve_stale", "max_stale",
+                          "stale_client_timeout", "prefetch"}) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 24);
+  EXPECT_EQ(rows, 2 + 33);
 }
 
 TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {
@@ -646,6 +648,41 @@ TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {
   EXPECT_FALSE(load({"--servfail-failover", "off"}).config.servfail_failover);
   EXPECT_THAT(load_error({"--servfail-failover", "maybe"}),
               HasSubstr("--servfail-failover: 'maybe' is not true or false"));
+}
+
+TEST_F(ConfigLoadTest, CacheSettingsFromEachSourceWithTheirDefaults) {
+  const Config defaults = load({}).config;
+  EXPECT_EQ(defaults.cache_size, 64u << 20);
+  EXPECT_EQ(defaults.max_ttl, std::chrono::seconds(86'400));
+  EXPECT_EQ(defaults.max_negative_ttl, std::chrono::seconds(3'600));
+  EXPECT_EQ(defaults.stale_client_timeout, std::chrono::milliseconds(1'800));
+  EXPECT_TRUE(defaults.serve_stale);
+  EXPECT_TRUE(defaults.prefetch);
+  with_file("cache_size = \"16M\"\nmin_ttl = \"30s\"\nserve_stale = false\n");
+  Config c = load({}).config;
+  EXPECT_EQ(c.cache_size, 16u << 20);
+  EXPECT_EQ(c.min_ttl, std::chrono::seconds(30));
+  EXPECT_FALSE(c.serve_stale);
+  env_["DOTPROXY_CACHE_SIZE"] = "0";
+  env_["DOTPROXY_MAX_STALE"] = "1h";
+  c = load({"--max-negative-ttl", "0", "--servfail-ttl", "2s", "--prefetch", "off"}).config;
+  EXPECT_EQ(c.cache_size, 0u);
+  EXPECT_EQ(c.max_stale, std::chrono::seconds(3'600));
+  EXPECT_EQ(c.max_negative_ttl, std::chrono::seconds(0));
+  EXPECT_EQ(c.servfail_ttl, std::chrono::seconds(2));
+  EXPECT_FALSE(c.prefetch);
+}
+
+TEST_F(ConfigLoadTest, CacheSettingsOutOfRangeAreOneLineErrors) {
+  EXPECT_THAT(load_error({"--cache-size", "64MB"}),
+              HasSubstr("--cache-size: '64MB' is not a size from 0 to 1TiB (e.g. 64M)"));
+  EXPECT_THAT(load_error({"--servfail-ttl", "0"}),
+              HasSubstr("--servfail-ttl: '0' is not from 1s to 5m"));
+  EXPECT_THAT(load_error({"--servfail-ttl", "10m"}), HasSubstr("is not from 1s to 5m"));
+  EXPECT_THAT(load_error({"--min-ttl", "1500ms"}),
+              HasSubstr("--min-ttl: '1500ms' is not whole seconds"));
+  EXPECT_THAT(load_error({"--min-ttl", "2h", "--max-ttl", "1h"}),
+              HasSubstr("min_ttl: 7200s is above max_ttl (3600s)"));
 }
 
 // The README's option table is this table: a new option or default cannot go undocumented.

@@ -70,11 +70,14 @@ TEST(ConfigUnitsTest, SizeParseBinaryUnits) {
   EXPECT_EQ(size_parse("64KiB"), 64u * 1024);
   EXPECT_EQ(size_parse("64MiB"), 64u * 1024 * 1024);
   EXPECT_EQ(size_parse("1GiB"), 1024u * 1024 * 1024);
+  EXPECT_EQ(size_parse("64K"), 64u * 1024);
+  EXPECT_EQ(size_parse("64M"), 64u * 1024 * 1024);
+  EXPECT_EQ(size_parse("2G"), 2ULL * 1024 * 1024 * 1024);
 }
 
 TEST(ConfigUnitsTest, SizeParseRejectsOtherForms) {
   for (const char* bad :
-       {"", "MiB", "-1", "64M", "64mib", "64 MiB", "64KB", "1.5GiB", "17179869184GiB"}) {
+       {"", "MiB", "-1", "64m", "64mib", "M", "64 MiB", "64KB", "1.5GiB", "17179869184GiB"}) {
     EXPECT_EQ(size_parse(bad), std::nullopt) << bad;
   }
 }

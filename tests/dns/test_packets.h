@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/c_ptr.h"
@@ -88,6 +89,72 @@ inline Bytes upstream_answer(int count, int glue = 0) {
     ldns_pkt_push_rr(pkt.get(), i < count ? LDNS_SECTION_ANSWER : LDNS_SECTION_ADDITIONAL, rr);
   }
   return to_wire(pkt.get());
+}
+
+// Records of an answer, by section, in zone-file text ("a.example. 60 IN A 192.0.2.1").
+struct Records {
+  std::vector<std::string> answer;
+  std::vector<std::string> authority;
+  std::vector<std::string> additional;
+};
+
+// An upstream answer to `qname` `qtype` IN (as we ask: lowercase) with `rcode` and `records`;
+// ID 0x4242, QR, RD and RA set; `truncated` sets TC.
+inline Bytes answer_build(const std::string& qname, ldns_rr_type qtype, ldns_pkt_rcode rcode,
+                          const Records& records, bool truncated = false) {
+  PacketPtr pkt(ldns_pkt_new());
+  ldns_pkt_set_id(pkt.get(), 0x4242);
+  ldns_pkt_set_qr(pkt.get(), true);
+  ldns_pkt_set_rd(pkt.get(), true);
+  ldns_pkt_set_ra(pkt.get(), true);
+  ldns_pkt_set_tc(pkt.get(), truncated);
+  ldns_pkt_set_rcode(pkt.get(), rcode);
+  ldns_rr* question = ldns_rr_new();
+  ldns_rr_set_owner(question, ldns_dname_new_frm_str(qname.c_str()));
+  ldns_rr_set_type(question, qtype);
+  ldns_rr_set_class(question, LDNS_RR_CLASS_IN);
+  ldns_rr_set_question(question, true);
+  ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_QUESTION, question);
+  const std::pair<ldns_pkt_section, const std::vector<std::string>*> sections[] = {
+      {LDNS_SECTION_ANSWER, &records.answer},
+      {LDNS_SECTION_AUTHORITY, &records.authority},
+      {LDNS_SECTION_ADDITIONAL, &records.additional}};
+  for (const auto& [section, texts] : sections) {
+    for (const std::string& text : *texts) {
+      ldns_rr* rr = nullptr;
+      EXPECT_EQ(ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr), LDNS_STATUS_OK)
+          << text;
+      ldns_pkt_push_rr(pkt.get(), section, rr);
+    }
+  }
+  return to_wire(pkt.get());
+}
+
+// A client query for `qname` `qtype` IN with ID 0x1234 and RD, the name as written (its case
+// kept); with EDNS (UDP size `udp_size`, DO as given) unless udp_size is 0.
+inline Bytes query_build(const std::string& qname, ldns_rr_type qtype, std::uint16_t udp_size = 0,
+                         bool dnssec_ok = false) {
+  ldns_pkt* raw = nullptr;
+  EXPECT_EQ(ldns_pkt_query_new_frm_str(&raw, qname.c_str(), qtype, LDNS_RR_CLASS_IN, LDNS_RD),
+            LDNS_STATUS_OK);
+  PacketPtr pkt(raw);
+  ldns_pkt_set_id(pkt.get(), 0x1234);
+  Bytes wire = to_wire(pkt.get());
+  if (udp_size != 0) add_opt(wire, udp_size, 0, 0, dnssec_ok);
+  return wire;
+}
+
+// The TTL of every record in the answer, authority and additional sections (OPT left out).
+inline std::vector<std::uint32_t> ttls_of(const Bytes& wire) {
+  std::vector<std::uint32_t> out;
+  const PacketPtr pkt = ldns_parse(wire);
+  for (const ldns_rr_list* list :
+       {ldns_pkt_answer(pkt.get()), ldns_pkt_authority(pkt.get()), ldns_pkt_additional(pkt.get())}) {
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
+      out.push_back(ldns_rr_ttl(ldns_rr_list_rr(list, i)));
+    }
+  }
+  return out;
 }
 
 // The OPT RDATA ldns saw (empty without OPT or options).

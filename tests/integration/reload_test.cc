@@ -28,9 +28,10 @@ class IntegrationReloadTest : public IntegrationTest {
     proxy_ = std::make_unique<DotproxyProcess>(std::vector<std::string>{
         "--config", config_file_, "--workers", std::to_string(workers)});
   }
+  // A name of its own per query, so that every answer comes from the upstream, not the cache.
   ldns_pkt_rcode ask(std::uint16_t id) {
     UdpClient client(proxy_->port());
-    client.send(query_build("www.test.", LDNS_RR_TYPE_A, id));
+    client.send(query_build("q" + std::to_string(id) + ".test.", LDNS_RR_TYPE_A, id));
     auto reply = client.receive(seconds(5));
     if (!reply) return LDNS_RCODE_YXRRSET;  // no reply at all: never a valid outcome here
     return ldns_pkt_get_rcode(reply_parse(*reply).get());

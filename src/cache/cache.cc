@@ -1,0 +1,110 @@
+#include "cache/cache.h"
+
+#include <bit>
+
+namespace dp::cache {
+namespace {
+
+constexpr std::size_t kMaxShards = 64;             // more buys nothing on 2-64 workers
+constexpr std::size_t kMinShardBytes = 256 << 10;  // a small budget is not cut into crumbs
+
+std::uint32_t whole_seconds(Clock::duration d) {
+  return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
+}  // namespace
+
+Cache::Cache(const CacheOptions& options) : options_(options) {
+  const std::size_t wanted = std::max<std::size_t>(1, options.max_bytes / kMinShardBytes);
+  const std::size_t count = std::min(kMaxShards, std::bit_floor(wanted));
+  for (std::size_t i = 0; i < count; ++i) {
+    shards_.push_back(std::make_unique<Shard>(options.max_bytes / count));
+  }
+  // The shard comes from the hash's top bits; the map's bucket from its low bits.
+  shard_shift_ = static_cast<unsigned>(64 - std::countr_zero(count));
+}
+
+Shard& Cache::shard_for(const KeyRef& key) const {
+  if (shards_.size() == 1) return *shards_[0];
+  return *shards_[static_cast<std::uint64_t>(key.hash) >> shard_shift_];
+}
+
+Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query& query,
+                     std::size_t max_size, bool build_stale, std::vector<std::uint8_t>& out) {
+  const KeyRef key = KeyRef::of(key_bytes);
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  Entry* entry = shard.find(key);
+  if (entry == nullptr) return {};
+
+  Lookup result;
+  if (now < entry->expires_at) {
+    shard.touch(entry);
+    dns::reply_build(
+        entry->view(), query,
+        dns::ReplyShape{.age_seconds = whole_seconds(now - entry->stored_at), .max_size = max_size},
+        out);
+    result.state = Freshness::kFresh;
+    result.built = true;
+    using std::chrono::milliseconds;
+    const auto left = std::chrono::duration_cast<milliseconds>(entry->expires_at - now);
+    const auto lifetime =
+        std::chrono::duration_cast<milliseconds>(entry->expires_at - entry->stored_at);
+    result.prefetch_due = left.count() * 100 <= lifetime.count() * options_.prefetch_percent;
+    return result;
+  }
+  if (!options_.serve_stale || now >= entry->expires_at + options_.max_stale) {
+    shard.remove_too_old(entry);
+    return {};
+  }
+  shard.touch(entry);
+  result.state = Freshness::kStale;
+  result.refresh_failing = now < entry->refresh_failing_until;
+  if (build_stale || result.refresh_failing) {
+    dns::reply_build(entry->view(), query, dns::ReplyShape{.stale = true, .max_size = max_size},
+                     out);
+    result.built = true;
+  }
+  return result;
+}
+
+bool Cache::insert(std::string_view key_bytes, const dns::StoredAnswer& answer, TimePoint now) {
+  if (answer.cache_ttl == 0) return false;
+  Entry* entry = Entry::create(key_bytes, answer, now);
+  if (entry == nullptr) return false;
+  const KeyRef key = KeyRef::of(key_bytes);
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  return shard.insert(key, entry, now);
+}
+
+bool Cache::refresh_failed(std::string_view key_bytes, TimePoint now, TimePoint retry_at) {
+  const KeyRef key = KeyRef::of(key_bytes);
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  Entry* entry = shard.find(key);
+  if (entry == nullptr) return false;
+  if (now < entry->expires_at) return true;  // still fresh (a prefetch failed): nothing to do
+  if (!options_.serve_stale || now >= entry->expires_at + options_.max_stale) return false;
+  entry->refresh_failing_until = retry_at;
+  return true;
+}
+
+ShardStats Cache::stats() const {
+  ShardStats total;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mutex);
+    const ShardStats s = shard->stats();
+    total.inserts += s.inserts;
+    total.replaced += s.replaced;
+    total.evicted_expired += s.evicted_expired;
+    total.evicted_lru += s.evicted_lru;
+    total.removed_too_old += s.removed_too_old;
+    total.rejected_too_big += s.rejected_too_big;
+    total.entries += s.entries;
+    total.bytes += s.bytes;
+  }
+  return total;
+}
+
+}  // namespace dp::cache

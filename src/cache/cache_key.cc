@@ -1,0 +1,25 @@
+#include "cache/cache_key.h"
+
+namespace dp::cache {
+namespace {
+
+constexpr char kFlagDo = 0x01;
+constexpr char kFlagCd = 0x02;
+
+void append_u16(std::string& out, std::uint16_t value) {
+  out.push_back(static_cast<char>(value >> 8));
+  out.push_back(static_cast<char>(value & 0xff));
+}
+
+}  // namespace
+
+void cache_key_build(const dns::Query& query, std::string& out) {
+  out.clear();
+  // Fixed-size fields first: keys of other types differ in their first bytes.
+  append_u16(out, query.question.qtype);
+  append_u16(out, query.question.qclass);
+  out.push_back(static_cast<char>((query.dnssec_ok ? kFlagDo : 0) | (query.cd ? kFlagCd : 0)));
+  out.append(query.question.qname_lower);
+}
+
+}  // namespace dp::cache

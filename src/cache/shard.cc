@@ -1,0 +1,142 @@
+#include "cache/shard.h"
+
+#include <utility>
+
+namespace dp::cache {
+
+Shard::Shard(std::size_t budget_bytes) : budget_(budget_bytes) {}
+
+Shard::~Shard() {
+  for (auto& [key, entry] : map_) Entry::destroy(entry);
+}
+
+Entry* Shard::find(const KeyRef& key) const {
+  const auto it = map_.find(key);
+  return it == map_.end() ? nullptr : it->second;
+}
+
+void Shard::touch(Entry* entry) {
+  if (entry == newest_) return;
+  lru_unlink(entry);
+  lru_push_newest(entry);
+}
+
+bool Shard::insert(const KeyRef& key, Entry* entry, TimePoint now) {
+  const std::size_t cost = entry->footprint() + kNodeFootprint;
+  if (cost > budget_) {
+    ++stats_.rejected_too_big;
+    Entry::destroy(entry);
+    return false;
+  }
+  if (Entry* old = find(key)) {
+    ++stats_.replaced;
+    erase(old);
+  }
+  // The map's key points into the entry, which lives exactly as long as its node.
+  map_.emplace(KeyRef{entry->key(), key.hash}, entry);
+  entry_bytes_ += cost;
+  lru_push_newest(entry);
+  heap_push(entry);
+  ++stats_.inserts;
+  while (held_bytes() > budget_ && !map_.empty()) evict_one(now);
+  return find(key) == entry;
+}
+
+void Shard::remove_too_old(Entry* entry) {
+  ++stats_.removed_too_old;
+  erase(entry);
+}
+
+ShardStats Shard::stats() const {
+  ShardStats out = stats_;
+  out.entries = map_.size();
+  out.bytes = held_bytes();
+  return out;
+}
+
+std::size_t Shard::held_bytes() const {
+  return entry_bytes_ + map_.bucket_count() * sizeof(void*) + heap_.capacity() * sizeof(Entry*);
+}
+
+void Shard::erase(Entry* entry) {
+  map_.erase(KeyRef::of(entry->key()));
+  lru_unlink(entry);
+  heap_remove(entry);
+  entry_bytes_ -= entry->footprint() + kNodeFootprint;
+  Entry::destroy(entry);
+}
+
+void Shard::evict_one(TimePoint now) {
+  // Expired entries first (the stale ones are the least worth keeping), then the LRU one.
+  if (!heap_.empty() && heap_.front()->expires_at <= now) {
+    ++stats_.evicted_expired;
+    erase(heap_.front());
+    return;
+  }
+  ++stats_.evicted_lru;
+  erase(oldest_);
+}
+
+void Shard::lru_unlink(Entry* entry) {
+  // No newer neighbour: it was the newest; no older one: it was the oldest.
+  (entry->lru_newer != nullptr ? entry->lru_newer->lru_older : newest_) = entry->lru_older;
+  (entry->lru_older != nullptr ? entry->lru_older->lru_newer : oldest_) = entry->lru_newer;
+  entry->lru_newer = entry->lru_older = nullptr;
+}
+
+void Shard::lru_push_newest(Entry* entry) {
+  entry->lru_older = newest_;
+  entry->lru_newer = nullptr;
+  (newest_ != nullptr ? newest_->lru_newer : oldest_) = entry;
+  newest_ = entry;
+}
+
+void Shard::heap_push(Entry* entry) {
+  entry->heap_index = heap_.size();
+  heap_.push_back(entry);
+  heap_sift_up(entry->heap_index);
+}
+
+void Shard::heap_remove(Entry* entry) {
+  const std::size_t index = entry->heap_index;
+  const std::size_t last = heap_.size() - 1;
+  if (index != last) {
+    heap_swap(index, last);
+    heap_.pop_back();
+    heap_sift_up(index);
+    heap_sift_down(index);
+  } else {
+    heap_.pop_back();
+  }
+}
+
+void Shard::heap_sift_up(std::size_t index) {
+  while (index > 0) {
+    const std::size_t parent = (index - 1) / 2;
+    if (heap_[parent]->expires_at <= heap_[index]->expires_at) return;
+    heap_swap(parent, index);
+    index = parent;
+  }
+}
+
+void Shard::heap_sift_down(std::size_t index) {
+  for (;;) {
+    std::size_t smallest = index;
+    for (const std::size_t child : {2 * index + 1, 2 * index + 2}) {
+      if (child < heap_.size() && heap_[child]->expires_at < heap_[smallest]->expires_at) {
+        smallest = child;
+      }
+    }
+    if (smallest == index) return;
+    heap_swap(index, smallest);
+    index = smallest;
+  }
+}
+
+void Shard::heap_swap(std::size_t a, std::size_t b) {
+  std::swap(heap_[a], heap_[b]);
+  heap_[a]->heap_index = a;
+  heap_[b]->heap_index = b;
+}
+
+}  // namespace dp::cache

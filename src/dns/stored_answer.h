@@ -1,0 +1,84 @@
+// An upstream answer in the form every reply is rebuilt from: its records without the OPT, the
+// offset of every TTL, and the EDNS parts a client may see; plus the TTL maths that decide how
+// long it may be cached (RFC 1035, 2181, 2308, 8767, 9520). Parsed once; rebuilt per client.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/result.h"
+#include "dns/message.h"
+#include "dns/reply.h"
+
+namespace dp::dns {
+
+// How long answers live, in seconds.
+struct TtlPolicy {
+  std::uint32_t min_ttl = 0;               // floor for positive answers
+  std::uint32_t max_ttl = 86'400;          // ceiling for positive answers
+  std::uint32_t max_negative_ttl = 3'600;  // ceiling for NXDOMAIN/NODATA (RFC 2308 §5)
+  std::uint32_t failure_ttl = 5;           // SERVFAIL and other failures (RFC 9520 §3.2)
+
+  // Keeps every TTL as the upstream sent it (top-bit values read as 0): no clamps.
+  static TtlPolicy as_sent();
+};
+
+enum class AnswerKind {
+  kPositive,  // NOERROR with answer records
+  kNegative,  // NXDOMAIN, or NOERROR without answer records (NODATA), RFC 2308
+  kFailure,   // SERVFAIL, REFUSED, NOTIMP, FORMERR and other rcodes: cached briefly
+};
+
+// A read-only view of a stored answer, from a StoredAnswer or from a cache entry's bytes.
+struct AnswerView {
+  std::span<const std::uint8_t> wire;          // header + question + records, no OPT/TSIG
+  std::span<const std::uint16_t> ttl_offsets;  // where each record's TTL sits in `wire`
+  std::span<const std::uint8_t> ede_options;   // the upstream's EDE options, whole TLVs
+  std::uint8_t extended_rcode = 0;             // upper 8 bits of the upstream's rcode
+};
+
+struct StoredAnswer {
+  std::vector<std::uint8_t> wire;
+  std::vector<std::uint16_t> ttl_offsets;
+  std::vector<std::uint8_t> ede_options;
+  std::uint8_t extended_rcode = 0;
+  AnswerKind kind = AnswerKind::kPositive;
+  // Seconds it may be cached; 0: must not be (TTL 0, TC=1, negative without SOA).
+  std::uint32_t cache_ttl = 0;
+
+  AnswerView view() const { return {wire, ttl_offsets, ede_options, extended_rcode}; }
+  // Bytes of wire + offsets + options: what a cache entry copies.
+  std::size_t payload_size() const {
+    return wire.size() + ttl_offsets.size() * sizeof(std::uint16_t) + ede_options.size();
+  }
+};
+
+// Turns an answer that passed answer_check into its stored form, with every record TTL
+// rewritten per `policy` (RFC 2181 §8: a TTL with the top bit set counts as 0), and works out
+// cache_ttl: positive, the smallest record TTL (RFC 2181 §5.2); negative, min(SOA TTL, SOA
+// MINIMUM) (RFC 2308 §5), not cached without an SOA; failures, policy.failure_ttl; TC=1 never.
+// Errors: kMalformed when the records cannot be walked.
+Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_t> answer,
+                                                     const TtlPolicy& policy);
+
+// What a reply built from a stored answer looks like for one client.
+struct ReplyShape {
+  std::uint32_t age_seconds = 0;           // subtracted from every TTL, never below 0
+  bool stale = false;                      // RFC 8767: TTL 30 and EDE 3 Stale Answer
+  std::size_t max_size = kMaxMessageSize;  // over it: header + question + OPT, TC=1
+};
+
+inline constexpr std::uint32_t kStaleTtl = 30;  // RFC 8767 §4: TTL of a stale answer
+
+// Writes the reply to `query` into `out` (replacing its contents; its capacity is reused):
+// the client's ID, RD and question bytes (0x20 case kept), TTLs lowered by the age, our OPT
+// when the client sent EDNS (its DO bit, RFC 3225 §3; the upstream's extended rcode and EDE
+// options), no OPT
+// otherwise (an extended rcode then becomes SERVFAIL, RFC 6891 §6.1.3), cut to max_size.
+// A view whose question differs in length from the client's gets SERVFAIL.
+void reply_build(const AnswerView& answer, const Query& query, const ReplyShape& shape,
+                 std::vector<std::uint8_t>& out);
+
+}  // namespace dp::dns

@@ -1,0 +1,183 @@
+#include "proxy/cached_resolver.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "cache/cache_key.h"
+#include "common/check.h"
+#include "dns/reply.h"
+
+namespace dp::proxy {
+namespace {
+
+using Seconds = std::chrono::seconds;
+
+std::uint32_t seconds_of(Seconds s) { return static_cast<std::uint32_t>(s.count()); }
+
+}  // namespace
+
+ResolveOptions ResolveOptions::from_config(const config::Config& config) {
+  ResolveOptions options;
+  options.ttl.min_ttl = seconds_of(config.min_ttl);
+  options.ttl.max_ttl = seconds_of(config.max_ttl);
+  options.ttl.max_negative_ttl = seconds_of(config.max_negative_ttl);
+  options.ttl.failure_ttl = seconds_of(config.servfail_ttl);
+  options.stale_client_timeout = config.stale_client_timeout;
+  options.max_waiting = config.max_pending_queries;
+  return options;
+}
+
+CachedResolver::CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
+                               QueryStats& stats, cache::Cache* cache,
+                               const ResolveOptions& options, const TimeSource& clock)
+    : upstream_(upstream),
+      sink_(sink),
+      stats_(stats),
+      cache_(cache),
+      options_(options),
+      clock_(clock),
+      timer_(loop, [this] { on_deadline(); }) {}
+
+void CachedResolver::resolve(dns::Query query, const ClientRef& client) {
+  const TimePoint now = clock_.now();
+  cache::cache_key_build(query, key_);
+  bool stale_held = false;
+  if (cache_ != nullptr) {
+    const cache::Lookup found =
+        cache_->lookup(key_, now, query, reply_limit(client, query), false, reply_);
+    if (found.built) {
+      ++stats_.cache_hits;
+      if (found.state == cache::Freshness::kStale) ++stats_.stale_served;
+      reply_counted(sink_, stats_, client, reply_);
+      if (found.prefetch_due && flights_.find(key_) == nullptr) {
+        ++stats_.prefetches;  // refreshed in the background: popular names never expire
+        send_upstream(start_flight(query).id);
+      }
+      return;
+    }
+    stale_held = found.state == cache::Freshness::kStale;
+  }
+  ++stats_.cache_misses;
+  wait_for_upstream(std::move(query), client, stale_held, now);
+}
+
+void CachedResolver::wait_for_upstream(dns::Query query, const ClientRef& client, bool stale_held,
+                                       TimePoint now) {
+  if (flights_.waiters() >= options_.max_waiting) {
+    ++stats_.waiting_overloaded;
+    reply_counted(sink_, stats_, client, dns::reply_error(query, dns::Rcode::kServFail));
+    return;
+  }
+  Flight* flight = flights_.find(key_);
+  const bool first = flight == nullptr;
+  if (first) {
+    flight = &start_flight(query);
+  } else {
+    ++stats_.coalesced;
+  }
+  const std::uint64_t id = flight->id;
+  const std::uint64_t seq = flights_.wait(*flight, client, std::move(query));
+  if (stale_held) {
+    stale_timers_.emplace(now + options_.stale_client_timeout, id, seq);
+    arm_timer();
+  }
+  if (first) send_upstream(id);  // last: the answer may come before resolve() returns
+}
+
+Flight& CachedResolver::start_flight(const dns::Query& query) {
+  return flights_.start(key_, query);
+}
+
+void CachedResolver::send_upstream(std::uint64_t flight_id) {
+  const Flight* flight = flights_.by_id(flight_id);
+  if (DP_BUG(flight == nullptr)) return;
+  upstream_.resolve(dns::upstream_query_build(flight->query), flight->query.question,
+                    [this, flight_id](const upstream::UpstreamResult& result) {
+                      on_upstream(flight_id, result);
+                    });
+}
+
+void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result) {
+  std::optional<Flight> flight = flights_.finish(flight_id);
+  if (DP_BUG(!flight)) return;
+  const TimePoint now = clock_.now();
+  if (result) {
+    auto stored = dns::stored_answer_make(*result, options_.ttl);
+    if (stored && stored->kind != dns::AnswerKind::kFailure) {
+      if (cache_ != nullptr) cache_->insert(flight->key, *stored, now);
+      for (const Waiter& waiter : flight->waiters) {
+        dns::reply_build(stored->view(), waiter.query,
+                         dns::ReplyShape{.max_size = reply_limit(waiter.client, waiter.query)},
+                         reply_);
+        reply_counted(sink_, stats_, waiter.client, reply_);
+      }
+      return;
+    }
+    if (stored) {  // the upstream's own SERVFAIL, REFUSED, ...: an answer, cached briefly
+      answer_failed(*flight, *stored, now);
+      return;
+    }
+  }
+  // RFC 8914: 22 when no upstream could be reached, 23 when the network failed us.
+  const auto error = result ? upstream::UpstreamError::kProtocol : result.error();
+  const auto ede = error == upstream::UpstreamError::kTimeout ? dns::Ede::kNetworkError
+                                                              : dns::Ede::kNoReachableAuthority;
+  dns::Query edns_query = flight->query;
+  edns_query.has_edns = true;  // so that the EDE is kept for every client that sent EDNS
+  auto failure = dns::stored_answer_make(dns::reply_error(edns_query, dns::Rcode::kServFail, ede),
+                                         options_.ttl);
+  if (DP_BUG(!failure)) return;
+  // RFC 9520 §3.2: a timed-out name is not asked again at once. Connection failures are not
+  // cached: the upstream's back-off already answers them without waiting.
+  if (error != upstream::UpstreamError::kTimeout) failure->cache_ttl = 0;
+  stats_.servfail_upstream += flight->waiters.size();
+  answer_failed(*flight, *failure, now);
+}
+
+void CachedResolver::answer_failed(Flight& flight, const dns::StoredAnswer& failure,
+                                   TimePoint now) {
+  const TimePoint retry_at = now + Seconds(options_.ttl.failure_ttl);
+  // RFC 8767 §4: an answer still held is better than a failure; the refresh is retried only
+  // after retry_at, and clients get the stale answer at once until then.
+  const bool held = cache_ != nullptr && cache_->refresh_failed(flight.key, now, retry_at);
+  if (!held && cache_ != nullptr) cache_->insert(flight.key, failure, now);
+  for (const Waiter& waiter : flight.waiters) {
+    const std::size_t limit = reply_limit(waiter.client, waiter.query);
+    if (held && cache_->lookup(flight.key, now, waiter.query, limit, true, reply_).built) {
+      ++stats_.stale_served;
+    } else {
+      dns::reply_build(failure.view(), waiter.query, dns::ReplyShape{.max_size = limit}, reply_);
+    }
+    reply_counted(sink_, stats_, waiter.client, reply_);
+  }
+}
+
+void CachedResolver::on_deadline() {
+  const TimePoint now = clock_.now();
+  while (!stale_timers_.empty() && std::get<0>(stale_timers_.top()) <= now) {
+    const auto [at, flight_id, seq] = stale_timers_.top();
+    stale_timers_.pop();
+    Flight* flight = flights_.by_id(flight_id);
+    if (flight == nullptr || cache_ == nullptr) continue;  // answered already
+    const auto waiter = std::find_if(flight->waiters.begin(), flight->waiters.end(),
+                                     [seq = seq](const Waiter& w) { return w.seq == seq; });
+    if (waiter == flight->waiters.end()) continue;
+    const std::size_t limit = reply_limit(waiter->client, waiter->query);
+    if (!cache_->lookup(flight->key, now, waiter->query, limit, true, reply_).built) continue;
+    ++stats_.stale_served;  // the refresh goes on; its answer updates the cache
+    reply_counted(sink_, stats_, waiter->client, reply_);
+    flights_.remove_waiter(*flight, seq);
+  }
+  arm_timer();
+}
+
+void CachedResolver::arm_timer() {
+  if (stale_timers_.empty()) {
+    timer_.cancel();
+    return;
+  }
+  const auto after = std::get<0>(stale_timers_.top()) - clock_.now();
+  timer_.arm(std::chrono::duration_cast<std::chrono::microseconds>(after));
+}
+
+}  // namespace dp::proxy

@@ -1,0 +1,79 @@
+// Answers a validated query: from the cache when it can (a hit never waits on the network),
+// else from one upstream query shared by every identical query in flight, whose answer is
+// cached. Serve-stale (RFC 8767) and prefetch live here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <queue>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "cache/cache.h"
+#include "common/clock.h"
+#include "config/config.h"
+#include "dns/stored_answer.h"
+#include "io/event_loop.h"
+#include "proxy/in_flight.h"
+#include "proxy/query_stats.h"
+#include "proxy/reply_sink.h"
+#include "upstream/upstream.h"
+
+namespace dp::proxy {
+
+struct ResolveOptions {
+  dns::TtlPolicy ttl;
+  // RFC 8767 §5 client-response timer: a client whose answer is stale in the cache gets it
+  // after this long if the upstream has not answered by then.
+  std::chrono::milliseconds stale_client_timeout{1'800};
+  std::size_t max_waiting = 8192;  // clients waiting on flights; beyond, SERVFAIL at once
+
+  static ResolveOptions from_config(const config::Config& config);
+};
+
+// Owned by one worker's QueryHandler; its thread only. The cache may be shared (or null: no
+// cache, identical queries in flight are still sent once).
+class CachedResolver {
+ public:
+  CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
+                 QueryStats& stats, cache::Cache* cache, const ResolveOptions& options,
+                 const TimeSource& clock);
+  CachedResolver(const CachedResolver&) = delete;
+  CachedResolver& operator=(const CachedResolver&) = delete;
+
+  void resolve(dns::Query query, const ClientRef& client);
+
+  // What the timer does: serves stale answers to clients whose client-response timer is due
+  // by clock.now(). Tests call it after advancing a FakeClock.
+  void on_deadline();
+
+  std::size_t flights() const { return flights_.flights(); }
+
+ private:
+  // Joins the flight for key_ (starting one if there is none). stale_held: the cache has a
+  // stale answer to give the client if the upstream is slow.
+  void wait_for_upstream(dns::Query query, const ClientRef& client, bool stale_held, TimePoint now);
+  Flight& start_flight(const dns::Query& query);
+  void send_upstream(std::uint64_t flight_id);
+  void on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result);
+  // The upstream failed the flight: its clients get what the cache still holds, or `failure`.
+  void answer_failed(Flight& flight, const dns::StoredAnswer& failure, TimePoint now);
+  void arm_timer();
+
+  upstream::Upstream& upstream_;
+  ReplySink& sink_;
+  QueryStats& stats_;
+  cache::Cache* cache_;
+  ResolveOptions options_;
+  const TimeSource& clock_;
+  InFlightTable flights_;
+  std::string key_;                  // the current query's cache key, reused
+  std::vector<std::uint8_t> reply_;  // the current reply, reused: no allocation per hit
+  // Client-response timers: (when, flight id, waiter seq), soonest first.
+  using StaleTimer = std::tuple<TimePoint, std::uint64_t, std::uint64_t>;
+  std::priority_queue<StaleTimer, std::vector<StaleTimer>, std::greater<>> stale_timers_;
+  io::Timer timer_;
+};
+
+}  // namespace dp::proxy

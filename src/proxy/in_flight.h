@@ -1,0 +1,56 @@
+// The in-flight table: identical queries waiting at once share one upstream query, and every
+// waiting client gets its own reply when the answer comes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dns/message.h"
+#include "proxy/reply_sink.h"
+
+namespace dp::proxy {
+
+// A client waiting for an upstream answer.
+struct Waiter {
+  ClientRef client;
+  dns::Query query;
+  std::uint64_t seq = 0;  // names it for its client-response timer
+};
+
+// One upstream query and the clients waiting for it (none for a prefetch).
+struct Flight {
+  std::uint64_t id = 0;
+  std::string key;   // the cache key
+  dns::Query query;  // the query that started it: what is sent upstream
+  std::vector<Waiter> waiters;
+};
+
+// Owned by one worker's resolver; its thread only.
+class InFlightTable {
+ public:
+  Flight* find(std::string_view key);
+  Flight* by_id(std::uint64_t id);
+  Flight& start(std::string_view key, const dns::Query& query);
+  // Adds a waiter to `flight` and returns its seq.
+  std::uint64_t wait(Flight& flight, const ClientRef& client, dns::Query query);
+  // Removes one waiter (it was answered early, e.g. stale); false if it is not there.
+  bool remove_waiter(Flight& flight, std::uint64_t seq);
+  // Takes the flight out of the table (its answer came); nullopt if unknown.
+  std::optional<Flight> finish(std::uint64_t id);
+
+  std::size_t flights() const { return by_id_.size(); }
+  std::size_t waiters() const { return waiters_; }
+
+ private:
+  std::unordered_map<std::uint64_t, Flight> by_id_;
+  std::unordered_map<std::string, std::uint64_t> by_key_;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t next_seq_ = 1;
+  std::size_t waiters_ = 0;
+};
+
+}  // namespace dp::proxy

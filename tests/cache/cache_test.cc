@@ -1,0 +1,255 @@
+#include "cache/cache.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "cache/cache_key.h"
+#include "dns/test_packets.h"
+
+namespace dp::cache {
+namespace {
+
+using dns::testing::answer_build;
+using dns::testing::Bytes;
+using dns::testing::ldns_parse;
+using dns::testing::query_build;
+using dns::testing::Records;
+using dns::testing::ttls_of;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const TimePoint kStart = TimePoint{} + std::chrono::hours(1);
+
+dns::StoredAnswer a_answer(const std::string& name, std::uint32_t ttl, int records = 1) {
+  Records r;
+  for (int i = 0; i < records; ++i) {
+    r.answer.push_back(name + " " + std::to_string(ttl) + " IN A 192.0.2." + std::to_string(i));
+  }
+  auto s = dns::stored_answer_make(answer_build(name, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, r),
+                                   dns::TtlPolicy{});
+  EXPECT_TRUE(s.has_value());
+  return *s;
+}
+
+class CacheTest : public ::testing::Test {
+ protected:
+  explicit CacheTest(CacheOptions options = {}) : cache_(options) {}
+
+  // Inserts `name`'s answer with `ttl`, stored at `at`.
+  void put(const std::string& name, std::uint32_t ttl, TimePoint at, int records = 1) {
+    const dns::Query query = dns::testing::parsed(query_build(name, LDNS_RR_TYPE_A));
+    cache_key_build(query, key_);
+    cache_.insert(key_, a_answer(name, ttl, records), at);
+  }
+  // Looks `name` up as asked (its case kept) at `at`; the reply lands in reply_.
+  Lookup get(const std::string& name, TimePoint at, bool build_stale = false,
+             std::size_t max_size = dns::kMaxMessageSize, std::uint16_t udp_size = 0) {
+    const dns::Query query = dns::testing::parsed(query_build(name, LDNS_RR_TYPE_A, udp_size));
+    cache_key_build(query, key_);
+    reply_.clear();
+    return cache_.lookup(key_, at, query, max_size, build_stale, reply_);
+  }
+
+  Cache cache_;
+  std::string key_;
+  Bytes reply_;
+};
+
+TEST_F(CacheTest, AnEntryIsFreshUntilItsTtlToTheSecondAndAgesMeanwhile) {
+  put("a.example.", 60, kStart);
+  EXPECT_EQ(get("a.example.", kStart).state, Freshness::kFresh);
+  EXPECT_EQ(ttls_of(reply_), (std::vector<std::uint32_t>{60}));
+  EXPECT_EQ(get("a.example.", kStart + milliseconds(2'500)).state, Freshness::kFresh);
+  EXPECT_EQ(ttls_of(reply_), (std::vector<std::uint32_t>{58}));  // whole seconds of age
+  EXPECT_EQ(get("a.example.", kStart + milliseconds(59'999)).state, Freshness::kFresh);
+  EXPECT_EQ(ttls_of(reply_), (std::vector<std::uint32_t>{1}));
+  const Lookup expired = get("a.example.", kStart + seconds(60));
+  EXPECT_EQ(expired.state, Freshness::kStale);
+  EXPECT_FALSE(expired.built);  // the caller asks upstream first
+  EXPECT_TRUE(reply_.empty());
+}
+
+TEST_F(CacheTest, KeyHoldsTypeDoAndCdButNotTheCase) {
+  put("a.example.", 60, kStart);
+  EXPECT_EQ(get("A.ExAmPlE.", kStart).state, Freshness::kFresh);
+  // The reply carries the question as this client wrote it (0x20).
+  const Bytes query = query_build("A.ExAmPlE.", LDNS_RR_TYPE_A);
+  EXPECT_TRUE(std::equal(query.begin() + 12, query.end(), reply_.begin() + 12));
+
+  dns::Query other = dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_AAAA));
+  cache_key_build(other, key_);
+  EXPECT_EQ(cache_.lookup(key_, kStart, other, 512, false, reply_).state, Freshness::kMiss);
+  dns::Query with_do = dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_A, 1232, true));
+  cache_key_build(with_do, key_);
+  EXPECT_EQ(cache_.lookup(key_, kStart, with_do, 512, false, reply_).state, Freshness::kMiss);
+  dns::Query with_cd = dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_A));
+  with_cd.cd = true;
+  cache_key_build(with_cd, key_);
+  EXPECT_EQ(cache_.lookup(key_, kStart, with_cd, 512, false, reply_).state, Freshness::kMiss);
+}
+
+TEST_F(CacheTest, AHitIsTruncatedForEachClientNotOnceForTheEntry) {
+  put("big.example.", 60, kStart, 100);
+  EXPECT_TRUE(get("big.example.", kStart, false, 512).built);
+  EXPECT_LE(reply_.size(), 512u);
+  EXPECT_NE(reply_[2] & 0x02, 0);
+  EXPECT_TRUE(get("big.example.", kStart, false, dns::kMaxMessageSize).built);
+  EXPECT_EQ(reply_[2] & 0x02, 0);
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(reply_).get()), 100);
+}
+
+TEST_F(CacheTest, StaleAnswersAreServedWithinMaxStaleOnlyAndThenDropped) {
+  put("a.example.", 60, kStart);
+  const Lookup stale = get("a.example.", kStart + seconds(600), /*build_stale=*/true, 1232, 1232);
+  EXPECT_EQ(stale.state, Freshness::kStale);
+  ASSERT_TRUE(stale.built);
+  EXPECT_EQ(ttls_of(reply_), (std::vector<std::uint32_t>{dns::kStaleTtl}));
+  EXPECT_EQ(dns::testing::edns_data(ldns_parse(reply_)), (Bytes{0, 15, 0, 2, 0, 3}));
+  // One day (max_stale) after expiry it is gone for good.
+  EXPECT_EQ(get("a.example.", kStart + seconds(60) + seconds(86'400), true).state,
+            Freshness::kMiss);
+  EXPECT_EQ(cache_.stats().removed_too_old, 1u);
+  EXPECT_EQ(cache_.stats().entries, 0u);
+}
+
+TEST_F(CacheTest, AFailedRefreshServesTheStaleAnswerAtOnceUntilRetry) {
+  put("a.example.", 60, kStart);
+  const TimePoint later = kStart + seconds(70);
+  EXPECT_FALSE(get("a.example.", later).built);
+  EXPECT_TRUE(cache_.refresh_failed(key_, later, later + seconds(5)));
+  const Lookup failing = get("a.example.", later + seconds(1));
+  EXPECT_TRUE(failing.refresh_failing);
+  EXPECT_TRUE(failing.built);  // no waiting on an upstream that just failed
+  EXPECT_FALSE(get("a.example.", later + seconds(5)).built);  // time to try again
+  // Nothing held: the caller answers with the failure.
+  dns::Query none = dns::testing::parsed(query_build("none.example.", LDNS_RR_TYPE_A));
+  cache_key_build(none, key_);
+  EXPECT_FALSE(cache_.refresh_failed(key_, later, later + seconds(5)));
+}
+
+TEST_F(CacheTest, PrefetchIsDueInTheLastTenthOfTheTtl) {
+  put("a.example.", 100, kStart);
+  EXPECT_FALSE(get("a.example.", kStart + seconds(89)).prefetch_due);
+  EXPECT_TRUE(get("a.example.", kStart + seconds(90)).prefetch_due);
+  EXPECT_TRUE(get("a.example.", kStart + seconds(99)).prefetch_due);
+}
+
+TEST(CacheOptionsTest, NoServeStaleMeansExpiredIsAMiss) {
+  Cache cache(CacheOptions{.serve_stale = false});
+  const dns::Query query = dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_A));
+  std::string key;
+  cache_key_build(query, key);
+  cache.insert(key, a_answer("a.example.", 60), kStart);
+  Bytes out;
+  EXPECT_EQ(cache.lookup(key, kStart + seconds(61), query, 512, true, out).state, Freshness::kMiss);
+}
+
+TEST(CacheOptionsTest, PrefetchOffIsNeverDue) {
+  Cache cache(CacheOptions{.prefetch_percent = 0});
+  const dns::Query query = dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_A));
+  std::string key;
+  cache_key_build(query, key);
+  cache.insert(key, a_answer("a.example.", 60), kStart);
+  Bytes out;
+  EXPECT_FALSE(
+      cache.lookup(key, kStart + milliseconds(59'999), query, 512, false, out).prefetch_due);
+}
+
+TEST_F(CacheTest, ZeroTtlIsNotStoredAndAReplacementWins) {
+  put("zero.example.", 0, kStart);
+  EXPECT_EQ(get("zero.example.", kStart).state, Freshness::kMiss);
+  put("a.example.", 60, kStart);
+  put("a.example.", 300, kStart + seconds(10));
+  EXPECT_TRUE(get("a.example.", kStart + seconds(10)).built);
+  EXPECT_EQ(ttls_of(reply_), (std::vector<std::uint32_t>{300}));
+  EXPECT_EQ(cache_.stats().entries, 1u);
+  EXPECT_EQ(cache_.stats().replaced, 1u);
+}
+
+// The shard on its own: eviction order and collisions, with hashes chosen by the test.
+class CacheShardTest : public ::testing::Test {
+ protected:
+  Entry* entry(const std::string& key, std::uint32_t ttl, TimePoint at) {
+    return Entry::create(key, a_answer("a.example.", ttl), at);
+  }
+};
+
+TEST_F(CacheShardTest, ExpiredEntriesAreEvictedBeforeTheLeastRecentlyUsed) {
+  Entry* probe = entry("k0", 60, kStart);
+  const std::size_t one = probe->footprint();
+  Entry::destroy(probe);
+  Shard shard(4 * (one + 256));
+  shard.insert(KeyRef::of("old-long"), entry("old-long", 3600, kStart), kStart);
+  shard.insert(KeyRef::of("short"), entry("short", 10, kStart), kStart);
+  shard.insert(KeyRef::of("new-long"), entry("new-long", 3600, kStart), kStart);
+  // "old-long" is least recently used, but "short" has expired by now: it goes first.
+  const TimePoint later = kStart + seconds(20);
+  std::size_t inserted = 0;
+  while (shard.stats().evicted_expired + shard.stats().evicted_lru == 0) {
+    const std::string key = "filler" + std::to_string(inserted++);
+    shard.insert(KeyRef::of(key), entry(key, 3600, later), later);
+  }
+  EXPECT_EQ(shard.stats().evicted_expired, 1u);
+  EXPECT_EQ(shard.find(KeyRef::of("short")), nullptr);
+  EXPECT_NE(shard.find(KeyRef::of("old-long")), nullptr);
+  // With nothing expired, the least recently used goes, and a touch saves an entry.
+  shard.touch(shard.find(KeyRef::of("old-long")));
+  while (shard.stats().evicted_lru == 0) {
+    const std::string key = "filler" + std::to_string(inserted++);
+    shard.insert(KeyRef::of(key), entry(key, 3600, later), later);
+  }
+  EXPECT_NE(shard.find(KeyRef::of("old-long")), nullptr);
+  EXPECT_EQ(shard.find(KeyRef::of("new-long")), nullptr);
+}
+
+TEST_F(CacheShardTest, KeysWithTheSameHashAreTellApartByTheirBytes) {
+  Shard shard(1 << 20);
+  const TimePoint at = kStart;
+  shard.insert(KeyRef{"first", 42}, entry("first", 60, at), at);
+  shard.insert(KeyRef{"second", 42}, entry("second", 300, at), at);
+  Entry* first = shard.find(KeyRef{"first", 42});
+  Entry* second = shard.find(KeyRef{"second", 42});
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(first->key(), "first");
+  EXPECT_EQ(second->key(), "second");
+  EXPECT_EQ(first->ttl_seconds, 60u);
+  EXPECT_EQ(shard.find(KeyRef{"third", 42}), nullptr);
+}
+
+TEST_F(CacheShardTest, AnAnswerLargerThanTheShardIsRefused) {
+  Shard shard(100);  // less than one entry and its map node
+  EXPECT_FALSE(shard.insert(KeyRef::of("k"), entry("k", 60, kStart), kStart));
+  EXPECT_EQ(shard.stats().rejected_too_big, 1u);
+  EXPECT_EQ(shard.stats().entries, 0u);
+}
+
+TEST(CacheBudgetTest, WhatIsHeldNeverExceedsTheBudgetUnderRandomTraffic) {
+  constexpr std::size_t kBudget = 1 << 20;
+  Cache cache(CacheOptions{.max_bytes = kBudget});
+  std::mt19937 random(7);  // seeded: the same run every time
+  std::string key;
+  Bytes out;
+  TimePoint now = kStart;
+  std::size_t hits = 0;
+  for (int i = 0; i < 40'000; ++i) {
+    now += milliseconds(random() % 50);
+    const std::string name = "n" + std::to_string(random() % 20'000) + ".example.";
+    const dns::Query query = dns::testing::parsed(query_build(name, LDNS_RR_TYPE_A));
+    cache_key_build(query, key);
+    if (cache.lookup(key, now, query, 512, false, out).built) {
+      ++hits;
+    } else {
+      cache.insert(key, a_answer(name, 1 + random() % 600, 1 + random() % 8), now);
+    }
+    ASSERT_LE(cache.stats().bytes, kBudget) << "after " << i << " operations";
+  }
+  const ShardStats stats = cache.stats();
+  EXPECT_GT(stats.evicted_lru + stats.evicted_expired, 0u);  // the budget was under pressure
+  EXPECT_GT(hits, 0u);
+  EXPECT_GT(stats.entries, 1'000u);
+}
+
+}  // namespace
+}  // namespace dp::cache

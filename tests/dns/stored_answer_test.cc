@@ -1,0 +1,209 @@
+#include "dns/stored_answer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "dns/test_packets.h"
+
+namespace dp::dns {
+namespace {
+
+using testing::answer_build;
+using testing::Bytes;
+using testing::edns_data;
+using testing::ldns_parse;
+using testing::query_build;
+using testing::Records;
+using testing::ttls_of;
+using testing::u16;
+
+constexpr const char* kName = "www.example.com.";
+const std::string kSoa = "example.com. 3600 IN SOA ns.example.com. admin.example.com. 1 2 3 4 300";
+
+StoredAnswer stored(const Bytes& answer, const TtlPolicy& policy = {}) {
+  auto result = stored_answer_make(answer, policy);
+  EXPECT_TRUE(result.has_value());
+  return result.has_value() ? *result : StoredAnswer{};
+}
+
+Bytes built(const StoredAnswer& answer, const Bytes& query_wire, ReplyShape shape = {}) {
+  Bytes out;
+  reply_build(answer.view(), testing::parsed(query_wire), shape, out);
+  return out;
+}
+
+Bytes a_answer(std::vector<std::string> answer, std::vector<std::string> authority = {}) {
+  return answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+                      Records{std::move(answer), std::move(authority), {}});
+}
+
+TEST(DnsStoredAnswerTest, PositiveTtlIsTheSmallestOfAllRecords) {
+  // RFC 2181 §5.2: the answer lives as long as its shortest-lived record.
+  const auto s =
+      stored(a_answer({"www.example.com. 300 IN A 192.0.2.1", "www.example.com. 60 IN A 192.0.2.2"},
+                      {"example.com. 3600 IN NS ns.example.com."}));
+  EXPECT_EQ(s.kind, AnswerKind::kPositive);
+  EXPECT_EQ(s.cache_ttl, 60u);
+  EXPECT_EQ(s.ttl_offsets.size(), 3u);
+  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A))),
+            (std::vector<std::uint32_t>{300, 60, 3600}));
+}
+
+TEST(DnsStoredAnswerTest, TtlWithTheTopBitSetCountsAsZero) {
+  Bytes answer = a_answer({"www.example.com. 60 IN A 192.0.2.1"});
+  const auto ttl_at = answer.size() - 4 - 2 - 4;  // TTL, RDLENGTH, 4 bytes of RDATA
+  answer[ttl_at] = 0x80;                          // RFC 2181 §8
+  EXPECT_EQ(stored(answer).cache_ttl, 0u);        // TTL 0: not cached
+  const TtlPolicy floor30{.min_ttl = 30};
+  EXPECT_EQ(stored(answer, floor30).cache_ttl, 30u);
+}
+
+TEST(DnsStoredAnswerTest, PositiveTtlsAreClampedToMinAndMax) {
+  const TtlPolicy policy{.min_ttl = 30, .max_ttl = 100};
+  const auto s = stored(
+      a_answer({"www.example.com. 5 IN A 192.0.2.1", "www.example.com. 3600 IN A 192.0.2.2"}),
+      policy);
+  EXPECT_EQ(s.cache_ttl, 30u);
+  // Clients are told the clamped TTLs too: none may cache longer than we do.
+  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A))),
+            (std::vector<std::uint32_t>{30, 100}));
+}
+
+TEST(DnsStoredAnswerTest, NegativeTtlIsTheLesserOfSoaTtlAndMinimum) {
+  // RFC 2308 §5. SOA TTL 3600, MINIMUM 300: 300.
+  const Bytes nx =
+      answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, Records{{}, {kSoa}, {}});
+  auto s = stored(nx);
+  EXPECT_EQ(s.kind, AnswerKind::kNegative);
+  EXPECT_EQ(s.cache_ttl, 300u);
+  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A))),
+            (std::vector<std::uint32_t>{300}));
+  // SOA TTL 100 below MINIMUM: 100.
+  const std::string short_soa =
+      "example.com. 100 IN SOA ns.example.com. admin.example.com. 1 2 3 4 300";
+  EXPECT_EQ(
+      stored(answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, Records{{}, {short_soa}, {}}))
+          .cache_ttl,
+      100u);
+  // Clamped by max_negative_ttl, and min_ttl (a floor for positive answers) does not raise it.
+  EXPECT_EQ(stored(nx, TtlPolicy{.max_negative_ttl = 60}).cache_ttl, 60u);
+  EXPECT_EQ(stored(nx, TtlPolicy{.min_ttl = 600}).cache_ttl, 300u);
+  EXPECT_EQ(stored(nx, TtlPolicy{.max_negative_ttl = 0}).cache_ttl, 0u);
+}
+
+TEST(DnsStoredAnswerTest, NodataIsNegativeWithTheSoaTtl) {
+  const auto s =
+      stored(answer_build(kName, LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, Records{{}, {kSoa}, {}}));
+  EXPECT_EQ(s.kind, AnswerKind::kNegative);
+  EXPECT_EQ(s.cache_ttl, 300u);
+}
+
+TEST(DnsStoredAnswerTest, NegativeWithoutSoaIsNotCached) {
+  const auto s = stored(answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, Records{}));
+  EXPECT_EQ(s.kind, AnswerKind::kNegative);
+  EXPECT_EQ(s.cache_ttl, 0u);  // RFC 2308 §5
+  // A referral-like NODATA (NS, no SOA) neither.
+  EXPECT_EQ(stored(answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+                                Records{{}, {"example.com. 3600 IN NS ns.example.com."}, {}}))
+                .cache_ttl,
+            0u);
+}
+
+TEST(DnsStoredAnswerTest, TruncatedAnswerIsNeverCached) {
+  const auto s = stored(answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+                                     Records{{"www.example.com. 60 IN A 192.0.2.1"}, {}, {}},
+                                     /*truncated=*/true));
+  EXPECT_EQ(s.cache_ttl, 0u);
+}
+
+TEST(DnsStoredAnswerTest, FailuresLiveTheFailureTtl) {
+  for (const auto rcode : {LDNS_RCODE_SERVFAIL, LDNS_RCODE_REFUSED, LDNS_RCODE_NOTIMPL}) {
+    const auto s =
+        stored(answer_build(kName, LDNS_RR_TYPE_A, rcode, Records{}), TtlPolicy{.failure_ttl = 7});
+    EXPECT_EQ(s.kind, AnswerKind::kFailure) << rcode;
+    EXPECT_EQ(s.cache_ttl, 7u) << rcode;
+  }
+}
+
+TEST(DnsStoredAnswerTest, UpstreamOptIsDroppedAndOnlyItsEdeKept) {
+  Bytes answer = a_answer({"www.example.com. 60 IN A 192.0.2.1"});
+  const Bytes ede = {0, 15, 0, 2, 0, 18};
+  Bytes options = {0, 12, 0, 3, 0, 0, 0};  // padding
+  options.insert(options.end(), ede.begin(), ede.end());
+  testing::add_opt(answer, 1232, 0, 0, false, options);
+  const auto s = stored(answer);
+  EXPECT_EQ(u16(s.wire, 10), 0);  // ARCOUNT: the OPT is not stored
+  EXPECT_EQ(s.ede_options, ede);
+  // A client with EDNS gets our OPT with the upstream's EDE; one without gets no OPT.
+  const auto with_edns = ldns_parse(built(s, query_build(kName, LDNS_RR_TYPE_A, 4096)));
+  EXPECT_EQ(ldns_pkt_edns_udp_size(with_edns.get()), kMaxUdpReplyEdns);
+  EXPECT_EQ(edns_data(with_edns), ede);
+  const Bytes plain = built(s, query_build(kName, LDNS_RR_TYPE_A));
+  EXPECT_EQ(u16(plain, 10), 0);
+}
+
+TEST(DnsStoredAnswerTest, AgeLowersEveryTtlButNeverBelowZero) {
+  const auto s = stored(
+      a_answer({"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 300 IN A 192.0.2.2"}));
+  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.age_seconds = 2})),
+            (std::vector<std::uint32_t>{58, 298}));
+  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.age_seconds = 100})),
+            (std::vector<std::uint32_t>{0, 200}));
+}
+
+TEST(DnsStoredAnswerTest, StaleReplyHasTtl30AndEde3) {
+  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  const Bytes reply = built(s, query_build(kName, LDNS_RR_TYPE_A, 1232),
+                            ReplyShape{.age_seconds = 500, .stale = true});
+  EXPECT_EQ(ttls_of(reply), (std::vector<std::uint32_t>{kStaleTtl}));
+  EXPECT_EQ(edns_data(ldns_parse(reply)), (Bytes{0, 15, 0, 2, 0, 3}));  // RFC 8914 §4.4
+  const Bytes plain = built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.stale = true});
+  EXPECT_EQ(ttls_of(plain), (std::vector<std::uint32_t>{kStaleTtl}));
+  EXPECT_EQ(u16(plain, 10), 0);  // no OPT for a client without EDNS
+}
+
+TEST(DnsStoredAnswerTest, ReplyCarriesTheClientsIdRdAndQuestionCase) {
+  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  const Bytes query = query_build("WwW.eXaMpLe.CoM.", LDNS_RR_TYPE_A);
+  const Bytes reply = built(s, query);
+  EXPECT_EQ(u16(reply, 0), 0x1234);
+  EXPECT_TRUE(std::equal(query.begin() + 12, query.end(), reply.begin() + 12));
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(reply).get()), 1);
+}
+
+TEST(DnsStoredAnswerTest, TruncationIsPerRequest) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 100; ++i)
+    many.push_back("www.example.com. 60 IN A 192.0.2." + std::to_string(i));
+  const auto s = stored(a_answer(many));
+  const Bytes plain_query = query_build(kName, LDNS_RR_TYPE_A);
+  const Bytes edns_query = query_build(kName, LDNS_RR_TYPE_A, 4096);
+  const Bytes udp = built(s, plain_query, ReplyShape{.max_size = 512});
+  EXPECT_LE(udp.size(), 512u);
+  EXPECT_NE(udp[2] & 0x02, 0);  // TC
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(udp).get()), 0);
+  const Bytes edns = built(s, edns_query, ReplyShape{.max_size = 1232});
+  EXPECT_LE(edns.size(), 1232u);
+  EXPECT_NE(edns[2] & 0x02, 0);
+  EXPECT_EQ(u16(edns, 10), 1);  // our OPT survives the cut
+  const Bytes tcp = built(s, plain_query);
+  EXPECT_EQ(tcp[2] & 0x02, 0);
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(tcp).get()), 100);
+}
+
+TEST(DnsStoredAnswerTest, QuestionOfAnotherLengthGetsServfail) {
+  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  const Bytes reply = built(s, query_build("other.example.", LDNS_RR_TYPE_A));
+  EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(reply).get()), LDNS_RCODE_SERVFAIL);
+}
+
+TEST(DnsStoredAnswerTest, UnwalkableAnswerIsMalformed) {
+  Bytes answer = a_answer({"www.example.com. 60 IN A 192.0.2.1"});
+  answer.resize(answer.size() - 2);  // RDATA cut short
+  EXPECT_FALSE(stored_answer_make(answer, TtlPolicy{}).has_value());
+  EXPECT_FALSE(stored_answer_make(Bytes{1, 2, 3}, TtlPolicy{}).has_value());
+}
+
+}  // namespace
+}  // namespace dp::dns
