@@ -29,6 +29,10 @@ Shard& Cache::shard_for(const KeyRef& key) const {
   return *shards_[static_cast<std::uint64_t>(key.hash) >> shard_shift_];
 }
 
+bool Cache::stale_servable(const Entry& entry, TimePoint now) const {
+  return options_.serve_stale && entry.servable_stale && now < entry.expires_at + options_.max_stale;
+}
+
 Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query& query,
                      std::size_t max_size, bool build_stale, std::vector<std::uint8_t>& out) {
   const KeyRef key = KeyRef::of(key_bytes);
@@ -53,7 +57,7 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
     result.prefetch_due = left.count() * 100 <= lifetime.count() * options_.prefetch_percent;
     return result;
   }
-  if (!options_.serve_stale || now >= entry->expires_at + options_.max_stale) {
+  if (!stale_servable(*entry, now)) {
     shard.remove_too_old(entry);
     return {};
   }
@@ -85,7 +89,7 @@ bool Cache::refresh_failed(std::string_view key_bytes, TimePoint now, TimePoint 
   Entry* entry = shard.find(key);
   if (entry == nullptr) return false;
   if (now < entry->expires_at) return true;  // still fresh (a prefetch failed): nothing to do
-  if (!options_.serve_stale || now >= entry->expires_at + options_.max_stale) return false;
+  if (!stale_servable(*entry, now)) return false;
   entry->refresh_failing_until = retry_at;
   return true;
 }

@@ -65,6 +65,8 @@ class Cache {
 
  private:
   Shard& shard_for(const KeyRef& key) const;
+  // An expired entry that may still be served stale at `now`.
+  bool stale_servable(const Entry& entry, TimePoint now) const;
 
   CacheOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;  // a power of two of them

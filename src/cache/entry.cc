@@ -39,6 +39,7 @@ Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, Time
 
   entry->stored_at = now;
   entry->ttl_seconds = answer.cache_ttl;
+  entry->servable_stale = answer.kind != dns::AnswerKind::kFailure;
   entry->expires_at = now + std::chrono::seconds(answer.cache_ttl);
   return entry;
 }

@@ -36,6 +36,8 @@ class Entry {
   TimePoint expires_at{};             // fresh before it
   TimePoint refresh_failing_until{};  // a refresh failed: serve it stale at once until then
   std::uint32_t ttl_seconds = 0;
+  // RFC 8767 is about data: an expired failure is never served stale, only dropped.
+  bool servable_stale = true;
 
   // Links of the shard's LRU list and its place in the shard's expiry heap.
   Entry* lru_newer = nullptr;
