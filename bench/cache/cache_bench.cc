@@ -1,0 +1,139 @@
+// The cache's hot and warm paths: a hit (lookup + rebuild for the client) and an insert that
+// evicts, at 1k and 1M entries; plus the once-per-answer parse into the stored form.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cache/cache.h"
+#include "cache/cache_key.h"
+#include "common/c_ptr.h"
+#include "dns/ldns_include.h"
+#include "dns/message.h"
+#include "dns/stored_answer.h"
+
+namespace dp::cache {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
+
+const TimePoint kNow = TimePoint{} + std::chrono::hours(1);
+
+Bytes to_wire(const ldns_pkt* pkt) {
+  std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  ldns_pkt2wire(&data, pkt, &size);
+  Bytes wire(data, data + size);
+  std::free(data);  // NOLINT: ldns allocates with malloc
+  return wire;
+}
+
+std::string name_of(std::size_t i) { return "n" + std::to_string(i) + ".example.com."; }
+
+// A client query for `name` A, EDNS 1232, mixed case as dig +0x20 would send it.
+dns::Query client_query(const std::string& name) {
+  std::string mixed = name;
+  for (std::size_t i = 0; i < mixed.size(); i += 2)
+    mixed[i] = static_cast<char>(std::toupper(mixed[i]));
+  ldns_pkt* raw = nullptr;
+  ldns_pkt_query_new_frm_str(&raw, mixed.c_str(), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
+  PacketPtr pkt(raw);
+  ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
+  return *dns::query_parse(to_wire(pkt.get()));
+}
+
+// The upstream's answer for `name`: `records` A records, TTL 3600, with its OPT.
+Bytes upstream_answer(const std::string& name, int records) {
+  ldns_pkt* raw = nullptr;
+  ldns_pkt_query_new_frm_str(&raw, name.c_str(), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
+  PacketPtr pkt(raw);
+  ldns_pkt_set_qr(pkt.get(), true);
+  ldns_pkt_set_ra(pkt.get(), true);
+  ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
+  for (int i = 0; i < records; ++i) {
+    ldns_rr* rr = nullptr;
+    const std::string text = name + " 3600 IN A 192.0.2." + std::to_string(i % 250);
+    ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr);
+    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
+  }
+  return to_wire(pkt.get());
+}
+
+dns::StoredAnswer stored(const std::string& name, int records = 1) {
+  return *dns::stored_answer_make(upstream_answer(name, records), dns::TtlPolicy{});
+}
+
+void BM_StoredAnswerMake(benchmark::State& state) {
+  const Bytes answer = upstream_answer("www.example.com.", static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    auto s = dns::stored_answer_make(answer, dns::TtlPolicy{});
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_StoredAnswerMake)->Arg(1)->Arg(8);
+
+void BM_ReplyBuild(benchmark::State& state) {
+  const dns::StoredAnswer s = stored("www.example.com.", static_cast<int>(state.range(0)));
+  const dns::Query query = client_query("www.example.com.");
+  Bytes out;
+  for (auto _ : state) {
+    dns::reply_build(s.view(), query, dns::ReplyShape{.age_seconds = 7, .max_size = 1232}, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_ReplyBuild)->Arg(1)->Arg(8);
+
+// A hit: key build, shard lock, lookup, LRU touch, rebuild with aged TTLs into a reused buffer.
+void BM_CacheHit(benchmark::State& state) {
+  const auto entries = static_cast<std::size_t>(state.range(0));
+  Cache cache(CacheOptions{.max_bytes = std::size_t{1} << 30});
+  std::string key;
+  for (std::size_t i = 0; i < entries; ++i) {
+    const dns::Query q = client_query(name_of(i));
+    cache_key_build(q, key);
+    cache.insert(key, stored(name_of(i)), kNow);
+  }
+  // Queries spread over the whole cache, so the 1M case pays its cache misses.
+  std::vector<dns::Query> queries;
+  std::mt19937 random(1);
+  for (int i = 0; i < 4096; ++i) queries.push_back(client_query(name_of(random() % entries)));
+  Bytes out;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const dns::Query& q = queries[i++ & 4095];
+    cache_key_build(q, key);
+    auto found = cache.lookup(key, kNow + std::chrono::seconds(5), q, 1232, false, out);
+    benchmark::DoNotOptimize(found);
+  }
+  state.counters["bytes_per_entry"] = static_cast<double>(cache.stats().bytes) / entries;
+}
+BENCHMARK(BM_CacheHit)->Arg(1'000)->Arg(1'000'000);
+
+// An insert into a full cache: each one evicts the least recently used entry.
+void BM_CacheInsertWithEviction(benchmark::State& state) {
+  const auto entries = static_cast<std::size_t>(state.range(0));
+  const dns::StoredAnswer answer = stored("n0.example.com.");
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < 2 * entries; ++i) keys.push_back(std::string(5, '\0') + name_of(i));
+  // A budget that holds about `entries` of them.
+  Cache sizing(CacheOptions{.max_bytes = std::size_t{1} << 30});
+  for (std::size_t i = 0; i < 1000; ++i) sizing.insert(keys[i], answer, kNow);
+  const std::size_t per_entry = sizing.stats().bytes / 1000;
+  Cache cache(CacheOptions{.max_bytes = per_entry * entries});
+  for (std::size_t i = 0; i < entries; ++i) cache.insert(keys[i], answer, kNow);
+  std::size_t i = entries;
+  for (auto _ : state) {
+    cache.insert(keys[i], answer, kNow);
+    if (++i == keys.size()) i = 0;
+  }
+  const ShardStats stats = cache.stats();
+  state.counters["entries"] = static_cast<double>(stats.entries);
+  state.counters["evicted"] = static_cast<double>(stats.evicted_lru + stats.evicted_expired);
+}
+BENCHMARK(BM_CacheInsertWithEviction)->Arg(1'000)->Arg(1'000'000);
+
+}  // namespace
+}  // namespace dp::cache
