@@ -11,7 +11,8 @@ QueryPolicy QueryPolicy::open() {
   return QueryPolicy{std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
                          *policy::acl_rule_parse("0.0.0.0/0 allow"),
                          *policy::acl_rule_parse("::/0 allow")}),
-                     nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none())};
+                     nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none()),
+                     nullptr, dns::BlockedAnswer::kNxDomain};
 }
 
 QueryHandler::QueryHandler(upstream::Upstream& upstream, ReplySink& sink, QueryStats& stats,
@@ -60,6 +61,12 @@ bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef&
   return false;
 }
 
+void QueryHandler::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                                    dns::BlockedAnswer answer) {
+  policy_.blocklist = std::move(blocklist);
+  policy_.blocklist_answer = answer;
+}
+
 void QueryHandler::reply(const ClientRef& client, std::span<const std::uint8_t> wire) {
   if (wire.size() >= dns::kHeaderSize) {
     std::size_t rcode = static_cast<std::size_t>(dns::wire_get_rcode(wire));
@@ -83,6 +90,11 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
   if (auto local = policy_.local_zones->answer(query)) {
     ++stats_.local_answers;  // RFC 6761/6303: never leaves the host
     reply(client, *local);
+    return;
+  }
+  if (policy_.blocklist != nullptr && policy_.blocklist->blocked(query.question.qname_lower)) {
+    ++stats_.blocked;  // never leaves the host either
+    reply(client, dns::reply_blocked(query, policy_.blocklist_answer));
     return;
   }
   auto upstream_query = dns::upstream_query_build(query);

@@ -9,8 +9,10 @@
 
 #include "common/clock.h"
 #include "common/socket_address.h"
+#include "dns/blocked_reply.h"
 #include "dns/local_zones.h"
 #include "policy/acl.h"
+#include "policy/blocklist.h"
 #include "policy/rate_limiter.h"
 #include "proxy/query_stats.h"
 #include "upstream/upstream.h"
@@ -35,12 +37,14 @@ class ReplySink {
   virtual void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) = 0;
 };
 
-// The guard's rules. The ACL and local zones are immutable and shared by all workers; the rate
-// limiter is the worker's own.
+// The guard's rules. The ACL, local zones and blocklist are immutable and shared by all workers;
+// the rate limiter is the worker's own.
 struct QueryPolicy {
   std::shared_ptr<const policy::Acl> acl;
   policy::RateLimiter* rate_limiter = nullptr;  // UDP only; null: no limit
   std::shared_ptr<const dns::LocalZones> local_zones;
+  std::shared_ptr<const policy::Blocklist> blocklist;  // null: nothing blocked
+  dns::BlockedAnswer blocklist_answer = dns::BlockedAnswer::kNxDomain;
 
   // Everyone allowed, no limit, nothing answered locally (unit tests of the forward path).
   static QueryPolicy open();
@@ -53,6 +57,10 @@ class QueryHandler {
                QueryPolicy policy = QueryPolicy::open(), const TimeSource* clock = nullptr);
 
   void handle(std::span<const std::uint8_t> message, const ClientRef& client);
+
+  // SIGHUP: queries from now on are checked against `blocklist` (null: none).
+  void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                        dns::BlockedAnswer answer);
 
  private:
   void reply(const ClientRef& client, std::span<const std::uint8_t> wire);

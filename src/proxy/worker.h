@@ -34,7 +34,8 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
  public:
   // Takes ownership of the sockets.
   Worker(std::size_t index, const config::Config& config, const std::vector<ListenSockets>& sockets,
-         std::shared_ptr<const tls::ClientCredentials> credentials);
+         std::shared_ptr<const tls::ClientCredentials> credentials,
+         std::shared_ptr<const policy::Blocklist> blocklist = nullptr);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -46,6 +47,9 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   // future is ready once it has.
   std::future<void> update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
                                  std::vector<config::UpstreamConfig> upstreams);
+  // From any thread, like update_trust: the worker's queries meet the new list (null: none).
+  std::future<void> update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                                     dns::BlockedAnswer answer);
 
  private:
   void on_udp(std::size_t listener, std::span<const std::uint8_t> message,

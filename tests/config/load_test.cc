@@ -634,7 +634,7 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 24);
+  EXPECT_EQ(rows, 2 + 26);
 }
 
 TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {
@@ -646,6 +646,24 @@ TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {
   EXPECT_FALSE(load({"--servfail-failover", "off"}).config.servfail_failover);
   EXPECT_THAT(load_error({"--servfail-failover", "maybe"}),
               HasSubstr("--servfail-failover: 'maybe' is not true or false"));
+}
+
+TEST_F(ConfigLoadTest, BlocklistFilesAndAnswerFromEachSource) {
+  EXPECT_TRUE(load({}).config.blocklist.empty());  // default: nothing blocked
+  EXPECT_EQ(load({}).config.blocklist_answer, dns::BlockedAnswer::kNxDomain);
+  with_file("blocklist = [\"/etc/a.list\", \"b.hosts\"]\nblocklist_answer = \"null\"\n");
+  EXPECT_EQ(load({}).config.blocklist, (std::vector<std::string>{"/etc/a.list", "b.hosts"}));
+  EXPECT_EQ(load({}).config.blocklist_answer, dns::BlockedAnswer::kNull);
+  env_["DOTPROXY_BLOCKLIST"] = "c.list, d.list";
+  env_["DOTPROXY_BLOCKLIST_ANSWER"] = "nxdomain";
+  EXPECT_EQ(load({}).config.blocklist, (std::vector<std::string>{"c.list", "d.list"}));
+  EXPECT_EQ(load({}).config.blocklist_answer, dns::BlockedAnswer::kNxDomain);
+  const auto cli =
+      load({"--blocklist", "e.list", "--blocklist", "f.list", "--blocklist-answer", "null"});
+  EXPECT_EQ(cli.config.blocklist, (std::vector<std::string>{"e.list", "f.list"}));
+  EXPECT_EQ(cli.config.blocklist_answer, dns::BlockedAnswer::kNull);
+  EXPECT_EQ(load_error({"--blocklist-answer", "refused"}),
+            "--blocklist-answer: 'refused' is not nxdomain or null");
 }
 
 // The README's option table is this table: a new option or default cannot go undocumented.
