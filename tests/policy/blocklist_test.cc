@@ -262,8 +262,15 @@ TEST(BlocklistTest, EveryNameOfAGrowingTableStaysFound) {
   }
 }
 
-// The bar: a million names in about a second (release build). The bound is generous
-// for debug and sanitizer builds; the figure is printed for the README.
+// The bar: a million names in about a second in a release build (0.55 s measured);
+// the bound leaves room for a busy machine. Debug and ASan builds are about 7x slower (3.5 s
+// measured), so there the test checks only that the load finishes. The figure is printed.
+#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+constexpr double kMillionLoadBoundSeconds = 5.0;
+#else
+constexpr double kMillionLoadBoundSeconds = 60.0;
+#endif
+
 TEST(BlocklistTest, AMillionNamesLoadWithinBounds) {
   testing::TempDir dir("dotproxy-blocklist");
   const std::string path = dir.file("million.list");
@@ -281,7 +288,7 @@ TEST(BlocklistTest, AMillionNamesLoadWithinBounds) {
   EXPECT_EQ(list->reports()[0].bad_lines, 0u);
   std::printf("[ blocklist ] 1,000,000 names loaded in %.0f ms, %.1f MiB\n", took.count() * 1e3,
               static_cast<double>(list->memory_bytes()) / (1024.0 * 1024.0));
-  EXPECT_LT(took.count(), 5.0);
+  EXPECT_LT(took.count(), kMillionLoadBoundSeconds);
   // About 40 bytes a name: the names' wire bytes and a half-empty table of 8-byte slots.
   EXPECT_LT(list->memory_bytes(), 64u * 1024 * 1024);
   EXPECT_TRUE(list->blocked(wire(names.front())));
