@@ -2,13 +2,17 @@
 // Exit codes: 0 clean stop, 1 start-up failure (bind, credentials), 2 bad configuration.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "common/log.h"
 #include "config/load.h"
 #include "dotproxy_version.h"
+#include "policy/blocklist.h"
 #include "proxy/server.h"
 #include "tls/credentials.h"
 
@@ -32,9 +36,34 @@ std::string address_list(const std::vector<dp::SocketAddress>& addresses) {
   return out;
 }
 
+// The configured blocklist files as one list (null when none), with a log line per file that
+// had malformed lines (skipped) and one for the whole load. Throws std::runtime_error with one
+// line when a file cannot be read.
+std::shared_ptr<const dp::policy::Blocklist> blocklist_load(const dp::config::Config& config) {
+  if (config.blocklist.empty()) return nullptr;
+  const auto started = std::chrono::steady_clock::now();
+  auto list = dp::policy::Blocklist::load(config.blocklist);
+  if (!list) throw std::runtime_error("blocklist: " + list.error());
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  for (const auto& file : list->reports()) {
+    if (file.bad_lines == 0) continue;
+    DP_LOG(kWarn, "blocklist: malformed lines skipped", {"file", file.source},
+           {"lines", std::to_string(file.bad_lines)},
+           {"first_line", std::to_string(file.first_bad_line)});
+  }
+  DP_LOG(kInfo, "blocklist loaded", {"files", std::to_string(config.blocklist.size())},
+         {"names", std::to_string(list->size())},
+         {"memory_kib", std::to_string(list->memory_bytes() / 1024)},
+         {"load_ms", std::to_string(took.count())},
+         {"answer", dp::dns::blocked_answer_name(config.blocklist_answer)});
+  return std::make_shared<const dp::policy::Blocklist>(std::move(list).value());
+}
+
 // SIGHUP: re-reads the configuration and applies its TLS trust (CA file, upstream pins and
-// minimum TLS version), so a rotated certificate or key needs no restart. A configuration that
-// does not load is rejected with a log line and the running one stays.
+// minimum TLS version), so a rotated certificate or key needs no restart, and the blocklist
+// files. A configuration that does not load is rejected with a log line and the running one
+// stays.
 void reload_trust(dp::proxy::Server& server, int argc, char** argv) {
   try {
     const auto invocation = dp::config::config_load(argc, argv, dp::config::env_from_process());
@@ -43,6 +72,11 @@ void reload_trust(dp::proxy::Server& server, int argc, char** argv) {
     server.update_trust(credentials, config.upstreams);
     DP_LOG(kInfo, "reloaded TLS trust", {"ca", config.ca_file.empty() ? "system" : config.ca_file},
            {"upstreams", upstream_list(config)});
+    try {  // its own verdict: a list that fails to load keeps the old one, trust still applies
+      server.update_blocklist(blocklist_load(config), config.blocklist_answer);
+    } catch (const std::exception& e) {
+      DP_LOG(kError, "blocklist reload rejected, the old list stays", {"error", e.what()});
+    }
   } catch (const std::exception& e) {
     DP_LOG(kError, "reload rejected, the running configuration stays", {"error", e.what()});
   }
@@ -78,6 +112,13 @@ int main(int argc, char** argv) {
   const dp::config::Config& config = invocation.config;
   dp::log::set_level(config.log_level);
 
+  std::shared_ptr<const dp::policy::Blocklist> blocklist;
+  try {
+    blocklist = blocklist_load(config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dotproxy: %s\n", e.what());
+    return 2;  // a list that cannot be read is a bad configuration
+  }
   std::shared_ptr<const dp::tls::ClientCredentials> credentials;
   try {
     credentials = dp::tls::ClientCredentials::create(config.ca_file);
@@ -94,7 +135,7 @@ int main(int argc, char** argv) {
   const sigset_t signals = block_signals();  // before any thread exists, so all inherit it
   std::unique_ptr<dp::proxy::Server> server;
   try {
-    server = std::make_unique<dp::proxy::Server>(config, credentials);
+    server = std::make_unique<dp::proxy::Server>(config, credentials, blocklist);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 1;

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/socket_address.h"
+#include "dns/blocked_reply.h"
 #include "policy/acl.h"
 #include "policy/rate_limiter.h"
 
@@ -74,6 +75,9 @@ struct Config {
   std::vector<policy::AclRule> acl = policy::Acl::defaults().rules();  // first match wins
   policy::RateLimitOptions rate_limit;  // per client network, UDP; off unless set
   bool local_zones = true;  // localhost, invalid, home.arpa, RFC 6303 reverse zones: local
+  std::vector<std::string> blocklist;  // files of blocked names (policy/blocklist.h); re-read
+                                       // on SIGHUP
+  dns::BlockedAnswer blocklist_answer = dns::BlockedAnswer::kNxDomain;
 };
 
 }  // namespace dp::config

@@ -445,6 +445,39 @@ constexpr std::array kOptions{
                    "zones here (RFC 6761, 6303, 8375) instead of sending them upstream.",
            .set = [](Config& c, std::string_view t) { c.local_zones = bool_in(t); },
            .show = [](const Config& c) { return std::string(c.local_zones ? "true" : "false"); }},
+    Option{.flag = "--blocklist",
+           .env = "DOTPROXY_BLOCKLIST",
+           .toml_key = "blocklist",
+           .value_name = "FILE",
+           .help = "File of names to block, each with every name under it: one a line, or "
+                   "hosts-file lines (0.0.0.0 NAME...); '#' comments. Re-read on SIGHUP. "
+                   "Repeatable.",
+           .list = true,
+           .set = [](Config& c, std::string_view t) { c.blocklist.emplace_back(t); },
+           .clear = [](Config& c) { c.blocklist.clear(); },
+           .show =
+               [](const Config& c) {
+                 return c.blocklist.empty()
+                            ? std::string("none")
+                            : joined<std::string>(c.blocklist,
+                                                  [](const std::string& f) { return f; });
+               }},
+    Option{.flag = "--blocklist-answer",
+           .env = "DOTPROXY_BLOCKLIST_ANSWER",
+           .toml_key = "blocklist_answer",
+           .value_name = "ANSWER",
+           .help = "Reply to a blocked name: nxdomain, or null (A 0.0.0.0, AAAA ::, no records "
+                   "for other types); both with EDE 15 Blocked.",
+           .set =
+               [](Config& c, std::string_view t) {
+                 const auto answer = dns::blocked_answer_parse(t);
+                 if (!answer) throw ValueError(quoted(t) + " is not nxdomain or null");
+                 c.blocklist_answer = *answer;
+               },
+           .show =
+               [](const Config& c) {
+                 return std::string(dns::blocked_answer_name(c.blocklist_answer));
+               }},
     Option{.flag = "--check-config",
            .help = "Load and check the settings, then exit: 0 if good, 2 if not.",
            .show_unset = "off"},

@@ -8,10 +8,11 @@
 namespace dp::proxy {
 
 QueryPolicy QueryPolicy::open() {
-  return QueryPolicy{
-      std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
-          *policy::acl_rule_parse("0.0.0.0/0 allow"), *policy::acl_rule_parse("::/0 allow")}),
-      nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none())};
+  return QueryPolicy{std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
+                         *policy::acl_rule_parse("0.0.0.0/0 allow"),
+                         *policy::acl_rule_parse("::/0 allow")}),
+                     nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none()),
+                     nullptr, dns::BlockedAnswer::kNxDomain};
 }
 
 QueryHandler::QueryHandler(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
@@ -61,6 +62,12 @@ bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef&
   return false;
 }
 
+void QueryHandler::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                                    dns::BlockedAnswer answer) {
+  policy_.blocklist = std::move(blocklist);
+  policy_.blocklist_answer = answer;
+}
+
 void QueryHandler::reply(const ClientRef& client, std::span<const std::uint8_t> wire) {
   reply_counted(sink_, stats_, client, wire);
 }
@@ -79,6 +86,11 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
   if (auto local = policy_.local_zones->answer(query)) {
     ++stats_.local_answers;  // RFC 6761/6303: never leaves the host
     reply(client, *local);
+    return;
+  }
+  if (policy_.blocklist != nullptr && policy_.blocklist->blocked(query.question.qname_lower)) {
+    ++stats_.blocked;  // never leaves the host either
+    reply(client, dns::reply_blocked(query, policy_.blocklist_answer));
     return;
   }
   resolver_.resolve(std::move(query), client);

@@ -8,9 +8,11 @@
 
 #include "cache/cache.h"
 #include "common/clock.h"
+#include "dns/blocked_reply.h"
 #include "dns/local_zones.h"
 #include "io/event_loop.h"
 #include "policy/acl.h"
+#include "policy/blocklist.h"
 #include "policy/rate_limiter.h"
 #include "proxy/cached_resolver.h"
 #include "proxy/query_stats.h"
@@ -19,12 +21,14 @@
 
 namespace dp::proxy {
 
-// The guard's rules. The ACL and local zones are immutable and shared by all workers; the rate
-// limiter is the worker's own.
+// The guard's rules. The ACL, local zones and blocklist are immutable and shared by all workers;
+// the rate limiter is the worker's own.
 struct QueryPolicy {
   std::shared_ptr<const policy::Acl> acl;
   policy::RateLimiter* rate_limiter = nullptr;  // UDP only; null: no limit
   std::shared_ptr<const dns::LocalZones> local_zones;
+  std::shared_ptr<const policy::Blocklist> blocklist;  // null: nothing blocked
+  dns::BlockedAnswer blocklist_answer = dns::BlockedAnswer::kNxDomain;
 
   // Everyone allowed, no limit, nothing answered locally (unit tests of the forward path).
   static QueryPolicy open();
@@ -42,6 +46,10 @@ class QueryHandler {
   void handle(std::span<const std::uint8_t> message, const ClientRef& client);
 
   CachedResolver& resolver() { return resolver_; }
+
+  // SIGHUP: queries from now on are checked against `blocklist` (null: none).
+  void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                        dns::BlockedAnswer answer);
 
  private:
   void reply(const ClientRef& client, std::span<const std::uint8_t> wire);

@@ -21,6 +21,7 @@ struct QueryStats {
   std::uint64_t rate_limited = 0;       // over the rate limit: dropped
   std::uint64_t rate_slipped = 0;       // over the rate limit: TC=1 instead
   std::uint64_t local_answers = 0;      // answered from a local zone, never sent upstream
+  std::uint64_t blocked = 0;            // name on the blocklist: answered here, never upstream
 
   // The cache path: every query past the guard is one hit or one miss.
   std::uint64_t cache_hits = 0;          // answered from the cache at once (fresh or stale)

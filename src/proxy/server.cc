@@ -10,7 +10,8 @@
 namespace dp::proxy {
 
 Server::Server(const config::Config& config,
-               std::shared_ptr<const tls::ClientCredentials> credentials)
+               std::shared_ptr<const tls::ClientCredentials> credentials,
+               std::shared_ptr<const policy::Blocklist> blocklist)
     : listen_(config.listen) {
   if (config.cache_size > 0) {
     cache_ = std::make_unique<cache::Cache>(cache::CacheOptions{
@@ -36,7 +37,8 @@ Server::Server(const config::Config& config,
         sockets.push_back(ListenSockets{udp, tcp});
       }
       opened.clear();  // the worker owns them now
-      workers_.push_back(std::make_unique<Worker>(w, config, sockets, credentials, cache_.get()));
+      workers_.push_back(
+          std::make_unique<Worker>(w, config, sockets, credentials, cache_.get(), blocklist));
     }
   } catch (...) {
     for (int fd : opened) ::close(fd);
@@ -62,6 +64,13 @@ void Server::update_trust(const std::shared_ptr<const tls::ClientCredentials>& c
   std::vector<std::future<void>> applied;
   for (auto& worker : workers_) applied.push_back(worker->update_trust(credentials, upstreams));
   // Back only when every worker has it, so the caller's "reloaded" log line is true.
+  for (auto& done : applied) done.wait();
+}
+
+void Server::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                              dns::BlockedAnswer answer) {
+  std::vector<std::future<void>> applied;
+  for (auto& worker : workers_) applied.push_back(worker->update_blocklist(blocklist, answer));
   for (auto& done : applied) done.wait();
 }
 

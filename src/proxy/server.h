@@ -17,7 +17,8 @@ namespace dp::proxy {
 class Server {
  public:
   // Binds all sockets; throws std::runtime_error with one line on failure (nothing started).
-  Server(const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials);
+  Server(const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials,
+         std::shared_ptr<const policy::Blocklist> blocklist = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -29,6 +30,10 @@ class Server {
   // returns once all have.
   void update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
                     const std::vector<config::UpstreamConfig>& upstreams);
+  // SIGHUP: every worker takes the new blocklist (null: none); returns once all have. The old
+  // list goes with the last worker to drop it: two frees, as it is two flat arrays.
+  void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                        dns::BlockedAnswer answer);
 
   // The listen addresses with port 0 replaced by the port the kernel chose.
   const std::vector<SocketAddress>& listen_addresses() const { return listen_; }

@@ -9,7 +9,8 @@ namespace dp::proxy {
 
 Worker::Worker(std::size_t index, const config::Config& config,
                const std::vector<ListenSockets>& sockets,
-               std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache)
+               std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
+               std::shared_ptr<const policy::Blocklist> blocklist)
     : index_(index),
       max_tcp_clients_(config.max_tcp_clients),
       max_tcp_clients_per_ip_(config.max_tcp_clients_per_address),
@@ -25,7 +26,8 @@ Worker::Worker(std::size_t index, const config::Config& config,
                      rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
                      std::make_shared<const dns::LocalZones>(config.local_zones
                                                                  ? dns::LocalZones::defaults()
-                                                                 : dns::LocalZones::none())};
+                                                                 : dns::LocalZones::none()),
+                     std::move(blocklist), config.blocklist_answer};
   handler_ = std::make_unique<QueryHandler>(loop_, *pool_, static_cast<ReplySink&>(*this), stats_,
                                             std::move(policy), &clock_, cache,
                                             ResolveOptions::from_config(config));
@@ -60,6 +62,17 @@ std::future<void> Worker::update_trust(std::shared_ptr<const tls::ClientCredenti
   loop_.post([this, applied, credentials = std::move(credentials),
               upstreams = std::move(upstreams)] {
     pool_->update_trust(credentials, upstreams);
+    applied->set_value();
+  });
+  return done;
+}
+
+std::future<void> Worker::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                                           dns::BlockedAnswer answer) {
+  auto applied = std::make_shared<std::promise<void>>();
+  std::future<void> done = applied->get_future();
+  loop_.post([this, applied, blocklist = std::move(blocklist), answer]() mutable {
+    handler_->update_blocklist(std::move(blocklist), answer);
     applied->set_value();
   });
   return done;

@@ -36,7 +36,8 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   // Takes ownership of the sockets. `cache` (null: none) is shared by every worker and
   // outlives them.
   Worker(std::size_t index, const config::Config& config, const std::vector<ListenSockets>& sockets,
-         std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache);
+         std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
+         std::shared_ptr<const policy::Blocklist> blocklist = nullptr);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -48,6 +49,9 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   // future is ready once it has.
   std::future<void> update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
                                  std::vector<config::UpstreamConfig> upstreams);
+  // From any thread, like update_trust: the worker's queries meet the new list (null: none).
+  std::future<void> update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+                                     dns::BlockedAnswer answer);
 
  private:
   void on_udp(std::size_t listener, std::span<const std::uint8_t> message,

@@ -636,7 +636,7 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 33);
+  EXPECT_EQ(rows, 2 + 35);
 }
 
 TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {
@@ -683,6 +683,24 @@ TEST_F(ConfigLoadTest, CacheSettingsOutOfRangeAreOneLineErrors) {
               HasSubstr("--min-ttl: '1500ms' is not whole seconds"));
   EXPECT_THAT(load_error({"--min-ttl", "2h", "--max-ttl", "1h"}),
               HasSubstr("min_ttl: 7200s is above max_ttl (3600s)"));
+}
+
+TEST_F(ConfigLoadTest, BlocklistFilesAndAnswerFromEachSource) {
+  EXPECT_TRUE(load({}).config.blocklist.empty());  // default: nothing blocked
+  EXPECT_EQ(load({}).config.blocklist_answer, dns::BlockedAnswer::kNxDomain);
+  with_file("blocklist = [\"/etc/a.list\", \"b.hosts\"]\nblocklist_answer = \"null\"\n");
+  EXPECT_EQ(load({}).config.blocklist, (std::vector<std::string>{"/etc/a.list", "b.hosts"}));
+  EXPECT_EQ(load({}).config.blocklist_answer, dns::BlockedAnswer::kNull);
+  env_["DOTPROXY_BLOCKLIST"] = "c.list, d.list";
+  env_["DOTPROXY_BLOCKLIST_ANSWER"] = "nxdomain";
+  EXPECT_EQ(load({}).config.blocklist, (std::vector<std::string>{"c.list", "d.list"}));
+  EXPECT_EQ(load({}).config.blocklist_answer, dns::BlockedAnswer::kNxDomain);
+  const auto cli =
+      load({"--blocklist", "e.list", "--blocklist", "f.list", "--blocklist-answer", "null"});
+  EXPECT_EQ(cli.config.blocklist, (std::vector<std::string>{"e.list", "f.list"}));
+  EXPECT_EQ(cli.config.blocklist_answer, dns::BlockedAnswer::kNull);
+  EXPECT_EQ(load_error({"--blocklist-answer", "refused"}),
+            "--blocklist-answer: 'refused' is not nxdomain or null");
 }
 
 // The README's option table is this table: a new option or default cannot go undocumented.

@@ -210,5 +210,47 @@ TEST_F(ProxyQueryGuardTest, LocalZonesAreAnsweredHereNeverUpstream) {
   EXPECT_EQ(stats_.local_answers, 1u);
 }
 
+TEST_F(ProxyQueryGuardTest, BlocklistNamesAreAnsweredHereNeverUpstream) {
+  auto list = std::make_shared<policy::Blocklist>();
+  ASSERT_TRUE(list->add_text("example.com\n", "test").has_value());
+  QueryPolicy p = QueryPolicy::open();
+  p.blocklist = list;
+  auto handler = with(p);
+  Bytes query = plain_query();  // WwW.ExAmple.COM: a subdomain, in mixed case
+  dns::testing::add_opt(query, 1232, 0, 0, false);
+  handler.handle(query, from("127.0.0.1:5300"));
+  EXPECT_TRUE(upstream_.calls.empty());
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  auto nxdomain = ldns_parse(sink_.sent[0].reply);
+  EXPECT_EQ(ldns_pkt_get_rcode(nxdomain.get()), LDNS_RCODE_NXDOMAIN);
+  const Bytes edns = dns::testing::edns_data(nxdomain);
+  ASSERT_EQ(edns.size(), 6u);
+  EXPECT_EQ(dns::testing::u16(edns, 4), 15);  // EDE Blocked
+  EXPECT_EQ(stats_.blocked, 1u);
+  EXPECT_EQ(stats_.replies_by_rcode[3], 1u);
+
+  // A reload swaps the list and the answer: null now, and another name is blocked instead.
+  auto other = std::make_shared<policy::Blocklist>();
+  ASSERT_TRUE(other->add_text("example.net\n", "test").has_value());
+  handler.update_blocklist(other, dns::BlockedAnswer::kNull);
+  handler.handle(query, from("127.0.0.1:5300"));
+  EXPECT_EQ(upstream_.calls.size(), 1u);  // example.com is no longer blocked
+  ldns_pkt* raw = nullptr;
+  ldns_pkt_query_new_frm_str(&raw, "Ads.Example.NET.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
+  dns::testing::PacketPtr blocked(raw);
+  handler.handle(dns::testing::to_wire(blocked.get()), from("127.0.0.1:5300", Transport::kTcp));
+  EXPECT_EQ(upstream_.calls.size(), 1u);
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  auto null = ldns_parse(sink_.sent[1].reply);
+  EXPECT_EQ(ldns_pkt_get_rcode(null.get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ldns_pkt_ancount(null.get()), 1);
+  EXPECT_EQ(stats_.blocked, 2u);
+
+  handler.update_blocklist(nullptr, dns::BlockedAnswer::kNxDomain);  // none at all
+  handler.handle(dns::testing::to_wire(blocked.get()), from("127.0.0.1:5300"));
+  EXPECT_EQ(upstream_.calls.size(), 2u);
+  EXPECT_EQ(stats_.blocked, 2u);
+}
+
 }  // namespace
 }  // namespace dp::proxy
