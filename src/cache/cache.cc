@@ -30,7 +30,8 @@ Shard& Cache::shard_for(const KeyRef& key) const {
 }
 
 bool Cache::stale_servable(const Entry& entry, TimePoint now) const {
-  return options_.serve_stale && entry.servable_stale && now < entry.expires_at + options_.max_stale;
+  return options_.serve_stale && entry.servable_stale &&
+         now < entry.expires_at + options_.max_stale;
 }
 
 Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query& query,
@@ -43,7 +44,7 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
 
   Lookup result;
   if (now < entry->expires_at) {
-    shard.touch(entry);
+    shard.touch(entry, now);
     dns::reply_build(
         entry->view(), query,
         dns::ReplyShape{.age_seconds = whole_seconds(now - entry->stored_at), .max_size = max_size},
@@ -61,7 +62,7 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
     shard.remove_too_old(entry);
     return {};
   }
-  shard.touch(entry);
+  shard.touch(entry, now);
   result.state = Freshness::kStale;
   result.refresh_failing = now < entry->refresh_failing_until;
   if (build_stale || result.refresh_failing) {

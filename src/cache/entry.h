@@ -43,6 +43,7 @@ class Entry {
   Entry* lru_newer = nullptr;
   Entry* lru_older = nullptr;
   std::size_t heap_index = 0;
+  std::uint32_t touched_second = 0;  // second of its life it was last moved to the LRU front
 
  private:
   Entry() = default;

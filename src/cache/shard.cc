@@ -15,8 +15,11 @@ Entry* Shard::find(const KeyRef& key) const {
   return it == map_.end() ? nullptr : it->second;
 }
 
-void Shard::touch(Entry* entry) {
-  if (entry == newest_) return;
+void Shard::touch(Entry* entry, TimePoint now) {
+  const auto second = static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(now - entry->stored_at).count());
+  if (entry == newest_ || second == entry->touched_second) return;
+  entry->touched_second = second;
   lru_unlink(entry);
   lru_push_newest(entry);
 }
@@ -55,7 +58,7 @@ ShardStats Shard::stats() const {
 }
 
 std::size_t Shard::held_bytes() const {
-  return entry_bytes_ + map_.bucket_count() * sizeof(void*) + heap_.capacity() * sizeof(Entry*);
+  return entry_bytes_ + map_.bucket_count() * sizeof(void*) + heap_.capacity() * sizeof(HeapSlot);
 }
 
 void Shard::erase(Entry* entry) {
@@ -68,9 +71,9 @@ void Shard::erase(Entry* entry) {
 
 void Shard::evict_one(TimePoint now) {
   // Expired entries first (the stale ones are the least worth keeping), then the LRU one.
-  if (!heap_.empty() && heap_.front()->expires_at <= now) {
+  if (!heap_.empty() && heap_.front().expires_at <= now) {
     ++stats_.evicted_expired;
-    erase(heap_.front());
+    erase(heap_.front().entry);
     return;
   }
   ++stats_.evicted_lru;
@@ -93,7 +96,7 @@ void Shard::lru_push_newest(Entry* entry) {
 
 void Shard::heap_push(Entry* entry) {
   entry->heap_index = heap_.size();
-  heap_.push_back(entry);
+  heap_.push_back(HeapSlot{entry->expires_at, entry});
   heap_sift_up(entry->heap_index);
 }
 
@@ -113,7 +116,7 @@ void Shard::heap_remove(Entry* entry) {
 void Shard::heap_sift_up(std::size_t index) {
   while (index > 0) {
     const std::size_t parent = (index - 1) / 2;
-    if (heap_[parent]->expires_at <= heap_[index]->expires_at) return;
+    if (heap_[parent].expires_at <= heap_[index].expires_at) return;
     heap_swap(parent, index);
     index = parent;
   }
@@ -123,7 +126,7 @@ void Shard::heap_sift_down(std::size_t index) {
   for (;;) {
     std::size_t smallest = index;
     for (const std::size_t child : {2 * index + 1, 2 * index + 2}) {
-      if (child < heap_.size() && heap_[child]->expires_at < heap_[smallest]->expires_at) {
+      if (child < heap_.size() && heap_[child].expires_at < heap_[smallest].expires_at) {
         smallest = child;
       }
     }
@@ -135,8 +138,8 @@ void Shard::heap_sift_down(std::size_t index) {
 
 void Shard::heap_swap(std::size_t a, std::size_t b) {
   std::swap(heap_[a], heap_[b]);
-  heap_[a]->heap_index = a;
-  heap_[b]->heap_index = b;
+  heap_[a].entry->heap_index = a;
+  heap_[b].entry->heap_index = b;
 }
 
 }  // namespace dp::cache

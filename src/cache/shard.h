@@ -45,7 +45,9 @@ class Shard {
   std::mutex mutex;
 
   Entry* find(const KeyRef& key) const;
-  void touch(Entry* entry);  // most recently used now
+  // Most recently used now. The LRU order is kept to the second: an entry already moved to
+  // the front in this second of its life stays where it is, so a hot entry costs no relinks.
+  void touch(Entry* entry, TimePoint now);
   // Takes ownership of `entry`, replacing an entry of the same key, and evicts until the
   // budget holds again. An entry larger than the whole budget is destroyed instead: false.
   bool insert(const KeyRef& key, Entry* entry, TimePoint now);
@@ -82,7 +84,13 @@ class Shard {
   Map map_;
   Entry* newest_ = nullptr;
   Entry* oldest_ = nullptr;
-  std::vector<Entry*> heap_;  // min-heap on expires_at: heap_[0] expires first
+  // Min-heap on expiry: heap_[0] expires first. The time sits in the slot, so sifting
+  // compares without touching the entries (each would be a cache miss in a large cache).
+  struct HeapSlot {
+    TimePoint expires_at;
+    Entry* entry;
+  };
+  std::vector<HeapSlot> heap_;
   ShardStats stats_;
 };
 

@@ -194,13 +194,35 @@ TEST_F(CacheShardTest, ExpiredEntriesAreEvictedBeforeTheLeastRecentlyUsed) {
   EXPECT_EQ(shard.find(KeyRef::of("short")), nullptr);
   EXPECT_NE(shard.find(KeyRef::of("old-long")), nullptr);
   // With nothing expired, the least recently used goes, and a touch saves an entry.
-  shard.touch(shard.find(KeyRef::of("old-long")));
+  shard.touch(shard.find(KeyRef::of("old-long")), later);
   while (shard.stats().evicted_lru == 0) {
     const std::string key = "filler" + std::to_string(inserted++);
     shard.insert(KeyRef::of(key), entry(key, 3600, later), later);
   }
   EXPECT_NE(shard.find(KeyRef::of("old-long")), nullptr);
   EXPECT_EQ(shard.find(KeyRef::of("new-long")), nullptr);
+}
+
+TEST_F(CacheShardTest, TheLruOrderIsKeptToTheSecond) {
+  // A budget of two entries and a half, measured on a shard that holds them all.
+  Shard sizing(1 << 20);
+  sizing.insert(KeyRef::of("a"), entry("a", 600, kStart), kStart);
+  sizing.insert(KeyRef::of("b"), entry("b", 600, kStart), kStart);
+  const std::size_t two = sizing.held_bytes();
+  sizing.insert(KeyRef::of("c"), entry("c", 600, kStart), kStart);
+  Shard shard(two + (sizing.held_bytes() - two) / 2);
+  shard.insert(KeyRef::of("a"), entry("a", 600, kStart), kStart);
+  shard.insert(KeyRef::of("b"), entry("b", 600, kStart), kStart);
+  // Used again in the second it was stored in: no relink, "a" is still the older one.
+  shard.touch(shard.find(KeyRef::of("a")), kStart + std::chrono::milliseconds(900));
+  shard.insert(KeyRef::of("c"), entry("c", 600, kStart), kStart + seconds(1));
+  ASSERT_EQ(shard.stats().entries, 2u) << "the budget holds two";
+  EXPECT_EQ(shard.find(KeyRef::of("a")), nullptr);
+  // In a later second a use counts: "b" is saved, "c" goes.
+  shard.touch(shard.find(KeyRef::of("b")), kStart + seconds(2));
+  shard.insert(KeyRef::of("d"), entry("d", 600, kStart), kStart + seconds(2));
+  EXPECT_NE(shard.find(KeyRef::of("b")), nullptr);
+  EXPECT_EQ(shard.find(KeyRef::of("c")), nullptr);
 }
 
 TEST_F(CacheShardTest, KeysWithTheSameHashAreTellApartByTheirBytes) {
