@@ -10,10 +10,13 @@
 #include <string>
 
 #include "common/log.h"
+#include "common/privileges.h"
+#include "common/sd_notify.h"
 #include "config/load.h"
 #include "dotproxy_version.h"
 #include "policy/blocklist.h"
 #include "proxy/server.h"
+#include "proxy/status_http.h"
 #include "tls/credentials.h"
 
 namespace {
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
   }
   const dp::config::Config& config = invocation.config;
   dp::log::set_level(config.log_level);
+  dp::log::set_format(config.log_format);
 
   std::shared_ptr<const dp::policy::Blocklist> blocklist;
   try {
@@ -127,8 +131,8 @@ int main(int argc, char** argv) {
     return invocation.action == Action::kCheckConfig ? 2 : 1;
   }
   if (invocation.action == Action::kCheckConfig) {
-    std::printf("configuration OK: listen %s, upstreams %s\n",
-                address_list(config.listen).c_str(), upstream_list(config).c_str());
+    std::printf("configuration OK: listen %s, upstreams %s\n", address_list(config.listen).c_str(),
+                upstream_list(config).c_str());
     return 0;
   }
 
@@ -140,29 +144,54 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 1;
   }
+  std::unique_ptr<dp::io::HttpServer> status;
+  try {
+    if (config.metrics_listen)
+      status = dp::proxy::status_http_create(*config.metrics_listen, *server);
+    // Every socket is bound: root is no longer needed. Before any thread starts, so that all
+    // of them run as the user.
+    if (!config.user.empty()) dp::privileges_drop(config.user);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dotproxy: %s\n", e.what());
+    return 1;
+  }
   server->start();
-  DP_LOG(kInfo, "dotproxy started", {"version", DOTPROXY_VERSION},
-         {"listen", address_list(server->listen_addresses())},
-         {"upstreams", upstream_list(config)},
-         {"workers", std::to_string(server->worker_count())},
-         {"ca", config.ca_file.empty() ? "system" : config.ca_file},
-         {"acl", dp::policy::Acl(config.acl).describe()},
-         {"rate_limit", config.rate_limit.queries_per_second > 0
-                            ? std::to_string(static_cast<long>(config.rate_limit.queries_per_second))
-                            : "off"});
+  if (status) status->start();
+  DP_LOG(
+      kInfo, "dotproxy started", {"version", DOTPROXY_VERSION},
+      {"listen", address_list(server->listen_addresses())},
+      {"metrics", status ? status->address().to_string() : "off"},
+      {"user", config.user.empty() ? "unchanged" : config.user},
+      {"upstreams", upstream_list(config)}, {"workers", std::to_string(server->worker_count())},
+      {"ca", config.ca_file.empty() ? "system" : config.ca_file},
+      {"acl", dp::policy::Acl(config.acl).describe()},
+      {"rate_limit", config.rate_limit.queries_per_second > 0
+                         ? std::to_string(static_cast<long>(config.rate_limit.queries_per_second))
+                         : "off"});
+  dp::sd_notify_send("READY=1");
 
   for (;;) {
     int signo = 0;
     if (sigwait(&signals, &signo) != 0) continue;
     if (signo == SIGHUP) {
+      dp::sd_notify_send("RELOADING=1");
       reload_trust(*server, argc, argv);
+      dp::sd_notify_send("READY=1");
       continue;
     }
-    DP_LOG(kInfo, "stopping", {"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"});
+    DP_LOG(kInfo, "stopping", {"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"},
+           {"drain_timeout", std::to_string(config.drain_timeout.count()) + "ms"});
     break;
   }
-  server->stop();
+  dp::sd_notify_send("STOPPING=1");
+  // Stop taking queries, answer those in flight (bounded), then stop.
+  const auto drain_started = std::chrono::steady_clock::now();
+  server->drain(config.drain_timeout);
   server->wait();
-  DP_LOG(kInfo, "stopped");
+  if (status) status->stop();
+  DP_LOG(kInfo, "stopped",
+         {"drained_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - drain_started)
+                                           .count())});
   return 0;
 }

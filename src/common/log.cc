@@ -10,6 +10,37 @@ namespace dp::log {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+std::atomic<int> g_format{static_cast<int>(Format::kLogfmt)};
+
+// A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped.
+void append_json(std::string& out, std::string_view v) {
+  out.push_back('"');
+  for (const char c : v) {
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+          out.append(escaped);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
@@ -28,10 +59,18 @@ void append_value(std::string& out, std::string_view v) {
   out.push_back('"');
   for (char c : v) {
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out.push_back('?');  // other control bytes never reach a terminal raw
@@ -46,6 +85,15 @@ void append_value(std::string& out, std::string_view v) {
 }  // namespace
 
 void set_level(Level level) noexcept { g_level.store(static_cast<int>(level)); }
+void set_format(Format format) noexcept { g_format.store(static_cast<int>(format)); }
+
+std::optional<Format> format_parse(std::string_view name) {
+  if (name == "logfmt") return Format::kLogfmt;
+  if (name == "json") return Format::kJson;
+  return std::nullopt;
+}
+
+std::string_view format_name(Format format) { return format == Format::kJson ? "json" : "logfmt"; }
 
 bool enabled(Level level) noexcept {
   return static_cast<int>(level) <= g_level.load(std::memory_order_relaxed);
@@ -61,17 +109,34 @@ std::optional<Level> level_parse(std::string_view name) {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::kError: return "error";
-    case Level::kWarn: return "warn";
-    case Level::kInfo: return "info";
-    case Level::kDebug: return "debug";
+    case Level::kError:
+      return "error";
+    case Level::kWarn:
+      return "warn";
+    case Level::kInfo:
+      return "info";
+    case Level::kDebug:
+      return "debug";
   }
   return "info";
 }
 
-std::string format(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+std::string format(Level level, std::string_view msg, std::initializer_list<Field> fields,
+                   Format format) {
   std::string line;
   line.reserve(128);
+  if (format == Format::kJson) {
+    line.append("{\"level\":\"").append(level_name(level)).append("\",\"msg\":");
+    append_json(line, msg);
+    for (const Field& f : fields) {
+      line.push_back(',');
+      append_json(line, f.key);
+      line.push_back(':');
+      append_json(line, f.value);
+    }
+    line.push_back('}');
+    return line;
+  }
   line.append("level=").append(level_name(level)).append(" msg=");
   append_value(line, msg);
   for (const Field& f : fields) {
@@ -89,12 +154,17 @@ void write(Level level, std::string_view msg, std::initializer_list<Field> field
   const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char stamp[40];
-  std::snprintf(stamp, sizeof stamp, "time=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
+  const auto style = static_cast<Format>(g_format.load(std::memory_order_relaxed));
+  char stamp[48];
+  std::snprintf(stamp, sizeof stamp,
+                style == Format::kJson ? "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
+                                       : "time=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(millis));
   std::string line = stamp;
-  line.append(format(level, msg, fields)).push_back('\n');
+  const std::string body = format(level, msg, fields, style);
+  line.append(style == Format::kJson ? std::string_view(body).substr(1) : std::string_view(body));
+  line.push_back('\n');
   // One write(2): atomic for lines under PIPE_BUF, never interleaved mid-line in practice.
   const char* p = line.data();
   std::size_t left = line.size();

@@ -1,4 +1,5 @@
-// Levelled logging to stderr, one logfmt line per event (time, level, msg, key=value...).
+// Levelled logging to stderr, one line per event (time, level, msg, fields), as logfmt
+// (key=value) or as one JSON object per line.
 // Callers use DP_LOG so that nothing is formatted for a level that is not emitted.
 #pragma once
 
@@ -16,7 +17,13 @@ struct Field {
   std::string_view value;
 };
 
+enum class Format { kLogfmt, kJson };
+
 void set_level(Level level) noexcept;
+void set_format(Format format) noexcept;
+// "logfmt", "json"; nullopt for anything else.
+std::optional<Format> format_parse(std::string_view name);
+std::string_view format_name(Format format);
 bool enabled(Level level) noexcept;
 
 // "error", "warn", "info", "debug"; nullopt for anything else.
@@ -26,8 +33,9 @@ std::string_view level_name(Level level);
 // Formats and writes one line with a single write(2), so lines from threads never interleave.
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 
-// The line write() would emit, without the time stamp (for tests).
-std::string format(Level level, std::string_view msg, std::initializer_list<Field> fields);
+// The line write() would emit in `format`, without the time stamp (for tests).
+std::string format(Level level, std::string_view msg, std::initializer_list<Field> fields,
+                   Format format = Format::kLogfmt);
 
 }  // namespace dp::log
 

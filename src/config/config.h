@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,13 @@ struct Config {
   };
   std::string ca_file;  // PEM bundle; empty: the system trust store
   log::Level log_level = log::Level::kInfo;
+  log::Format log_format = log::Format::kLogfmt;
+
+  // Operations.
+  std::optional<SocketAddress> metrics_listen;  // /metrics, /healthz, /readyz; unset: off
+  std::string query_log;  // one line per answered query, written off the hot path; "": off
+  std::string user;       // drop root for this user after binding; "": stay as started
+  std::chrono::milliseconds drain_timeout{5'000};  // SIGTERM: in-flight queries get this long
 
   unsigned workers = 0;  // threads, each with its own sockets and upstream connections; 0: CPUs
 

@@ -208,6 +208,56 @@ constexpr std::array kOptions{
            .help = "Least severe log level written: error, warn, info or debug.",
            .set = set_log_level,
            .show = [](const Config& c) { return std::string(log::level_name(c.log_level)); }},
+    Option{.flag = "--log-format",
+           .env = "DOTPROXY_LOG_FORMAT",
+           .toml_key = "log_format",
+           .value_name = "FORMAT",
+           .help = "Log lines as logfmt (key=value) or json (one object per line).",
+           .set = [](Config& c, std::string_view t) {
+             const auto format = log::format_parse(t);
+             if (!format) throw ValueError(quoted(t) + " is not logfmt or json");
+             c.log_format = *format;
+           },
+           .show = [](const Config& c) { return std::string(log::format_name(c.log_format)); }},
+    Option{.flag = "--metrics-listen",
+           .env = "DOTPROXY_METRICS_LISTEN",
+           .toml_key = "metrics_listen",
+           .value_name = "ADDR:PORT",
+           .help = "Serve Prometheus /metrics, /healthz and /readyz over HTTP here (e.g. "
+                   "127.0.0.1:9153); off unless set. Anyone who reaches it sees the counters.",
+           .set = [](Config& c, std::string_view t) {
+             const auto address = SocketAddress::parse(t);
+             if (!address) throw ValueError(quoted(t) + " is not ADDR:PORT (IPv6 as [::1]:9153)");
+             c.metrics_listen = *address;
+           },
+           .show = [](const Config& c) {
+             return c.metrics_listen ? c.metrics_listen->to_string() : std::string("off");
+           }},
+    Option{.flag = "--query-log",
+           .env = "DOTPROXY_QUERY_LOG",
+           .toml_key = "query_log",
+           .value_name = "FILE",
+           .help = "Append one line per answered query (time, client, name, type, rcode, "
+                   "source) to FILE, written by a thread of its own; lines that would not fit "
+                   "its bounded buffer are dropped and counted. Off unless set.",
+           .set = [](Config& c, std::string_view t) { c.query_log = t; },
+           .show = [](const Config& c) { return c.query_log.empty() ? std::string("off") : c.query_log; }},
+    Option{.flag = "--user",
+           .env = "DOTPROXY_USER",
+           .toml_key = "user",
+           .value_name = "NAME",
+           .help = "Started as root: switch to this user (and its groups) once every socket is "
+                   "bound. Files read on SIGHUP must then be readable by it.",
+           .set = [](Config& c, std::string_view t) { c.user = t; },
+           .show = [](const Config& c) { return c.user.empty() ? std::string("none") : c.user; }},
+    Option{.flag = "--drain-timeout",
+           .env = "DOTPROXY_DRAIN_TIMEOUT",
+           .toml_key = "drain_timeout",
+           .value_name = "DUR",
+           .help = "On SIGTERM or SIGINT: stop accepting, then give queries in flight this long "
+                   "to be answered before exiting (1ms to 60s).",
+           .set = [](Config& c, std::string_view t) { c.drain_timeout = duration_in(t, "60s"); },
+           .show = [](const Config& c) { return duration_format(c.drain_timeout); }},
     Option{.flag = "--workers",
            .env = "DOTPROXY_WORKERS",
            .toml_key = "workers",

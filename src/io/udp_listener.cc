@@ -47,4 +47,6 @@ void UdpListener::send(std::span<const std::uint8_t> message, const SocketAddres
   if (n < 0) ++send_failures_;
 }
 
+void UdpListener::stop_reading() { event_del(event_.get()); }
+
 }  // namespace dp::io

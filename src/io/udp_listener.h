@@ -25,6 +25,8 @@ class UdpListener {
   // Best effort, as UDP is: a full socket buffer drops the reply (counted).
   void send(std::span<const std::uint8_t> message, const SocketAddress& to);
   std::uint64_t send_failures() const { return send_failures_; }
+  // Drain on shutdown: no more datagrams are read; replies can still be sent.
+  void stop_reading();
 
  private:
   static void on_readable(int fd, short what, void* self) noexcept;

@@ -74,6 +74,22 @@ void Server::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist
   for (auto& done : applied) done.wait();
 }
 
+std::vector<WorkerSnapshot> Server::snapshot(std::chrono::milliseconds timeout) {
+  std::vector<std::future<WorkerSnapshot>> pending;
+  for (auto& worker : workers_) pending.push_back(worker->snapshot());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<WorkerSnapshot> out;
+  for (auto& taken : pending) {
+    if (taken.wait_until(deadline) == std::future_status::ready) out.push_back(taken.get());
+  }
+  return out;
+}
+
+void Server::drain(std::chrono::milliseconds timeout) {
+  const TimePoint deadline = Clock::now() + timeout;
+  for (auto& worker : workers_) worker->drain(deadline);
+}
+
 void Server::wait() {
   for (auto& worker : workers_) worker->join();
 }

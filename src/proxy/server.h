@@ -2,6 +2,7 @@
 // workers until stop().
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,9 @@ class Server {
   void start();
   void stop();
   void wait();
+  // SIGTERM: every worker stops taking queries and finishes those in flight, for at most
+  // `timeout`; wait() returns once all have.
+  void drain(std::chrono::milliseconds timeout);
   // SIGHUP: every worker takes the re-read CA store and upstream pins (see Pool::update_trust);
   // returns once all have.
   void update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
@@ -34,6 +38,10 @@ class Server {
   // list goes with the last worker to drop it: two frees, as it is two flat arrays.
   void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
                         dns::BlockedAnswer answer);
+
+  // Every worker's counters; a worker that does not answer within `timeout` (a stuck loop)
+  // is left out rather than holding the scrape.
+  std::vector<WorkerSnapshot> snapshot(std::chrono::milliseconds timeout);
 
   // The listen addresses with port 0 replaced by the port the kernel chose.
   const std::vector<SocketAddress>& listen_addresses() const { return listen_; }

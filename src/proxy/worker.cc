@@ -78,6 +78,45 @@ std::future<void> Worker::update_blocklist(std::shared_ptr<const policy::Blockli
   return done;
 }
 
+void Worker::drain(TimePoint deadline) {
+  loop_.post([this, deadline] {
+    for (auto& udp : udp_) udp->stop_reading();
+    tcp_.clear();  // closes the listening sockets: new connections are refused
+    const auto quiet = [this] {
+      if (handler_->resolver().flights() > 0 || pool_->pending() > 0) return false;
+      for (const auto& [id, conn] : tcp_clients_) {
+        if (conn->in_flight() > 0) return false;
+      }
+      return true;
+    };
+    drain_timer_ = std::make_unique<io::Timer>(loop_, [this, deadline, quiet] {
+      if (quiet() || clock_.now() >= deadline) {
+        loop_.stop();
+        return;
+      }
+      drain_timer_->arm(std::chrono::milliseconds(20));
+    });
+    drain_timer_->arm(std::chrono::microseconds(0));
+  });
+}
+
+std::future<WorkerSnapshot> Worker::snapshot() {
+  auto taken = std::make_shared<std::promise<WorkerSnapshot>>();
+  std::future<WorkerSnapshot> out = taken->get_future();
+  loop_.post([this, taken] {
+    WorkerSnapshot s;
+    s.queries = stats_;
+    s.pool = pool_->stats();
+    s.upstreams = pool_->upstream_status();
+    s.tcp_clients = tcp_clients_.size();
+    s.tcp_clients_refused = tcp_clients_refused_;
+    s.flights = handler_->resolver().flights();
+    s.upstream_pending = pool_->pending();
+    taken->set_value(std::move(s));
+  });
+  return out;
+}
+
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }

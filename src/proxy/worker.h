@@ -19,6 +19,7 @@
 #include "io/udp_listener.h"
 #include "proxy/query_handler.h"
 #include "proxy/query_stats.h"
+#include "proxy/worker_snapshot.h"
 #include "tls/credentials.h"
 #include "upstream/pool.h"
 
@@ -44,7 +45,12 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
 
   void start();  // spawns the thread
   void stop();   // from any thread: the loop exits at its next turn
+  // From any thread: stops reading UDP and accepting TCP, then stops the loop once nothing is
+  // in flight (upstream queries, TCP replies owed) or at `deadline`, whichever comes first.
+  void drain(TimePoint deadline);
   void join();
+  // From any thread: the worker's counters, copied on its own thread at its loop's next turn.
+  std::future<WorkerSnapshot> snapshot();
   // From any thread: the worker's pool takes the new trust at its loop's next turn; the
   // future is ready once it has.
   std::future<void> update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
@@ -83,6 +89,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   std::uint64_t next_conn_id_ = 1;
   std::uint64_t tcp_clients_refused_ = 0;  // over max_tcp_clients
   std::thread thread_;
+  std::unique_ptr<io::Timer> drain_timer_;  // set by drain(): checks for quiet every 20 ms
 };
 
 }  // namespace dp::proxy

@@ -224,6 +224,22 @@ Result<IoState, TlsError> ClientSession::handshake() {
   return handshake_error(std::move(detail));
 }
 
+std::optional<std::int64_t> ClientSession::peer_certificate_expiry() const {
+  if (!handshake_done_) return std::nullopt;
+  unsigned count = 0;
+  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session_, &count);
+  if (chain == nullptr || count == 0) return std::nullopt;
+  gnutls_x509_crt_t raw = nullptr;
+  if (gnutls_x509_crt_init(&raw) != GNUTLS_E_SUCCESS) return std::nullopt;
+  const CrtPtr crt(raw);
+  if (gnutls_x509_crt_import(crt.get(), &chain[0], GNUTLS_X509_FMT_DER) != GNUTLS_E_SUCCESS) {
+    return std::nullopt;
+  }
+  const time_t expires = gnutls_x509_crt_get_expiration_time(crt.get());
+  if (expires == static_cast<time_t>(-1)) return std::nullopt;
+  return static_cast<std::int64_t>(expires);
+}
+
 Result<void, TlsError> ClientSession::pins_check() const {
   if (pins_.empty()) return {};
   unsigned count = 0;

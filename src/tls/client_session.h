@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -80,6 +81,9 @@ class ClientSession {
 
   // "TLS1.3" etc., for logs.
   std::string protocol_name() const;
+  // When the server's leaf certificate expires (Unix seconds); nullopt before the handshake or
+  // when the session shows no certificate (possible on resumption).
+  std::optional<std::int64_t> peer_certificate_expiry() const;
   bool resumed() const;
   // What a later session to the same upstream needs to resume this one (TLS 1.3 ticket or
   // TLS 1.2 session); empty until the server has sent one.

@@ -119,6 +119,10 @@ void DotConnection::on_deadline(TimePoint now) {
   fail(UpstreamError::kClosed, "idle: closed before the server's keepalive timeout");
 }
 
+std::optional<std::int64_t> DotConnection::certificate_expiry() const {
+  return session_ != nullptr ? session_->peer_certificate_expiry() : std::nullopt;
+}
+
 void DotConnection::report_session() {
   if (session_reported_ || !session_) return;
   auto data = session_->session_data();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -93,6 +94,8 @@ class DotConnection final : public io::ByteStream::Handler {
 
   bool has_capacity() const;
   std::size_t in_flight() const { return pending_.size(); }
+  // The server certificate's expiry (Unix seconds), once the handshake is done.
+  std::optional<std::int64_t> certificate_expiry() const;
   ConnectionState state() const { return state_; }
   std::size_t upstream_index() const { return upstream_index_; }
   // The pool's trust generation (CA, pins) this connection was opened under.

@@ -330,8 +330,26 @@ void Pool::remove_connection(DotConnection& conn) {
   if (graveyard_.size() == 1) loop_.defer([this] { graveyard_.clear(); });
 }
 
+std::vector<UpstreamStatus> Pool::upstream_status() const {
+  const TimePoint now = clock_.now();
+  std::vector<UpstreamStatus> out;
+  for (const UpstreamSlot& slot : upstreams_) {
+    UpstreamStatus status;
+    status.name = slot.config.display();
+    status.open_connections = slot.connections.size();
+    for (const auto& conn : slot.connections) status.in_flight += conn->in_flight();
+    status.usable = slot.down_until <= now;
+    status.latency = slot.latency;
+    status.certificate_expiry = slot.certificate_expiry;
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
 void Pool::on_connection_ready(DotConnection& conn) {
   UpstreamSlot& slot = upstreams_[conn.upstream_index()];
+  // A resumed session may show no certificate: the last full handshake's expiry stands.
+  if (const auto expiry = conn.certificate_expiry()) slot.certificate_expiry = expiry;
   slot.backoff = std::chrono::milliseconds(0);
   slot.down_until = TimePoint{};
   drain_waiting(clock_.now());
@@ -374,6 +392,7 @@ void Pool::on_connection_answer(DotConnection& conn, std::uint64_t request_id,
     // The copy that lost the race took at least this long: without that sample an upstream
     // that never answers would never be measured, and stay "fastest".
     upstreams_[copy.upstream].rtt.add(duration_cast<microseconds>(now - copy.sent_at));
+    if (copy.conn == &conn) slot.latency.observe(duration_cast<microseconds>(now - copy.sent_at));
   }
   slot.backoff = std::chrono::milliseconds(0);  // it answers: healthy
   const dns::Rcode rcode = dns::wire_get_rcode(answer);

@@ -8,6 +8,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <queue>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "config/config.h"
 #include "io/byte_stream.h"
 #include "io/event_loop.h"
+#include "metrics/histogram.h"
 #include "tls/credentials.h"
 #include "upstream/dot_connection.h"
 #include "upstream/pool_stats.h"
@@ -48,6 +51,16 @@ struct PoolOptions {
   static PoolOptions from_config(const config::Config& config);
 };
 
+// One upstream as a scrape sees it (copied on the worker's thread).
+struct UpstreamStatus {
+  std::string name;  // "1.1.1.1@853#cloudflare-dns.com"
+  std::size_t open_connections = 0;
+  std::size_t in_flight = 0;  // queries sent on its connections, not answered yet
+  bool usable = false;        // not in back-off
+  metrics::LatencyHistogram latency;  // query sent to answer received
+  std::optional<std::int64_t> certificate_expiry;  // Unix seconds, from the last handshake
+};
+
 // Makes the byte stream for a new connection (TCP in production, fakes in tests).
 using StreamFactory = std::function<std::unique_ptr<io::ByteStream>()>;
 
@@ -76,6 +89,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
                     const std::vector<config::UpstreamConfig>& upstreams);
 
   const PoolStats& stats() const { return stats_; }
+  std::vector<UpstreamStatus> upstream_status() const;
   std::size_t open_connections() const;
   std::size_t pending() const { return requests_.size(); }
 
@@ -112,6 +126,8 @@ class Pool final : public Upstream, private DotConnection::Listener {
     std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
     TimePoint last_query{};                 // for keeping connections warm
     RttEstimator rtt;
+    metrics::LatencyHistogram latency;
+    std::optional<std::int64_t> certificate_expiry;
   };
 
   void dispatch(std::uint64_t id, TimePoint now);

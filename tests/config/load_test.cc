@@ -636,7 +636,7 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 35);
+  EXPECT_EQ(rows, 2 + 40);
 }
 
 TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {
@@ -701,6 +701,26 @@ TEST_F(ConfigLoadTest, BlocklistFilesAndAnswerFromEachSource) {
   EXPECT_EQ(cli.config.blocklist_answer, dns::BlockedAnswer::kNull);
   EXPECT_EQ(load_error({"--blocklist-answer", "refused"}),
             "--blocklist-answer: 'refused' is not nxdomain or null");
+}
+
+TEST_F(ConfigLoadTest, OperationsSettingsFromEachSource) {
+  const Config defaults = load({}).config;
+  EXPECT_FALSE(defaults.metrics_listen.has_value());  // off unless asked
+  EXPECT_EQ(defaults.log_format, log::Format::kLogfmt);
+  EXPECT_EQ(defaults.drain_timeout, std::chrono::milliseconds(5'000));
+  with_file("metrics_listen = \"127.0.0.1:9153\"\nlog_format = \"json\"\n");
+  Config c = load({}).config;
+  ASSERT_TRUE(c.metrics_listen.has_value());
+  EXPECT_EQ(c.metrics_listen->to_string(), "127.0.0.1:9153");
+  EXPECT_EQ(c.log_format, log::Format::kJson);
+  env_["DOTPROXY_USER"] = "nobody";
+  c = load({"--drain-timeout", "2s", "--query-log", "/tmp/q.log"}).config;
+  EXPECT_EQ(c.user, "nobody");
+  EXPECT_EQ(c.drain_timeout, std::chrono::milliseconds(2'000));
+  EXPECT_EQ(c.query_log, "/tmp/q.log");
+  EXPECT_THAT(load_error({"--log-format", "text"}),
+              HasSubstr("--log-format: 'text' is not logfmt or json"));
+  EXPECT_THAT(load_error({"--metrics-listen", "9153"}), HasSubstr("is not ADDR:PORT"));
 }
 
 // The README's option table is this table: a new option or default cannot go undocumented.

@@ -11,13 +11,21 @@ DotproxyProcess::DotproxyProcess(const std::vector<std::string>& args, const Env
   std::vector<std::string> argv = {dotproxy_binary(), "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
   process_ = std::make_unique<Process>(argv, env);
-  const std::string marker = "listen=127.0.0.1:";
+  // The "dotproxy started" line, in logfmt or in JSON (--log-format json).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string text = log();
-    const auto at = text.find(marker);
-    if (at != std::string::npos) {
+    for (const std::string marker : {"listen=127.0.0.1:", "\"listen\":\"127.0.0.1:"}) {
+      const auto at = text.find(marker);
+      if (at == std::string::npos) continue;
       port_ = static_cast<std::uint16_t>(std::stoi(text.substr(at + marker.size())));
+      for (const std::string metrics : {"metrics=", "\"metrics\":\""}) {
+        const auto m = text.find(metrics + "127.0.0.1:");
+        if (m != std::string::npos) {
+          metrics_port_ = static_cast<std::uint16_t>(
+              std::stoi(text.substr(m + metrics.size() + std::string("127.0.0.1:").size())));
+        }
+      }
       return;
     }
     if (!process_->running()) break;

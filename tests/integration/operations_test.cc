@@ -1,0 +1,215 @@
+// What operators and orchestrators see and do, against the real binary: /metrics counters that
+// move and add up, /healthz and /readyz, SIGTERM draining what is in flight, dropping root,
+// JSON logs.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "fakes/prometheus_parse.h"
+#include "integration/fixture.h"
+
+namespace dp::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// One HTTP/1.0 GET on loopback; status 0 when nothing sensible came back.
+HttpReply http_get(std::uint16_t port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  HttpReply reply;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return reply;
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) text.append(buffer, n);
+  ::close(fd);
+  if (text.rfind("HTTP/1.", 0) != 0 || text.size() < 12) return reply;
+  reply.status = std::stoi(text.substr(9, 3));
+  const auto body = text.find("\r\n\r\n");
+  if (body != std::string::npos) reply.body = text.substr(body + 4);
+  return reply;
+}
+
+class IntegrationOperationsTest : public IntegrationTest {
+ protected:
+  void SetUp() override { server_ = start_server(); }
+
+  PacketPtr ask(const std::string& name, std::uint16_t id) {
+    UdpClient client(proxy_->port());
+    client.send(query_build(name, LDNS_RR_TYPE_A, id));
+    auto reply = client.receive(seconds(5));
+    return reply ? reply_parse(*reply) : nullptr;
+  }
+  Exposition scrape() {
+    const HttpReply reply = http_get(proxy_->metrics_port(), "/metrics");
+    EXPECT_EQ(reply.status, 200);
+    Exposition parsed = exposition_parse(reply.body);
+    EXPECT_EQ(parsed.error, "") << reply.body;
+    return parsed;
+  }
+
+  std::unique_ptr<DotTestServer> server_;
+  std::unique_ptr<DotproxyProcess> proxy_;
+};
+
+TEST_F(IntegrationOperationsTest, MetricsMoveWithTrafficAndAddUp) {
+  proxy_ =
+      start_proxy(spec(server_->port()), {"--metrics-listen", "127.0.0.1:0", "--workers", "2"});
+  ASSERT_NE(proxy_->metrics_port(), 0) << proxy_->log();
+  const Exposition before = scrape();
+  EXPECT_EQ(before.value("dotproxy_queries_total{transport=\"udp\"}"), 0);
+  EXPECT_EQ(before.value("dotproxy_workers_answering"), 2);
+  for (std::uint16_t id = 0; id < 5; ++id) ASSERT_TRUE(ask("www.test.", id));  // 1 miss, 4 hits
+  for (std::uint16_t id = 0; id < 3; ++id) {
+    ASSERT_TRUE(ask("m" + std::to_string(id) + ".test.", id));
+  }
+  ASSERT_TRUE(ask("gone.nx.test.", 9));
+  const Exposition after = scrape();
+  EXPECT_EQ(after.value("dotproxy_queries_total{transport=\"udp\"}"), 9);
+  const double hits = after.value("dotproxy_cache_hits_total");
+  const double misses = after.value("dotproxy_cache_misses_total");
+  EXPECT_EQ(hits, 4);
+  EXPECT_EQ(misses, 5);
+  EXPECT_EQ(hits + misses, 9);  // every query took the cache path once
+  EXPECT_EQ(after.value("dotproxy_responses_total{rcode=\"NOERROR\"}"), 8);
+  EXPECT_EQ(after.value("dotproxy_responses_total{rcode=\"NXDOMAIN\"}"), 1);
+  EXPECT_EQ(after.value("dotproxy_upstream_queries_total"), misses);
+  EXPECT_EQ(after.value("dotproxy_upstream_queries_total"), server_->queries_received());
+  EXPECT_EQ(after.value("dotproxy_cache_inserts_total"), 5);
+  EXPECT_EQ(after.value("dotproxy_cache_entries"), 5);
+  EXPECT_GT(after.value("dotproxy_cache_bytes"), 0);
+  const std::string up = "{upstream=\"" + spec(server_->port()) + "\"}";
+  EXPECT_EQ(after.value("dotproxy_upstream_latency_seconds_count" + up), 5);
+  EXPECT_GE(after.value("dotproxy_upstream_open_connections" + up), 1);
+  EXPECT_EQ(after.value("dotproxy_upstream_usable" + up), 1);
+  // The test PKI's server certificate is valid for days, not years.
+  const double expiry = after.value("dotproxy_upstream_certificate_expiry_seconds" + up);
+  EXPECT_GT(expiry, 0);
+  EXPECT_LT(expiry, 400.0 * 86'400);
+  EXPECT_GE(after.value("dotproxy_upstream_handshakes_total{kind=\"full\"}"), 1);
+}
+
+TEST_F(IntegrationOperationsTest, DroppedQueriesAreCountedByCause) {
+  proxy_ = start_proxy(spec(server_->port()), {"--metrics-listen", "127.0.0.1:0", "--acl",
+                                               "127.0.0.3 drop", "--acl", "127.0.0.0/8 allow"});
+  UdpClient dropped(proxy_->port(), "127.0.0.3");
+  dropped.send(query_build("www.test.", LDNS_RR_TYPE_A, 1));
+  UdpClient garbage(proxy_->port());
+  garbage.send(Bytes{1, 2, 3});
+  ASSERT_TRUE(ask("www.test.", 2));  // after the other two on the same worker's queue
+  const Exposition m = scrape();
+  EXPECT_EQ(m.value("dotproxy_dropped_total{cause=\"acl\"}"), 1);
+  EXPECT_EQ(m.value("dotproxy_dropped_total{cause=\"bad_input\"}"), 1);
+  EXPECT_EQ(m.value("dotproxy_rejected_total{reason=\"too_short\"}"), 1);
+}
+
+TEST_F(IntegrationOperationsTest, HealthzAndReadyzFollowTheUpstream) {
+  proxy_ = start_proxy(spec(server_->port()), {"--metrics-listen", "127.0.0.1:0"});
+  EXPECT_EQ(http_get(proxy_->metrics_port(), "/healthz").status, 200);
+  EXPECT_EQ(http_get(proxy_->metrics_port(), "/readyz").status, 200);
+  EXPECT_EQ(http_get(proxy_->metrics_port(), "/nothing").status, 404);
+  // An upstream nobody listens on: alive, but not ready once its connections have failed.
+  const std::uint16_t dead = server_->port();
+  server_->stop();
+  auto down = start_proxy(spec(dead), {"--metrics-listen", "127.0.0.1:0"});
+  EXPECT_TRUE(wait_until([&] { return http_get(down->metrics_port(), "/readyz").status == 503; },
+                         seconds(5)))
+      << down->log();
+  const HttpReply not_ready = http_get(down->metrics_port(), "/readyz");
+  EXPECT_NE(not_ready.body.find("no upstream usable"), std::string::npos) << not_ready.body;
+  EXPECT_EQ(http_get(down->metrics_port(), "/healthz").status, 200);
+}
+
+TEST_F(IntegrationOperationsTest, SigtermAnswersWhatIsInFlightThenExitsZero) {
+  proxy_ = start_proxy(spec(server_->port()));
+  ASSERT_TRUE(ask("warm.test.", 1)) << proxy_->log();
+  server_->behaviour().delay_ms = 500;
+  UdpClient client(proxy_->port());
+  client.send(query_build("slow.test.", LDNS_RR_TYPE_A, 2));
+  std::this_thread::sleep_for(milliseconds(100));  // the query is with the upstream now
+  proxy_->process().signal(SIGTERM);
+  auto reply = client.receive(seconds(3));
+  ASSERT_TRUE(reply) << "the query in flight was not answered\n" << proxy_->log();
+  EXPECT_EQ(ldns_pkt_get_rcode(reply_parse(*reply).get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(proxy_->process().wait_exit(seconds(5)), 0) << proxy_->log();
+  // Nothing new is taken once draining began.
+  EXPECT_NE(proxy_->log().find("msg=stopped"), std::string::npos) << proxy_->log();
+}
+
+TEST_F(IntegrationOperationsTest, SigtermWithAStuckUpstreamStopsAtTheDrainTimeout) {
+  proxy_ = start_proxy(spec(server_->port()), {"--drain-timeout", "300ms"});
+  ASSERT_TRUE(ask("warm.test.", 1)) << proxy_->log();
+  server_->behaviour().silent = true;
+  UdpClient client(proxy_->port());
+  client.send(query_build("stuck.test.", LDNS_RR_TYPE_A, 2));
+  std::this_thread::sleep_for(milliseconds(50));
+  const auto signalled = std::chrono::steady_clock::now();
+  proxy_->process().signal(SIGTERM);
+  EXPECT_EQ(proxy_->process().wait_exit(seconds(5)), 0);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  EXPECT_GE(took, milliseconds(250));
+  EXPECT_LT(took, milliseconds(2'000));
+}
+
+TEST_F(IntegrationOperationsTest, RootIsDroppedAfterBinding) {
+  if (::geteuid() != 0) GTEST_SKIP() << "dropping root needs the test to run as root";
+  const passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  proxy_ = start_proxy(spec(server_->port()), {"--user", "nobody"});
+  ASSERT_TRUE(ask("www.test.", 1)) << proxy_->log();
+  std::ifstream status("/proc/" + std::to_string(proxy_->process().pid()) + "/status");
+  std::string line;
+  std::string uids;
+  while (std::getline(status, line)) {
+    if (line.rfind("Uid:", 0) == 0) uids = line;
+  }
+  const std::string id = std::to_string(nobody->pw_uid);
+  // Real, effective, saved and filesystem uid: all of them nobody's, none 0.
+  EXPECT_EQ(uids, "Uid:\t" + id + "\t" + id + "\t" + id + "\t" + id) << uids;
+  Process bad({dotproxy_binary(), "--listen", "127.0.0.1:0", "--upstream", spec(server_->port()),
+               "--ca-file", pki_->ca_file, "--user", "no-such-user-here"});
+  EXPECT_EQ(bad.wait_exit(seconds(5)), 1);
+  EXPECT_NE(bad.stderr_text().find("no such user 'no-such-user-here'"), std::string::npos)
+      << bad.stderr_text();
+}
+
+TEST_F(IntegrationOperationsTest, JsonLogsAreOneObjectPerLine) {
+  proxy_ = start_proxy(spec(server_->port()), {"--log-format", "json"});
+  ASSERT_TRUE(ask("www.test.", 1)) << proxy_->log();
+  std::istringstream lines(proxy_->log());
+  std::string line;
+  int objects = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    EXPECT_NE(line.find("\"time\":\""), std::string::npos) << line;
+    ++objects;
+  }
+  EXPECT_GE(objects, 1);
+  EXPECT_NE(proxy_->log().find("\"msg\":\"dotproxy started\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dp::testing
