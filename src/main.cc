@@ -137,9 +137,13 @@ int main(int argc, char** argv) {
   }
 
   const sigset_t signals = block_signals();  // before any thread exists, so all inherit it
+  std::unique_ptr<dp::proxy::QueryLogWriter> query_log;  // outlives the server's workers
   std::unique_ptr<dp::proxy::Server> server;
   try {
-    server = std::make_unique<dp::proxy::Server>(config, credentials, blocklist);
+    if (!config.query_log.empty()) {
+      query_log = std::make_unique<dp::proxy::QueryLogWriter>(config.query_log);
+    }
+    server = std::make_unique<dp::proxy::Server>(config, credentials, blocklist, query_log.get());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 1;
@@ -175,6 +179,7 @@ int main(int argc, char** argv) {
     if (sigwait(&signals, &signo) != 0) continue;
     if (signo == SIGHUP) {
       dp::sd_notify_send("RELOADING=1");
+      if (query_log) query_log->reopen();  // after logrotate moved it
       reload_trust(*server, argc, argv);
       dp::sd_notify_send("READY=1");
       continue;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "dns/message.h"
+#include "dns/question_text.h"
 #include "dotproxy_version.h"
 #include "metrics/prometheus.h"
 
@@ -10,13 +11,6 @@ namespace dp::proxy {
 namespace {
 
 using metrics::PrometheusText;
-
-std::string rcode_name(std::size_t rcode) {
-  static constexpr const char* kNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                           "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-                                           "NXRRSET", "NOTAUTH", "NOTZONE"};
-  return rcode < std::size(kNames) ? kNames[rcode] : "RCODE" + std::to_string(rcode);
-}
 
 // Sums of the per-worker counters.
 struct Totals {
@@ -55,6 +49,7 @@ Totals sum(const std::vector<WorkerSnapshot>& workers) {
     t.q.prefetches += q.prefetches;
     t.q.coalesced += q.coalesced;
     t.q.waiting_overloaded += q.waiting_overloaded;
+    t.q.query_log_dropped += q.query_log_dropped;
     const upstream::PoolStats& p = w.pool;
     t.pool.queries += p.queries;
     t.pool.answers += p.answers;
@@ -92,7 +87,7 @@ void render_queries(PrometheusText& out, const Totals& t) {
   out.family("dotproxy_responses_total", "counter", "Replies sent to clients, by header rcode.");
   for (std::size_t rcode = 0; rcode < t.q.replies_by_rcode.size(); ++rcode) {
     if (t.q.replies_by_rcode[rcode] == 0 && rcode > 5) continue;
-    out.sample({{"rcode", rcode_name(rcode)}}, t.q.replies_by_rcode[rcode]);
+    out.sample({{"rcode", dns::rcode_text(static_cast<std::uint8_t>(rcode))}}, t.q.replies_by_rcode[rcode]);
   }
   counter(out, "dotproxy_responses_truncated_total", "Replies sent with TC=1.",
           t.q.replies_truncated);
@@ -126,6 +121,9 @@ void render_queries(PrometheusText& out, const Totals& t) {
   counter(out, "dotproxy_servfail_upstream_total",
           "Replies that were SERVFAIL because no upstream answered.", t.q.servfail_upstream);
   gauge(out, "dotproxy_tcp_clients", "Client TCP connections open.", t.tcp_clients);
+  counter(out, "dotproxy_query_log_dropped_total",
+          "Query log lines dropped because the writer was behind (--query-log).",
+          t.q.query_log_dropped);
 }
 
 void render_cache(PrometheusText& out, const Totals& t, const MetricsInput& in) {

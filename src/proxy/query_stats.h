@@ -30,6 +30,7 @@ struct QueryStats {
   std::uint64_t prefetches = 0;          // background refreshes of a popular entry
   std::uint64_t coalesced = 0;           // misses that joined an identical query in flight
   std::uint64_t waiting_overloaded = 0;  // SERVFAIL: too many clients waiting already
+  std::uint64_t query_log_dropped = 0;   // --query-log lines dropped: the writer was behind
 };
 
 }  // namespace dp::proxy

@@ -11,7 +11,7 @@ namespace dp::proxy {
 
 Server::Server(const config::Config& config,
                std::shared_ptr<const tls::ClientCredentials> credentials,
-               std::shared_ptr<const policy::Blocklist> blocklist)
+               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log)
     : listen_(config.listen) {
   if (config.cache_size > 0) {
     cache_ = std::make_unique<cache::Cache>(cache::CacheOptions{
@@ -38,7 +38,8 @@ Server::Server(const config::Config& config,
       }
       opened.clear();  // the worker owns them now
       workers_.push_back(
-          std::make_unique<Worker>(w, config, sockets, credentials, cache_.get(), blocklist));
+          std::make_unique<Worker>(w, config, sockets, credentials, cache_.get(), blocklist,
+                                   query_log));
     }
   } catch (...) {
     for (int fd : opened) ::close(fd);

@@ -9,6 +9,7 @@
 #include "cache/cache.h"
 #include "common/socket_address.h"
 #include "config/config.h"
+#include "proxy/query_log.h"
 #include "proxy/worker.h"
 #include "tls/credentials.h"
 
@@ -19,7 +20,8 @@ class Server {
  public:
   // Binds all sockets; throws std::runtime_error with one line on failure (nothing started).
   Server(const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials,
-         std::shared_ptr<const policy::Blocklist> blocklist = nullptr);
+         std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
+         QueryLogWriter* query_log = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -10,11 +10,13 @@ namespace dp::proxy {
 Worker::Worker(std::size_t index, const config::Config& config,
                const std::vector<ListenSockets>& sockets,
                std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
-               std::shared_ptr<const policy::Blocklist> blocklist)
+               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log)
     : index_(index),
       max_tcp_clients_(config.max_tcp_clients),
       max_tcp_clients_per_ip_(config.max_tcp_clients_per_address),
-      rate_limiter_(config.rate_limit) {
+      rate_limiter_(config.rate_limit),
+      query_log_(query_log),
+      query_log_timer_(loop_, [this] { query_log_flush(); }) {
   tcp_limits_.idle_timeout = config.tcp_idle_timeout;
   tcp_limits_.max_in_flight = config.max_tcp_queries_per_client;
   tcp_limits_.read_timeout = config.tcp_read_timeout;
@@ -46,6 +48,16 @@ Worker::Worker(std::size_t index, const config::Config& config,
 Worker::~Worker() {
   stop();
   join();
+  query_log_flush();  // the loop is gone: what it gathered last still goes to the file
+}
+
+void Worker::query_log_flush() {
+  if (query_log_chunk_.empty()) return;
+  if (!query_log_->submit(std::move(query_log_chunk_))) {
+    stats_.query_log_dropped += query_log_lines_;  // the writer is behind: bounded, counted
+  }
+  query_log_chunk_.clear();
+  query_log_lines_ = 0;
 }
 
 void Worker::start() {
@@ -161,6 +173,13 @@ void Worker::on_client_closed(io::TcpClientConnection& conn) {
 }
 
 void Worker::reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) {
+  if (query_log_ != nullptr && !reply.empty()) {
+    constexpr std::size_t kChunkBytes = 16 << 10;
+    if (query_log_chunk_.empty()) query_log_timer_.arm(std::chrono::milliseconds(200));
+    query_log_line(query_log_chunk_, client, reply);
+    ++query_log_lines_;
+    if (query_log_chunk_.size() >= kChunkBytes) query_log_flush();
+  }
   if (client.transport == Transport::kUdp) {
     if (!reply.empty()) udp_[client.listener]->send(reply, client.peer);
     return;

@@ -18,6 +18,7 @@
 #include "io/tcp_listener.h"
 #include "io/udp_listener.h"
 #include "proxy/query_handler.h"
+#include "proxy/query_log.h"
 #include "proxy/query_stats.h"
 #include "proxy/worker_snapshot.h"
 #include "tls/credentials.h"
@@ -38,7 +39,8 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   // outlives them.
   Worker(std::size_t index, const config::Config& config, const std::vector<ListenSockets>& sockets,
          std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
-         std::shared_ptr<const policy::Blocklist> blocklist = nullptr);
+         std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
+         QueryLogWriter* query_log = nullptr);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -63,6 +65,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   void on_udp(std::size_t listener, std::span<const std::uint8_t> message,
               const SocketAddress& from);
   void on_accept(int fd, const SocketAddress& peer);
+  void query_log_flush();  // hands the gathered lines to the writer (or counts them dropped)
 
   // ReplySink
   void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override;
@@ -90,6 +93,11 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   std::uint64_t tcp_clients_refused_ = 0;  // over max_tcp_clients
   std::thread thread_;
   std::unique_ptr<io::Timer> drain_timer_;  // set by drain(): checks for quiet every 20 ms
+  // --query-log: lines gathered here, handed to the writer in chunks (16 KiB or 200 ms).
+  QueryLogWriter* query_log_;
+  std::string query_log_chunk_;
+  std::uint64_t query_log_lines_ = 0;
+  io::Timer query_log_timer_;
 };
 
 }  // namespace dp::proxy

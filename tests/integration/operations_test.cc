@@ -195,6 +195,38 @@ TEST_F(IntegrationOperationsTest, RootIsDroppedAfterBinding) {
       << bad.stderr_text();
 }
 
+TEST_F(IntegrationOperationsTest, TheQueryLogHasALinePerAnswerAndIsReopenedOnSighup) {
+  TempDir dir("dotproxy-qlog");
+  const std::string path = dir.path() + "/query.log";
+  proxy_ = start_proxy(spec(server_->port()), {"--query-log", path});
+  ASSERT_TRUE(ask("www.test.", 1)) << proxy_->log();
+  ASSERT_TRUE(ask("www.test.", 2));
+  ASSERT_TRUE(ask("gone.nx.test.", 3));
+  const auto lines_of = [](const std::string& file) {
+    std::ifstream in(file);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  };
+  // Written off the hot path within 200 ms.
+  ASSERT_TRUE(wait_until([&] { return lines_of(path).size() == 3; }, seconds(3)))
+      << lines_of(path).size() << " lines";
+  const auto lines = lines_of(path);
+  EXPECT_NE(lines[0].find("transport=udp name=www.test. type=A rcode=NOERROR"), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[2].find("name=gone.nx.test. type=A rcode=NXDOMAIN"), std::string::npos)
+      << lines[2];
+  // logrotate: the file is moved away, SIGHUP, and new lines go to a new file.
+  ASSERT_EQ(std::rename(path.c_str(), (path + ".1").c_str()), 0);
+  proxy_->process().signal(SIGHUP);
+  ASSERT_TRUE(proxy_->wait_for_log("reload", seconds(5))) << proxy_->log();
+  ASSERT_TRUE(ask("after.test.", 4));
+  ASSERT_TRUE(wait_until([&] { return lines_of(path).size() == 1; }, seconds(3)))
+      << proxy_->log();
+  EXPECT_NE(lines_of(path)[0].find("name=after.test."), std::string::npos);
+  EXPECT_EQ(lines_of(path + ".1").size(), 3u);
+}
+
 TEST_F(IntegrationOperationsTest, JsonLogsAreOneObjectPerLine) {
   proxy_ = start_proxy(spec(server_->port()), {"--log-format", "json"});
   ASSERT_TRUE(ask("www.test.", 1)) << proxy_->log();
