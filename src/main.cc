@@ -63,18 +63,45 @@ std::shared_ptr<const dp::policy::Blocklist> blocklist_load(const dp::config::Co
   return std::make_shared<const dp::policy::Blocklist>(std::move(list).value());
 }
 
-// SIGHUP: re-reads the configuration and applies its TLS trust (CA file, upstream pins and
-// minimum TLS version), so a rotated certificate or key needs no restart, and the blocklist
-// files. A configuration that does not load is rejected with a log line and the running one
-// stays.
-void reload_trust(dp::proxy::Server& server, int argc, char** argv) {
+// The settings a reload cannot change in a running process, by name, where `now` differs.
+std::string restart_needed(const dp::config::Config& running, const dp::config::Config& now) {
+  std::string out;
+  const auto differs = [&out](bool changed, const char* name) {
+    if (changed) out += (out.empty() ? "" : ",") + std::string(name);
+  };
+  differs(running.listen != now.listen, "listen");
+  differs(running.workers != now.workers, "workers");
+  differs(running.cache_size != now.cache_size, "cache_size");
+  differs(running.serve_stale != now.serve_stale, "serve_stale");
+  differs(running.max_stale != now.max_stale, "max_stale");
+  differs(running.prefetch != now.prefetch, "prefetch");
+  differs(running.metrics_listen != now.metrics_listen, "metrics_listen");
+  differs(running.user != now.user, "user");
+  differs(running.query_log != now.query_log, "query_log");
+  return out;
+}
+
+// SIGHUP: re-reads the configuration and applies what a running process can take: upstreams
+// (a new pool for new queries; the old one finishes its own), TLS trust (CA file, pins,
+// minimum version), ACL, rate limit, local zones, TCP limits, TTL settings, log level and
+// format, and the blocklist files. A configuration that does not load is rejected with a log
+// line and the running one stays; settings that need a restart are named in a warning.
+void reload(dp::proxy::Server& server, dp::config::Config& running, int argc, char** argv) {
   try {
     const auto invocation = dp::config::config_load(argc, argv, dp::config::env_from_process());
     const auto& config = invocation.config;
     auto credentials = dp::tls::ClientCredentials::create(config.ca_file);
-    server.update_trust(credentials, config.upstreams);
-    DP_LOG(kInfo, "reloaded TLS trust", {"ca", config.ca_file.empty() ? "system" : config.ca_file},
-           {"upstreams", upstream_list(config)});
+    server.reload(credentials, std::make_shared<const dp::config::Config>(config));
+    dp::log::set_level(config.log_level);
+    dp::log::set_format(config.log_format);
+    DP_LOG(kInfo, "reloaded configuration",
+           {"ca", config.ca_file.empty() ? "system" : config.ca_file},
+           {"upstreams", upstream_list(config)},
+           {"log_level", dp::log::level_name(config.log_level)});
+    if (const std::string fixed = restart_needed(running, config); !fixed.empty()) {
+      DP_LOG(kWarn, "changed settings take effect only after a restart", {"settings", fixed});
+    }
+    running = config;
     try {  // its own verdict: a list that fails to load keeps the old one, trust still applies
       server.update_blocklist(blocklist_load(config), config.blocklist_answer);
     } catch (const std::exception& e) {
@@ -159,6 +186,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 1;
   }
+  dp::config::Config running = config;  // what SIGHUP compares a re-read file with
   server->start();
   if (status) status->start();
   DP_LOG(
@@ -180,7 +208,7 @@ int main(int argc, char** argv) {
     if (signo == SIGHUP) {
       dp::sd_notify_send("RELOADING=1");
       if (query_log) query_log->reopen();  // after logrotate moved it
-      reload_trust(*server, argc, argv);
+      reload(*server, running, argc, argv);
       dp::sd_notify_send("READY=1");
       continue;
     }

@@ -49,6 +49,8 @@ class CachedResolver {
   void on_deadline();
 
   std::size_t flights() const { return flights_.flights(); }
+  // SIGHUP: TTL clamps, failure TTL and the stale timer for answers and queries from now on.
+  void set_options(const ResolveOptions& options) { options_ = options; }
 
  private:
   // Joins the flight for key_ (starting one if there is none). stale_held: the cache has a

@@ -62,6 +62,14 @@ bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef&
   return false;
 }
 
+void QueryHandler::update_guard(std::shared_ptr<const policy::Acl> acl,
+                                policy::RateLimiter* rate_limiter,
+                                std::shared_ptr<const dns::LocalZones> local_zones) {
+  policy_.acl = std::move(acl);
+  policy_.rate_limiter = rate_limiter;
+  policy_.local_zones = std::move(local_zones);
+}
+
 void QueryHandler::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
                                     dns::BlockedAnswer answer) {
   policy_.blocklist = std::move(blocklist);

@@ -47,6 +47,9 @@ class QueryHandler {
 
   CachedResolver& resolver() { return resolver_; }
 
+  // SIGHUP: queries from now on meet this ACL, rate limiter (null: none) and local zones.
+  void update_guard(std::shared_ptr<const policy::Acl> acl, policy::RateLimiter* rate_limiter,
+                    std::shared_ptr<const dns::LocalZones> local_zones);
   // SIGHUP: queries from now on are checked against `blocklist` (null: none).
   void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
                         dns::BlockedAnswer answer);

@@ -60,10 +60,10 @@ void Server::stop() {
   for (auto& worker : workers_) worker->stop();
 }
 
-void Server::update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
-                          const std::vector<config::UpstreamConfig>& upstreams) {
+void Server::reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
+                    const std::shared_ptr<const config::Config>& config) {
   std::vector<std::future<void>> applied;
-  for (auto& worker : workers_) applied.push_back(worker->update_trust(credentials, upstreams));
+  for (auto& worker : workers_) applied.push_back(worker->reload(credentials, config));
   // Back only when every worker has it, so the caller's "reloaded" log line is true.
   for (auto& done : applied) done.wait();
 }

@@ -32,10 +32,10 @@ class Server {
   // SIGTERM: every worker stops taking queries and finishes those in flight, for at most
   // `timeout`; wait() returns once all have.
   void drain(std::chrono::milliseconds timeout);
-  // SIGHUP: every worker takes the re-read CA store and upstream pins (see Pool::update_trust);
+  // SIGHUP: every worker takes the reloadable parts of `config` (see Worker::reload);
   // returns once all have.
-  void update_trust(const std::shared_ptr<const tls::ClientCredentials>& credentials,
-                    const std::vector<config::UpstreamConfig>& upstreams);
+  void reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
+              const std::shared_ptr<const config::Config>& config);
   // SIGHUP: every worker takes the new blocklist (null: none); returns once all have. The old
   // list goes with the last worker to drop it: two frees, as it is two flat arrays.
   void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,

@@ -20,17 +20,16 @@ Worker::Worker(std::size_t index, const config::Config& config,
   tcp_limits_.idle_timeout = config.tcp_idle_timeout;
   tcp_limits_.max_in_flight = config.max_tcp_queries_per_client;
   tcp_limits_.read_timeout = config.tcp_read_timeout;
-  pool_ = std::make_unique<upstream::Pool>(
-      loop_, clock_, config.upstreams, std::move(credentials),
-      upstream::PoolOptions::from_config(config),
-      [this] { return std::make_unique<io::TcpStream>(loop_); });
+  pool_ = pool_create(config, std::move(credentials));
+  current_pool_.pool = pool_.get();
   QueryPolicy policy{std::make_shared<const policy::Acl>(config.acl),
                      rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
                      std::make_shared<const dns::LocalZones>(config.local_zones
                                                                  ? dns::LocalZones::defaults()
                                                                  : dns::LocalZones::none()),
                      std::move(blocklist), config.blocklist_answer};
-  handler_ = std::make_unique<QueryHandler>(loop_, *pool_, static_cast<ReplySink&>(*this), stats_,
+  handler_ = std::make_unique<QueryHandler>(loop_, current_pool_, static_cast<ReplySink&>(*this),
+                                            stats_,
                                             std::move(policy), &clock_, cache,
                                             ResolveOptions::from_config(config));
   for (std::size_t i = 0; i < sockets.size(); ++i) {
@@ -67,16 +66,57 @@ void Worker::start() {
 
 void Worker::stop() { loop_.stop(); }
 
-std::future<void> Worker::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
-                                       std::vector<config::UpstreamConfig> upstreams) {
+std::unique_ptr<upstream::Pool> Worker::pool_create(
+    const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials) {
+  pool_options_ = upstream::PoolOptions::from_config(config);
+  return std::make_unique<upstream::Pool>(
+      loop_, clock_, config.upstreams, std::move(credentials), pool_options_,
+      [this] { return std::make_unique<io::TcpStream>(loop_); });
+}
+
+std::future<void> Worker::reload(std::shared_ptr<const tls::ClientCredentials> credentials,
+                                 std::shared_ptr<const config::Config> config) {
   auto applied = std::make_shared<std::promise<void>>();
   std::future<void> done = applied->get_future();
-  loop_.post([this, applied, credentials = std::move(credentials),
-              upstreams = std::move(upstreams)] {
-    pool_->update_trust(credentials, upstreams);
+  loop_.post([this, applied, credentials = std::move(credentials), config = std::move(config)] {
+    const config::Config& c = *config;
+    std::vector<std::string> now_names;
+    for (const auto& status : pool_->upstream_status()) now_names.push_back(status.name);
+    std::vector<std::string> new_names;
+    for (const auto& upstream : c.upstreams) new_names.push_back(upstream.display());
+    if (now_names != new_names || upstream::PoolOptions::from_config(c) != pool_options_) {
+      retired_pools_.push_back(std::move(pool_));  // finishes its queries, then is freed
+      pool_ = pool_create(c, credentials);
+      pool_->start();
+      current_pool_.pool = pool_.get();
+      if (!reap_timer_) reap_timer_ = std::make_unique<io::Timer>(loop_, [this] { retired_pools_reap(); });
+      reap_timer_->arm(std::chrono::milliseconds(200));
+    } else {
+      pool_->update_trust(credentials, c.upstreams);
+    }
+    tcp_limits_.idle_timeout = c.tcp_idle_timeout;  // for connections accepted from now on
+    tcp_limits_.max_in_flight = c.max_tcp_queries_per_client;
+    tcp_limits_.read_timeout = c.tcp_read_timeout;
+    max_tcp_clients_ = c.max_tcp_clients;
+    max_tcp_clients_per_ip_ = c.max_tcp_clients_per_address;
+    rate_limiter_ = policy::RateLimiter(c.rate_limit);  // buckets start full again
+    handler_->update_guard(std::make_shared<const policy::Acl>(c.acl),
+                           rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
+                           std::make_shared<const dns::LocalZones>(
+                               c.local_zones ? dns::LocalZones::defaults() : dns::LocalZones::none()));
+    handler_->resolver().set_options(ResolveOptions::from_config(c));
     applied->set_value();
   });
   return done;
+}
+
+void Worker::retired_pools_reap() {
+  std::erase_if(retired_pools_, [this](const std::unique_ptr<upstream::Pool>& pool) {
+    if (pool->pending() > 0) return false;
+    retired_stats_ += pool->stats();
+    return true;
+  });
+  if (!retired_pools_.empty()) reap_timer_->arm(std::chrono::milliseconds(200));
 }
 
 std::future<void> Worker::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
@@ -96,6 +136,9 @@ void Worker::drain(TimePoint deadline) {
     tcp_.clear();  // closes the listening sockets: new connections are refused
     const auto quiet = [this] {
       if (handler_->resolver().flights() > 0 || pool_->pending() > 0) return false;
+      for (const auto& retired : retired_pools_) {
+        if (retired->pending() > 0) return false;
+      }
       for (const auto& [id, conn] : tcp_clients_) {
         if (conn->in_flight() > 0) return false;
       }
@@ -119,6 +162,8 @@ std::future<WorkerSnapshot> Worker::snapshot() {
     WorkerSnapshot s;
     s.queries = stats_;
     s.pool = pool_->stats();
+    s.pool += retired_stats_;
+    for (const auto& retired : retired_pools_) s.pool += retired->stats();
     s.upstreams = pool_->upstream_status();
     s.tcp_clients = tcp_clients_.size();
     s.tcp_clients_refused = tcp_clients_refused_;

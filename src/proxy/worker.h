@@ -53,11 +53,14 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   void join();
   // From any thread: the worker's counters, copied on its own thread at its loop's next turn.
   std::future<WorkerSnapshot> snapshot();
-  // From any thread: the worker's pool takes the new trust at its loop's next turn; the
-  // future is ready once it has.
-  std::future<void> update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
-                                 std::vector<config::UpstreamConfig> upstreams);
-  // From any thread, like update_trust: the worker's queries meet the new list (null: none).
+  // From any thread (SIGHUP): the worker takes the reloadable parts of `config` at its loop's
+  // next turn; the future is ready once it has. A changed upstream list or pool setting gets
+  // a new pool for new queries, the old one finishing what it has (no query lost); else the
+  // pool takes the new trust (CA, pins, TLS version) for new connections. ACL, rate limit,
+  // local zones, TCP limits and the cache's TTL settings apply to the next query.
+  std::future<void> reload(std::shared_ptr<const tls::ClientCredentials> credentials,
+                           std::shared_ptr<const config::Config> config);
+  // From any thread, like reload: the worker's queries meet the new list (null: none).
   std::future<void> update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
                                      dns::BlockedAnswer answer);
 
@@ -66,6 +69,18 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
               const SocketAddress& from);
   void on_accept(int fd, const SocketAddress& peer);
   void query_log_flush();  // hands the gathered lines to the writer (or counts them dropped)
+  std::unique_ptr<upstream::Pool> pool_create(
+      const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials);
+  void retired_pools_reap();  // frees the pools a reload replaced once they are idle
+
+  // The upstream the handler sees: whichever pool is current (a reload may swap it).
+  struct CurrentPool final : upstream::Upstream {
+    upstream::Pool* pool = nullptr;
+    void resolve(std::vector<std::uint8_t> query, dns::Question question,
+                 Callback done) override {
+      pool->resolve(std::move(query), std::move(question), std::move(done));
+    }
+  };
 
   // ReplySink
   void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override;
@@ -83,6 +98,11 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   QueryStats stats_;
   policy::RateLimiter rate_limiter_;
   std::unique_ptr<upstream::Pool> pool_;
+  upstream::PoolOptions pool_options_;
+  CurrentPool current_pool_;
+  std::vector<std::unique_ptr<upstream::Pool>> retired_pools_;  // finishing their queries
+  upstream::PoolStats retired_stats_;  // counters of the pools already freed
+  std::unique_ptr<io::Timer> reap_timer_;
   std::unique_ptr<QueryHandler> handler_;
   std::vector<std::unique_ptr<io::UdpListener>> udp_;
   std::vector<std::unique_ptr<io::TcpListener>> tcp_;

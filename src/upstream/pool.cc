@@ -327,7 +327,12 @@ void Pool::remove_connection(DotConnection& conn) {
   // deferred call, so a pool destroyed before the loop turns still frees it.
   graveyard_.push_back(std::move(*it));
   conns.erase(it);
-  if (graveyard_.size() == 1) loop_.defer([this] { graveyard_.clear(); });
+  if (graveyard_.size() == 1) {
+    // A pool retired by a reload may be destroyed while the loop turns: check it is still there.
+    loop_.defer([this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.lock()) graveyard_.clear();
+    });
+  }
 }
 
 std::vector<UpstreamStatus> Pool::upstream_status() const {

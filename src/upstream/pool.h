@@ -49,6 +49,7 @@ struct PoolOptions {
   bool failover_on_servfail = true;  // SERVFAIL/REFUSED answers are retried on another upstream
 
   static PoolOptions from_config(const config::Config& config);
+  friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
 };
 
 // One upstream as a scrape sees it (copied on the worker's thread).
@@ -64,8 +65,8 @@ struct UpstreamStatus {
 // Makes the byte stream for a new connection (TCP in production, fakes in tests).
 using StreamFactory = std::function<std::unique_ptr<io::ByteStream>()>;
 
-// Owned by one worker; everything runs on that worker's thread. Destroyed only after its
-// loop has stopped turning (deferred work may refer to it).
+// Owned by one worker; everything runs on that worker's thread. May be destroyed while its
+// loop turns once pending() is 0 (a reload retires a pool so); its deferred work checks.
 class Pool final : public Upstream, private DotConnection::Listener {
  public:
   Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<config::UpstreamConfig> upstreams,
@@ -176,6 +177,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   std::uint64_t trust_generation_ = 0;  // bumped by update_trust()
   io::Timer timer_;
   TimePoint timer_at_ = TimePoint::max();
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred work
 };
 
 }  // namespace dp::upstream

@@ -21,6 +21,21 @@ struct PoolStats {
   std::uint64_t handshakes_resumed = 0;
   std::uint64_t answers_unknown_id = 0;  // late (after timeout) or never asked
   std::uint64_t answers_mismatched = 0;  // ID known, question or format wrong: discarded
+
+  PoolStats& operator+=(const PoolStats& other) {
+    queries += other.queries;
+    answers += other.answers;
+    retries += other.retries;
+    hedges += other.hedges;
+    rcode_retries += other.rcode_retries;
+    for (std::size_t i = 0; i < failures.size(); ++i) failures[i] += other.failures[i];
+    connections_opened += other.connections_opened;
+    handshakes += other.handshakes;
+    handshakes_resumed += other.handshakes_resumed;
+    answers_unknown_id += other.answers_unknown_id;
+    answers_mismatched += other.answers_mismatched;
+    return *this;
+  }
 };
 
 }  // namespace dp::upstream

@@ -2,7 +2,9 @@
 // configuration that does not load leaves the running one in place.
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "fakes/process.h"
 #include "integration/fixture.h"
@@ -11,6 +13,7 @@
 namespace dp::testing {
 namespace {
 
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 class IntegrationReloadTest : public IntegrationTest {
@@ -25,8 +28,8 @@ class IntegrationReloadTest : public IntegrationTest {
                                 << pin_line;
   }
   void start(int workers = 1) {
-    proxy_ = std::make_unique<DotproxyProcess>(std::vector<std::string>{
-        "--config", config_file_, "--workers", std::to_string(workers)});
+    proxy_ = std::make_unique<DotproxyProcess>(
+        std::vector<std::string>{"--config", config_file_, "--workers", std::to_string(workers)});
   }
   // A name of its own per query, so that every answer comes from the upstream, not the cache.
   ldns_pkt_rcode ask(std::uint16_t id) {
@@ -37,11 +40,11 @@ class IntegrationReloadTest : public IntegrationTest {
     return ldns_pkt_get_rcode(reply_parse(*reply).get());
   }
   void reload() {
-    const auto before = count("reloaded TLS trust") + count("reload rejected");
+    const auto before = count("reloaded configuration") + count("reload rejected");
     proxy_->process().signal(SIGHUP);
-    ASSERT_TRUE(wait_until([&] { return count("reloaded TLS trust") + count("reload rejected") >
-                                        before; },
-                           seconds(5)))
+    ASSERT_TRUE(wait_until(
+        [&] { return count("reloaded configuration") + count("reload rejected") > before; },
+        seconds(5)))
         << proxy_->log();
   }
   std::size_t count(const std::string& needle) const {
@@ -66,11 +69,11 @@ class IntegrationReloadTest : public IntegrationTest {
 
 TEST_F(IntegrationReloadTest, ARotatedCaFileIsTrustedAfterSighupWithoutRestart) {
   write_config(pki_->untrusted_ca_file);  // the upstream's CA is not in it yet
-  start(/*workers=*/2);                    // every worker takes the new trust
+  start(/*workers=*/2);                   // every worker takes the new trust
   EXPECT_EQ(ask(1), LDNS_RCODE_SERVFAIL);
   write_config(pki_->ca_file);
   reload();
-  EXPECT_EQ(count("reloaded TLS trust"), 1u) << proxy_->log();
+  EXPECT_EQ(count("reloaded configuration"), 1u) << proxy_->log();
   for (std::uint16_t id = 2; id < 10; ++id) {  // whichever worker each query lands on
     EXPECT_EQ(ask(id), LDNS_RCODE_NOERROR) << proxy_->log();
   }
@@ -109,6 +112,71 @@ TEST_F(IntegrationReloadTest, ABrokenConfigOnSighupIsRejectedAndTheOldOneKeepsSe
   reload();
   EXPECT_EQ(count("reload rejected"), 2u);
   EXPECT_EQ(ask(3), LDNS_RCODE_NOERROR);
+}
+
+TEST_F(IntegrationReloadTest, ANewUpstreamTakesOverWithNoQueryLost) {
+  write_config(pki_->ca_file);
+  start(/*workers=*/2);
+  auto second = start_server();
+  second->behaviour().delay_ms = 50;  // the old pool still has queries when the swap comes
+  server_->behaviour().delay_ms = 50;
+  // A client keeps 20 queries in flight, distinct names (never from the cache), throughout.
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
+  std::atomic<int> answered{0};
+  std::atomic<int> failed{0};
+  std::thread load([&] {
+    UdpClient client(proxy_->port());
+    int next = 0;
+    while (!stop || sent > answered + failed) {
+      while (!stop && sent - answered - failed < 20) {
+        client.send(query_build("load" + std::to_string(next++) + ".test.", LDNS_RR_TYPE_A,
+                                static_cast<std::uint16_t>(next)));
+        ++sent;
+      }
+      auto reply = client.receive(seconds(3));
+      if (!reply) break;  // a lost query: counted below as sent - answered - failed
+      const auto rcode = ldns_pkt_get_rcode(reply_parse(*reply).get());
+      ++(rcode == LDNS_RCODE_NOERROR ? answered : failed);
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(300));
+  std::ofstream(config_file_) << "ca_file = \"" << pki_->ca_file << "\"\n"
+                              << "[[upstream]]\naddress = \"127.0.0.1\"\nport = " << second->port()
+                              << "\nauth_name = \"" << kAuthName << "\"\n";
+  reload();
+  std::this_thread::sleep_for(milliseconds(300));
+  const auto first_after_swap = server_->queries_received();
+  std::this_thread::sleep_for(milliseconds(300));
+  stop = true;
+  load.join();
+  std::printf(
+      "METRIC reload_swap sent=%d answered=%d failed=%d old_upstream=%llu "
+      "new_upstream=%llu\n",
+      sent.load(), answered.load(), failed.load(),
+      static_cast<unsigned long long>(server_->queries_received()),
+      static_cast<unsigned long long>(second->queries_received()));
+  EXPECT_GT(sent, 40);
+  EXPECT_EQ(answered, sent) << "failed " << failed << "\n" << proxy_->log();
+  EXPECT_GT(second->queries_received(), 0u);
+  // Once the old pool's last queries were answered, nothing more went to the old upstream.
+  EXPECT_EQ(server_->queries_received(), first_after_swap);
+}
+
+TEST_F(IntegrationReloadTest, AclAndLogLevelChangeOnSighupAndFixedSettingsAreNamed) {
+  write_config(pki_->ca_file);
+  start();
+  EXPECT_EQ(ask(1), LDNS_RCODE_NOERROR);
+  std::ofstream(config_file_) << "ca_file = \"" << pki_->ca_file << "\"\n"
+                              << "acl = [\"127.0.0.1 refuse\", \"127.0.0.0/8 allow\"]\n"
+                              << "log_level = \"debug\"\ncache_size = \"1M\"\n"
+                              << "[[upstream]]\naddress = \"127.0.0.1\"\nport = " << server_->port()
+                              << "\nauth_name = \"" << kAuthName << "\"\n";
+  reload();
+  EXPECT_EQ(ask(2), LDNS_RCODE_REFUSED) << proxy_->log();
+  EXPECT_NE(proxy_->log().find("log_level=debug"), std::string::npos) << proxy_->log();
+  EXPECT_NE(proxy_->log().find("only after a restart\" settings=cache_size"), std::string::npos)
+      << proxy_->log();
 }
 
 }  // namespace
