@@ -61,7 +61,7 @@ def check_unit():
             k, v = line.split("=", 1)
             service.setdefault(k.strip(), []).append(v.strip())
     want = {
-        "Type": "simple", "DynamicUser": "yes", "NoNewPrivileges": "yes",
+        "Type": "notify", "DynamicUser": "yes", "NoNewPrivileges": "yes",
         "AmbientCapabilities": "CAP_NET_BIND_SERVICE",
         "CapabilityBoundingSet": "CAP_NET_BIND_SERVICE", "ProtectSystem": "strict",
         "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes",
