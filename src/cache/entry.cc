@@ -29,13 +29,16 @@ Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, Time
   entry->ede_size_ = static_cast<std::uint16_t>(answer.ede_options.size());
   entry->extended_rcode_ = answer.extended_rcode;
   std::uint8_t* out = entry->data();
-  std::memcpy(out, answer.ttl_offsets.data(), offsets_bytes);
-  out += offsets_bytes;
-  std::memcpy(out, key.data(), key.size());
-  out += key.size();
-  std::memcpy(out, answer.wire.data(), answer.wire.size());
-  out += answer.wire.size();
-  std::memcpy(out, answer.ede_options.data(), answer.ede_options.size());
+  // memcpy from an empty vector's null data() is undefined even for 0 bytes: copy only bytes.
+  const auto append = [&out](const void* from, std::size_t bytes) {
+    if (bytes == 0) return;
+    std::memcpy(out, from, bytes);
+    out += bytes;
+  };
+  append(answer.ttl_offsets.data(), offsets_bytes);
+  append(key.data(), key.size());
+  append(answer.wire.data(), answer.wire.size());
+  append(answer.ede_options.data(), answer.ede_options.size());
 
   entry->stored_at = now;
   entry->ttl_seconds = answer.cache_ttl;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "dns/framing.h"
 #include "dns/message.h"
@@ -16,10 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (query) {
     auto upstream = upstream_query_build(*query);
     auto servfail = reply_error(*query, Rcode::kServFail, Ede::kNetworkError);
-    // The same bytes as the upstream's answer to this very question.
-    if (answer_check(bytes, query->question)) {
-      auto reply = reply_from_answer(bytes, *query, query->udp_reply_limit());
-      auto full = reply_from_answer(bytes, *query, kMaxMessageSize);
+    // The same bytes, QR set, as the upstream's answer to this very question (a query has
+    // QR=0, so without the flip answer_check would refuse every input here).
+    std::vector<std::uint8_t> as_answer(bytes.begin(), bytes.end());
+    as_answer[2] |= 0x80;
+    if (answer_check(as_answer, query->question)) {
+      auto reply = reply_from_answer(as_answer, *query, query->udp_reply_limit());
+      auto full = reply_from_answer(as_answer, *query, kMaxMessageSize);
       (void)reply;
       (void)full;
     }
