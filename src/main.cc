@@ -15,6 +15,7 @@
 #include "policy/blocklist.h"
 #include "proxy/server.h"
 #include "tls/credentials.h"
+#include "tls/server_credentials.h"
 
 namespace {
 
@@ -126,6 +127,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return invocation.action == Action::kCheckConfig ? 2 : 1;
   }
+  std::shared_ptr<const dp::tls::ServerCredentials> tls_server;
+  if (!config.listen_tls.empty()) {
+    try {  // the DoT listener's certificate, key and client CA: a bad one is a bad config
+      tls_server = dp::tls::ServerCredentials::create(
+          {config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file});
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dotproxy: %s\n", e.what());
+      return 2;
+    }
+  }
   if (invocation.action == Action::kCheckConfig) {
     std::printf("configuration OK: listen %s, upstreams %s\n",
                 address_list(config.listen).c_str(), upstream_list(config).c_str());
@@ -135,7 +146,7 @@ int main(int argc, char** argv) {
   const sigset_t signals = block_signals();  // before any thread exists, so all inherit it
   std::unique_ptr<dp::proxy::Server> server;
   try {
-    server = std::make_unique<dp::proxy::Server>(config, credentials, blocklist);
+    server = std::make_unique<dp::proxy::Server>(config, credentials, blocklist, tls_server);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 1;
@@ -143,6 +154,9 @@ int main(int argc, char** argv) {
   server->start();
   DP_LOG(kInfo, "dotproxy started", {"version", DOTPROXY_VERSION},
          {"listen", address_list(server->listen_addresses())},
+         {"listen_tls", server->tls_listen_addresses().empty()
+                            ? std::string("off")
+                            : address_list(server->tls_listen_addresses())},
          {"upstreams", upstream_list(config)},
          {"workers", std::to_string(server->worker_count())},
          {"ca", config.ca_file.empty() ? "system" : config.ca_file},

@@ -19,7 +19,9 @@
 #include "io/udp_listener.h"
 #include "proxy/query_handler.h"
 #include "proxy/query_stats.h"
+#include "proxy/tls_stats.h"
 #include "tls/credentials.h"
+#include "tls/server_credentials.h"
 #include "upstream/pool.h"
 
 namespace dp::proxy {
@@ -30,6 +32,13 @@ struct ListenSockets {
   int tcp_fd = -1;
 };
 
+// The DoT listener's sockets for one worker (one per --listen-tls address) and what its
+// sessions need; no fds: no listener.
+struct TlsListenSockets {
+  std::vector<int> fds;
+  std::shared_ptr<const tls::ServerCredentials> credentials;
+};
+
 // Owned by the Server; its thread runs the loop until stop().
 class Worker final : private ReplySink, private io::TcpClientConnection::Handler {
  public:
@@ -37,7 +46,8 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   // outlives them.
   Worker(std::size_t index, const config::Config& config, const std::vector<ListenSockets>& sockets,
          std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
-         std::shared_ptr<const policy::Blocklist> blocklist = nullptr);
+         std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
+         TlsListenSockets tls = {});
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -56,7 +66,8 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
  private:
   void on_udp(std::size_t listener, std::span<const std::uint8_t> message,
               const SocketAddress& from);
-  void on_accept(int fd, const SocketAddress& peer);
+  void on_accept(int fd, const SocketAddress& peer, bool tls = false);
+  void on_accept_tls(int fd, const SocketAddress& peer);  // rate limit, then on_accept
 
   // ReplySink
   void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override;
@@ -72,6 +83,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   SteadyTimeSource clock_;
   io::EventLoop loop_;  // first: everything below registers events on it
   QueryStats stats_;
+  TlsStats tls_stats_;  // before tcp_clients_: their TLS transforms count into it
   policy::RateLimiter rate_limiter_;
   std::unique_ptr<upstream::Pool> pool_;
   std::unique_ptr<QueryHandler> handler_;
@@ -82,6 +94,9 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   std::unordered_map<std::string, std::size_t> tcp_clients_per_ip_;
   std::uint64_t next_conn_id_ = 1;
   std::uint64_t tcp_clients_refused_ = 0;  // over max_tcp_clients
+  std::shared_ptr<const tls::ServerCredentials> tls_credentials_;  // null: no DoT listener
+  std::vector<std::unique_ptr<io::TcpListener>> tls_;
+  policy::RateLimiter handshake_limiter_;  // --tls-handshake-rate, per client IP
   std::thread thread_;
 };
 
