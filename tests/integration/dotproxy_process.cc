@@ -18,6 +18,11 @@ DotproxyProcess::DotproxyProcess(const std::vector<std::string>& args, const Env
     const auto at = text.find(marker);
     if (at != std::string::npos) {
       port_ = static_cast<std::uint16_t>(std::stoi(text.substr(at + marker.size())));
+      const std::string tls_marker = "listen_tls=127.0.0.1:";
+      const auto tls_at = text.find(tls_marker);
+      if (tls_at != std::string::npos) {
+        tls_port_ = static_cast<std::uint16_t>(std::stoi(text.substr(tls_at + tls_marker.size())));
+      }
       return;
     }
     if (!process_->running()) break;
