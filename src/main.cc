@@ -18,6 +18,7 @@
 #include "proxy/server.h"
 #include "proxy/status_http.h"
 #include "tls/credentials.h"
+#include "tls/server_credentials.h"
 
 namespace {
 
@@ -157,6 +158,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return invocation.action == Action::kCheckConfig ? 2 : 1;
   }
+  std::shared_ptr<const dp::tls::ServerCredentials> tls_server;
+  if (!config.listen_tls.empty()) {
+    try {  // the DoT listener's certificate, key and client CA: a bad one is a bad config
+      tls_server = dp::tls::ServerCredentials::create(
+          {config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file});
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dotproxy: %s\n", e.what());
+      return 2;
+    }
+  }
   if (invocation.action == Action::kCheckConfig) {
     std::printf("configuration OK: listen %s, upstreams %s\n", address_list(config.listen).c_str(),
                 upstream_list(config).c_str());
@@ -170,7 +181,8 @@ int main(int argc, char** argv) {
     if (!config.query_log.empty()) {
       query_log = std::make_unique<dp::proxy::QueryLogWriter>(config.query_log);
     }
-    server = std::make_unique<dp::proxy::Server>(config, credentials, blocklist, query_log.get());
+    server = std::make_unique<dp::proxy::Server>(config, credentials, blocklist, query_log.get(),
+                                                 tls_server);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 1;
@@ -192,6 +204,9 @@ int main(int argc, char** argv) {
   DP_LOG(
       kInfo, "dotproxy started", {"version", DOTPROXY_VERSION},
       {"listen", address_list(server->listen_addresses())},
+      {"listen_tls", server->tls_listen_addresses().empty()
+                         ? std::string("off")
+                         : address_list(server->tls_listen_addresses())},
       {"metrics", status ? status->address().to_string() : "off"},
       {"user", config.user.empty() ? "unchanged" : config.user},
       {"upstreams", upstream_list(config)}, {"workers", std::to_string(server->worker_count())},

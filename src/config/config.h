@@ -42,6 +42,13 @@ struct Config {
       {*SocketAddress::parse("1.1.1.1:853"), "cloudflare-dns.com"},
       {*SocketAddress::parse("1.0.0.1:853"), "cloudflare-dns.com"},
   };
+  // DNS-over-TLS listener for clients on other hosts (RFC 7858; 853 is its port): off unless
+  // listen_tls is given, and then tls_cert and tls_key are required.
+  std::vector<SocketAddress> listen_tls;
+  std::string tls_cert_file;       // PEM chain, leaf first
+  std::string tls_key_file;        // PEM private key
+  std::string tls_client_ca_file;  // set: mutual TLS, client certificates must chain to it
+  unsigned tls_handshake_rate = 20;  // new handshakes/s per client IP, burst as many; 0: off
   std::string ca_file;  // PEM bundle; empty: the system trust store
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kLogfmt;

@@ -266,6 +266,16 @@ void config_validate(const Config& config) {
     if (std::find(config.listen.begin(), it, *it) != it)
       throw ConfigError("listen: " + it->to_string() + " is given twice");
   }
+  if (!config.listen_tls.empty() && (config.tls_cert_file.empty() || config.tls_key_file.empty()))
+    throw ConfigError(
+        "listen_tls: needs a certificate and key (give --tls-cert FILE --tls-key FILE)");
+  for (auto it = config.listen_tls.begin(); it != config.listen_tls.end(); ++it) {
+    // SO_REUSEPORT would let both bind and share one port's clients between TLS and plain.
+    const bool plain = it->port() != 0 && std::find(config.listen.begin(), config.listen.end(),
+                                                    *it) != config.listen.end();
+    if (plain || std::find(config.listen_tls.begin(), it, *it) != it)
+      throw ConfigError("listen_tls: " + it->to_string() + " is given twice");
+  }
   if (config.min_ttl > config.max_ttl)
     throw ConfigError("min_ttl: " + std::to_string(config.min_ttl.count()) +
                       "s is above max_ttl (" + std::to_string(config.max_ttl.count()) + "s)");

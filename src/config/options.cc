@@ -76,6 +76,12 @@ void set_listen(Config& c, std::string_view text) {
   c.listen.push_back(*address);
 }
 
+void set_listen_tls(Config& c, std::string_view text) {
+  const auto address = SocketAddress::parse(text);
+  if (!address) throw ValueError(quoted(text) + " is not ADDR:PORT (IPv6 as [::1]:853)");
+  c.listen_tls.push_back(*address);
+}
+
 void set_log_level(Config& c, std::string_view text) {
   const auto level = log::level_parse(text);
   if (!level) throw ValueError(quoted(text) + " is not a log level (error, warn, info, debug)");
@@ -171,6 +177,57 @@ constexpr std::array kOptions{
                  return joined<SocketAddress>(c.listen,
                                               [](const SocketAddress& a) { return a.to_string(); });
                }},
+    Option{.flag = "--listen-tls",
+           .env = "DOTPROXY_LISTEN_TLS",
+           .toml_key = "listen_tls",
+           .value_name = "ADDR:PORT",
+           .help = "Address for DNS-over-TLS clients (RFC 7858; port 853 by convention), e.g. "
+                   "0.0.0.0:853; needs --tls-cert and --tls-key. Repeatable; none: no listener.",
+           .list = true,
+           .set = set_listen_tls,
+           .clear = [](Config& c) { c.listen_tls.clear(); },
+           .show =
+               [](const Config& c) {
+                 return c.listen_tls.empty()
+                            ? std::string("none")
+                            : joined<SocketAddress>(c.listen_tls, [](const SocketAddress& a) {
+                                return a.to_string();
+                              });
+               }},
+    Option{.flag = "--tls-cert",
+           .env = "DOTPROXY_TLS_CERT",
+           .toml_key = "tls_cert",
+           .value_name = "FILE",
+           .help = "PEM certificate chain (leaf first) the DoT listener presents.",
+           .set = [](Config& c, std::string_view t) { c.tls_cert_file = t; },
+           .show_unset = "none"},
+    Option{.flag = "--tls-key",
+           .env = "DOTPROXY_TLS_KEY",
+           .toml_key = "tls_key",
+           .value_name = "FILE",
+           .help = "PEM private key of --tls-cert.",
+           .set = [](Config& c, std::string_view t) { c.tls_key_file = t; },
+           .show_unset = "none"},
+    Option{.flag = "--tls-client-ca",
+           .env = "DOTPROXY_TLS_CLIENT_CA",
+           .toml_key = "tls_client_ca",
+           .value_name = "FILE",
+           .help = "PEM CAs for mutual TLS: DoT clients must present a certificate (client auth) "
+                   "chaining to one of them, or the handshake fails. Unset: no client "
+                   "certificate asked for.",
+           .set = [](Config& c, std::string_view t) { c.tls_client_ca_file = t; },
+           .show_unset = "none"},
+    Option{.flag = "--tls-handshake-rate",
+           .env = "DOTPROXY_TLS_HANDSHAKE_RATE",
+           .toml_key = "tls_handshake_rate",
+           .value_name = "N",
+           .help = "New TLS handshakes per second per client IP address, with a burst of as many, "
+                   "per worker, 0 to 1000000; over it, new TLS connections are closed at accept. "
+                   "0: no limit.",
+           .set = [](Config& c, std::string_view t) {
+             c.tls_handshake_rate = static_cast<unsigned>(count_in(t, 0, 1'000'000));
+           },
+           .show = [](const Config& c) { return std::to_string(c.tls_handshake_rate); }},
     Option{
         .flag = "--upstream",
         .env = "DOTPROXY_UPSTREAM",

@@ -17,17 +17,24 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 TcpClientConnection::TcpClientConnection(EventLoop& loop, int fd, std::uint64_t id,
                                          const SocketAddress& peer, const TcpClientLimits& limits,
-                                         Handler& handler)
+                                         Handler& handler,
+                                         std::unique_ptr<StreamTransform> transform)
     : id_(id),
       peer_(peer),
       limits_(limits),
       handler_(handler),
-      read_deadline_(loop, [this] { finish(); }) {
+      read_deadline_(loop, [this] { finish(); }),
+      handshake_deadline_(loop, [this] {
+        transform_failed_ = true;
+        transform_->abandoned(true);
+        finish();
+      }) {
   bev_ = bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE);
   if (bev_ == nullptr) {
     ::close(fd);
     throw std::runtime_error("libevent: cannot create a bufferevent");
   }
+  if (transform != nullptr) filter_install(std::move(transform));
   bufferevent_setcb(bev_, &TcpClientConnection::on_read, &TcpClientConnection::on_write,
                     &TcpClientConnection::on_event, this);
   const timeval idle = to_timeval(limits_.idle_timeout);
@@ -45,7 +52,7 @@ void TcpClientConnection::on_write(bufferevent* /*bev*/, void* self) noexcept {
   auto* conn = static_cast<TcpClientConnection*>(self);
   // Called when the output has drained: a closing connection can go now.
   if (conn->closing_ && conn->in_flight_ == 0) {
-    conn->finish();
+    if (conn->output_pending() == 0) conn->finish();  // else once the ciphertext is out
     return;
   }
   conn->resume();
@@ -94,8 +101,7 @@ void TcpClientConnection::read_messages() {
   reading_ = false;
   if (finished_) return;
   watch_partial_query();
-  if (closing_ && in_flight_ == 0 &&
-      evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
+  if (closing_ && in_flight_ == 0 && output_pending() == 0) {
     finish();
     return;
   }
@@ -146,15 +152,22 @@ void TcpClientConnection::send(std::span<const std::uint8_t> reply) {
   if (finished_) return;
   const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(reply.size() >> 8),
                                   static_cast<std::uint8_t>(reply.size() & 0xff)};
-  bufferevent_write(bev_, prefix, 2);
-  bufferevent_write(bev_, reply.data(), reply.size());
+  if (transform_ != nullptr) {
+    // One write, so the filter makes one TLS record of prefix and message, not two.
+    framed_.assign(prefix, prefix + 2);
+    framed_.insert(framed_.end(), reply.begin(), reply.end());
+    bufferevent_write(bev_, framed_.data(), framed_.size());
+  } else {
+    bufferevent_write(bev_, prefix, 2);
+    bufferevent_write(bev_, reply.data(), reply.size());
+  }
   resume();
 }
 
 void TcpClientConnection::finish_without_reply() {
   if (in_flight_ > 0) --in_flight_;
   if (finished_) return;
-  if (closing_ && in_flight_ == 0 && evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
+  if (closing_ && in_flight_ == 0 && output_pending() == 0) {
     finish();
     return;
   }
@@ -164,13 +177,15 @@ void TcpClientConnection::finish_without_reply() {
 void TcpClientConnection::close_after_flush() {
   closing_ = true;
   bufferevent_disable(bev_, EV_READ);
-  if (in_flight_ == 0 && evbuffer_get_length(bufferevent_get_output(bev_)) == 0) finish();
+  if (in_flight_ == 0 && output_pending() == 0) finish();
 }
 
 void TcpClientConnection::finish() {
   if (finished_) return;
   finished_ = true;
   read_deadline_.cancel();
+  handshake_deadline_.cancel();
+  if (transform_ != nullptr && !established_ && !transform_failed_) transform_->abandoned(false);
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   handler_.on_client_closed(*this);
 }

@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "common/socket_address.h"
 #include "io/event_loop.h"
+#include "io/stream_transform.h"
 
 struct bufferevent;
 
@@ -35,9 +37,11 @@ class TcpClientConnection {
     virtual void on_client_closed(TcpClientConnection& conn) = 0;
   };
 
-  // Takes ownership of fd.
+  // Takes ownership of fd. With a transform (TLS), the same framing and limits run over its
+  // plaintext, and the handshake must be done within limits.read_timeout.
   TcpClientConnection(EventLoop& loop, int fd, std::uint64_t id, const SocketAddress& peer,
-                      const TcpClientLimits& limits, Handler& handler);
+                      const TcpClientLimits& limits, Handler& handler,
+                      std::unique_ptr<StreamTransform> transform = nullptr);
   ~TcpClientConnection();
   TcpClientConnection(const TcpClientConnection&) = delete;
   TcpClientConnection& operator=(const TcpClientConnection&) = delete;
@@ -62,6 +66,12 @@ class TcpClientConnection {
   void resume();  // reading on again, and queries already buffered handled
   void finish();
   void watch_partial_query();  // arms or cancels read_deadline_
+  // Bytes not yet taken by the kernel: our output and, under a transform, its ciphertext.
+  std::size_t output_pending() const;
+  // The transform: a libevent filter over the socket's bufferevent (tcp_client_filter.cc).
+  friend struct FilterHooks;
+  void filter_install(std::unique_ptr<StreamTransform> transform);
+  void filter_failed(bool flush_alert);
 
   std::uint64_t id_;
   SocketAddress peer_;
@@ -74,6 +84,11 @@ class TcpClientConnection {
   bool closing_ = false;   // no more reads; close once the output is flushed
   bool finished_ = false;  // on_client_closed already called
   Timer read_deadline_;     // armed while a query is partly received
+  std::unique_ptr<StreamTransform> transform_;  // null: plain TCP
+  bool established_ = false;   // the transform's handshake is done: plaintext flows
+  bool transform_failed_ = false;  // handshake failed, timed out, or a bad record
+  Timer handshake_deadline_;   // armed from accept until the handshake is done
+  std::vector<std::uint8_t> framed_;  // a reply with its prefix, one record under TLS; reused
 };
 
 }  // namespace dp::io

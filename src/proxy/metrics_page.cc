@@ -15,6 +15,7 @@ using metrics::PrometheusText;
 // Sums of the per-worker counters.
 struct Totals {
   QueryStats q;
+  TlsStats tls;
   upstream::PoolStats pool;
   std::uint64_t tcp_clients = 0;
   std::uint64_t tcp_clients_refused = 0;
@@ -51,6 +52,13 @@ Totals sum(const std::vector<WorkerSnapshot>& workers) {
     t.q.waiting_overloaded += q.waiting_overloaded;
     t.q.query_log_dropped += q.query_log_dropped;
     t.pool += w.pool;
+    t.tls.handshakes_completed += w.tls.handshakes_completed;
+    t.tls.handshakes_resumed += w.tls.handshakes_resumed;
+    add_array(t.tls.handshakes_failed, w.tls.handshakes_failed);
+    t.tls.handshakes_timed_out += w.tls.handshakes_timed_out;
+    t.tls.handshakes_abandoned += w.tls.handshakes_abandoned;
+    t.tls.handshakes_rate_limited += w.tls.handshakes_rate_limited;
+    t.tls.records_failed += w.tls.records_failed;
     t.tcp_clients += w.tcp_clients;
     t.tcp_clients_refused += w.tcp_clients_refused;
     t.flights += w.flights;
@@ -76,7 +84,8 @@ void render_queries(PrometheusText& out, const Totals& t) {
   out.family("dotproxy_responses_total", "counter", "Replies sent to clients, by header rcode.");
   for (std::size_t rcode = 0; rcode < t.q.replies_by_rcode.size(); ++rcode) {
     if (t.q.replies_by_rcode[rcode] == 0 && rcode > 5) continue;
-    out.sample({{"rcode", dns::rcode_text(static_cast<std::uint8_t>(rcode))}}, t.q.replies_by_rcode[rcode]);
+    out.sample({{"rcode", dns::rcode_text(static_cast<std::uint8_t>(rcode))}},
+               t.q.replies_by_rcode[rcode]);
   }
   counter(out, "dotproxy_responses_truncated_total", "Replies sent with TC=1.",
           t.q.replies_truncated);
@@ -113,6 +122,22 @@ void render_queries(PrometheusText& out, const Totals& t) {
   counter(out, "dotproxy_query_log_dropped_total",
           "Query log lines dropped because the writer was behind (--query-log).",
           t.q.query_log_dropped);
+}
+
+void render_tls_listener(PrometheusText& out, const Totals& t) {
+  out.family("dotproxy_tls_handshakes_total", "counter",
+             "TLS handshakes of clients on --listen-tls, by outcome.");
+  out.sample({{"result", "completed"}}, t.tls.handshakes_completed);
+  out.sample({{"result", "resumed"}}, t.tls.handshakes_resumed);
+  out.sample({{"result", "protocol_error"}}, t.tls.handshakes_failed[0]);
+  out.sample({{"result", "client_cert_missing"}}, t.tls.handshakes_failed[1]);
+  out.sample({{"result", "client_cert_untrusted"}}, t.tls.handshakes_failed[2]);
+  out.sample({{"result", "timed_out"}}, t.tls.handshakes_timed_out);
+  out.sample({{"result", "abandoned"}}, t.tls.handshakes_abandoned);
+  out.sample({{"result", "rate_limited"}}, t.tls.handshakes_rate_limited);
+  counter(out, "dotproxy_tls_records_failed_total",
+          "Client TLS connections closed for a bad record after the handshake.",
+          t.tls.records_failed);
 }
 
 void render_cache(PrometheusText& out, const Totals& t, const MetricsInput& in) {
@@ -233,6 +258,7 @@ std::string metrics_render(const MetricsInput& in) {
   gauge(out, "dotproxy_workers_answering", "Workers whose counters this scrape includes.",
         in.workers.size());
   render_queries(out, t);
+  render_tls_listener(out, t);
   render_cache(out, t, in);
   render_upstreams(out, t, in);
   counter(out, "dotproxy_bugs_total", "Conditions that cannot happen but did (logged).", in.bugs);

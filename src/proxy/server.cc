@@ -11,8 +11,10 @@ namespace dp::proxy {
 
 Server::Server(const config::Config& config,
                std::shared_ptr<const tls::ClientCredentials> credentials,
-               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log)
+               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log,
+               std::shared_ptr<const tls::ServerCredentials> tls_credentials)
     : listen_(config.listen) {
+  if (tls_credentials != nullptr) listen_tls_ = config.listen_tls;
   if (config.cache_size > 0) {
     cache_ = std::make_unique<cache::Cache>(cache::CacheOptions{
         .max_bytes = config.cache_size,
@@ -36,10 +38,16 @@ Server::Server(const config::Config& config,
         opened.push_back(udp);
         sockets.push_back(ListenSockets{udp, tcp});
       }
+      TlsListenSockets tls{{}, tls_credentials};
+      for (SocketAddress& address : listen_tls_) {  // TCP only: DoT has no UDP (RFC 7858 §3.1)
+        const int fd = io::socket_bind(address, io::SocketKind::kTcp);
+        opened.push_back(fd);
+        if (address.port() == 0) address.set_port(io::socket_local_address(fd).port());
+        tls.fds.push_back(fd);
+      }
       opened.clear();  // the worker owns them now
-      workers_.push_back(
-          std::make_unique<Worker>(w, config, sockets, credentials, cache_.get(), blocklist,
-                                   query_log));
+      workers_.push_back(std::make_unique<Worker>(w, config, sockets, credentials, cache_.get(),
+                                                  blocklist, query_log, std::move(tls)));
     }
   } catch (...) {
     for (int fd : opened) ::close(fd);

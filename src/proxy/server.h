@@ -12,6 +12,7 @@
 #include "proxy/query_log.h"
 #include "proxy/worker.h"
 #include "tls/credentials.h"
+#include "tls/server_credentials.h"
 
 namespace dp::proxy {
 
@@ -21,7 +22,8 @@ class Server {
   // Binds all sockets; throws std::runtime_error with one line on failure (nothing started).
   Server(const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials,
          std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
-         QueryLogWriter* query_log = nullptr);
+         QueryLogWriter* query_log = nullptr,
+         std::shared_ptr<const tls::ServerCredentials> tls_credentials = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -47,11 +49,14 @@ class Server {
 
   // The listen addresses with port 0 replaced by the port the kernel chose.
   const std::vector<SocketAddress>& listen_addresses() const { return listen_; }
+  // The DoT listener's addresses, port 0 likewise replaced; empty: no listener.
+  const std::vector<SocketAddress>& tls_listen_addresses() const { return listen_tls_; }
   std::size_t worker_count() const { return workers_.size(); }
   const cache::Cache* cache() const { return cache_.get(); }  // null: caching off
 
  private:
   std::vector<SocketAddress> listen_;
+  std::vector<SocketAddress> listen_tls_;
   std::unique_ptr<cache::Cache> cache_;  // before the workers: they use it until they stop
   std::vector<std::unique_ptr<Worker>> workers_;
 };

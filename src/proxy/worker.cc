@@ -4,19 +4,23 @@
 
 #include "common/log.h"
 #include "io/tcp_stream.h"
+#include "proxy/tls_transform.h"
 
 namespace dp::proxy {
 
 Worker::Worker(std::size_t index, const config::Config& config,
                const std::vector<ListenSockets>& sockets,
                std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
-               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log)
+               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log,
+               TlsListenSockets tls)
     : index_(index),
       max_tcp_clients_(config.max_tcp_clients),
       max_tcp_clients_per_ip_(config.max_tcp_clients_per_address),
       rate_limiter_(config.rate_limit),
       query_log_(query_log),
-      query_log_timer_(loop_, [this] { query_log_flush(); }) {
+      query_log_timer_(loop_, [this] { query_log_flush(); }),
+      tls_credentials_(std::move(tls.credentials)),
+      handshake_limiter_(handshake_limit_options(config.tls_handshake_rate)) {
   tcp_limits_.idle_timeout = config.tcp_idle_timeout;
   tcp_limits_.max_in_flight = config.max_tcp_queries_per_client;
   tcp_limits_.read_timeout = config.tcp_read_timeout;
@@ -41,6 +45,10 @@ Worker::Worker(std::size_t index, const config::Config& config,
     tcp_.push_back(std::make_unique<io::TcpListener>(
         loop_, sockets[i].tcp_fd,
         [this](int fd, const SocketAddress& peer) { on_accept(fd, peer); }));
+  }
+  for (const int fd : tls.fds) {
+    tls_.push_back(std::make_unique<io::TcpListener>(
+        loop_, fd, [this](int fd, const SocketAddress& peer) { on_accept_tls(fd, peer); }));
   }
 }
 
@@ -161,6 +169,7 @@ std::future<WorkerSnapshot> Worker::snapshot() {
   loop_.post([this, taken] {
     WorkerSnapshot s;
     s.queries = stats_;
+    s.tls = tls_stats_;
     s.pool = pool_->stats();
     s.pool += retired_stats_;
     for (const auto& retired : retired_pools_) s.pool += retired->stats();
@@ -184,7 +193,19 @@ void Worker::on_udp(std::size_t listener, std::span<const std::uint8_t> message,
   handler_->handle(message, client);
 }
 
-void Worker::on_accept(int fd, const SocketAddress& peer) {
+void Worker::on_accept_tls(int fd, const SocketAddress& peer) {
+  // Before any slot or handshake is spent: a full handshake costs far more than a query.
+  if (handshake_limiter_.enabled() &&
+      handshake_limiter_.check(peer, clock_.now()) != policy::RateDecision::kPass) {
+    ++tls_stats_.handshakes_rate_limited;
+    ::close(fd);
+    DP_LOG(kDebug, "TLS client refused: handshake rate", {"peer", peer.to_string()});
+    return;
+  }
+  on_accept(fd, peer, true);
+}
+
+void Worker::on_accept(int fd, const SocketAddress& peer, bool tls) {
   std::string ip = peer.ip_string();
   std::size_t& from_ip = tcp_clients_per_ip_[ip];
   if (tcp_clients_.size() >= max_tcp_clients_ || from_ip >= max_tcp_clients_per_ip_) {
@@ -194,11 +215,21 @@ void Worker::on_accept(int fd, const SocketAddress& peer) {
     DP_LOG(kDebug, "TCP client refused: too many connections", {"peer", peer.to_string()});
     return;
   }
+  std::unique_ptr<io::StreamTransform> transform;
+  if (tls) {
+    transform = TlsTransform::create(tls_credentials_, peer, tls_stats_);
+    if (transform == nullptr) {
+      if (from_ip == 0) tcp_clients_per_ip_.erase(ip);
+      ::close(fd);
+      return;
+    }
+  }
   ++from_ip;
   const std::uint64_t id = next_conn_id_++;
   tcp_clients_.emplace(
       id, std::make_unique<io::TcpClientConnection>(
-              loop_, fd, id, peer, tcp_limits_, static_cast<io::TcpClientConnection::Handler&>(*this)));
+              loop_, fd, id, peer, tcp_limits_,
+              static_cast<io::TcpClientConnection::Handler&>(*this), std::move(transform)));
 }
 
 void Worker::on_client_message(io::TcpClientConnection& conn,

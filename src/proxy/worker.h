@@ -21,7 +21,9 @@
 #include "proxy/query_log.h"
 #include "proxy/query_stats.h"
 #include "proxy/worker_snapshot.h"
+#include "proxy/tls_stats.h"
 #include "tls/credentials.h"
+#include "tls/server_credentials.h"
 #include "upstream/pool.h"
 
 namespace dp::proxy {
@@ -32,6 +34,13 @@ struct ListenSockets {
   int tcp_fd = -1;
 };
 
+// The DoT listener's sockets for one worker (one per --listen-tls address) and what its
+// sessions need; no fds: no listener.
+struct TlsListenSockets {
+  std::vector<int> fds;
+  std::shared_ptr<const tls::ServerCredentials> credentials;
+};
+
 // Owned by the Server; its thread runs the loop until stop().
 class Worker final : private ReplySink, private io::TcpClientConnection::Handler {
  public:
@@ -40,7 +49,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   Worker(std::size_t index, const config::Config& config, const std::vector<ListenSockets>& sockets,
          std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
          std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
-         QueryLogWriter* query_log = nullptr);
+         QueryLogWriter* query_log = nullptr, TlsListenSockets tls = {});
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -67,7 +76,8 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
  private:
   void on_udp(std::size_t listener, std::span<const std::uint8_t> message,
               const SocketAddress& from);
-  void on_accept(int fd, const SocketAddress& peer);
+  void on_accept(int fd, const SocketAddress& peer, bool tls = false);
+  void on_accept_tls(int fd, const SocketAddress& peer);  // rate limit, then on_accept
   void query_log_flush();  // hands the gathered lines to the writer (or counts them dropped)
   std::unique_ptr<upstream::Pool> pool_create(
       const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials);
@@ -96,6 +106,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   SteadyTimeSource clock_;
   io::EventLoop loop_;  // first: everything below registers events on it
   QueryStats stats_;
+  TlsStats tls_stats_;  // before tcp_clients_: their TLS transforms count into it
   policy::RateLimiter rate_limiter_;
   std::unique_ptr<upstream::Pool> pool_;
   upstream::PoolOptions pool_options_;
@@ -111,6 +122,9 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   std::unordered_map<std::string, std::size_t> tcp_clients_per_ip_;
   std::uint64_t next_conn_id_ = 1;
   std::uint64_t tcp_clients_refused_ = 0;  // over max_tcp_clients
+  std::shared_ptr<const tls::ServerCredentials> tls_credentials_;  // null: no DoT listener
+  std::vector<std::unique_ptr<io::TcpListener>> tls_;
+  policy::RateLimiter handshake_limiter_;  // --tls-handshake-rate, per client IP
   std::thread thread_;
   std::unique_ptr<io::Timer> drain_timer_;  // set by drain(): checks for quiet every 20 ms
   // --query-log: lines gathered here, handed to the writer in chunks (16 KiB or 200 ms).

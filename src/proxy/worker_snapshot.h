@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "proxy/query_stats.h"
+#include "proxy/tls_stats.h"
 #include "upstream/pool.h"
 #include "upstream/pool_stats.h"
 
@@ -13,6 +14,7 @@ namespace dp::proxy {
 
 struct WorkerSnapshot {
   QueryStats queries;
+  TlsStats tls;  // the DoT listener's
   upstream::PoolStats pool;
   std::vector<upstream::UpstreamStatus> upstreams;  // in the configured order
   std::uint64_t tcp_clients = 0;          // open now

@@ -636,7 +636,36 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 40);
+  EXPECT_EQ(rows, 2 + 45);
+}
+
+TEST_F(ConfigLoadTest, TlsListenerOptionsFromEachSource) {
+  const Config defaults = load({}).config;
+  EXPECT_TRUE(defaults.listen_tls.empty());  // off unless asked for
+  EXPECT_EQ(defaults.tls_handshake_rate, 20u);
+  with_file("listen_tls = [\"127.0.0.1:853\"]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n");
+  Config c = load({}).config;
+  ASSERT_EQ(c.listen_tls.size(), 1u);
+  EXPECT_EQ(c.listen_tls[0].to_string(), "127.0.0.1:853");
+  EXPECT_EQ(c.tls_cert_file, "c.pem");
+  env_["DOTPROXY_TLS_CLIENT_CA"] = "ca.pem";
+  env_["DOTPROXY_TLS_HANDSHAKE_RATE"] = "0";
+  c = load({"--listen-tls", "[::1]:8853,127.0.0.1:8853"}).config;
+  EXPECT_EQ(c.listen_tls.size(), 2u);
+  EXPECT_EQ(c.tls_client_ca_file, "ca.pem");
+  EXPECT_EQ(c.tls_handshake_rate, 0u);
+  EXPECT_THAT(load_error({"--listen-tls", "853"}),
+              HasSubstr("--listen-tls: '853' is not ADDR:PORT"));
+  EXPECT_THAT(load_error({"--tls-handshake-rate", "-1"}), HasSubstr("--tls-handshake-rate"));
+}
+
+TEST_F(ConfigLoadTest, TlsListenerNeedsCertificateAndKeyAndItsOwnPort) {
+  EXPECT_THAT(load_error({"--listen-tls", "127.0.0.1:853", "--tls-cert", "c.pem"}),
+              HasSubstr("listen_tls: needs a certificate and key (give --tls-cert FILE "
+                        "--tls-key FILE)"));
+  EXPECT_THAT(load_error({"--listen", "127.0.0.1:853", "--listen-tls", "127.0.0.1:853",
+                          "--tls-cert", "c.pem", "--tls-key", "k.pem"}),
+              HasSubstr("listen_tls: 127.0.0.1:853 is given twice"));
 }
 
 TEST_F(ConfigLoadTest, ServfailFailoverFromEachSource) {

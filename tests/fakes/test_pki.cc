@@ -54,6 +54,7 @@ struct CertSpec {
   bool loopback_ips = false;
   std::time_t not_before = 0;
   std::time_t not_after = 0;
+  bool client_auth = false;  // a client's certificate (clientAuth EKU) instead of a server's
 };
 
 // Signs with `issuer` (self-signed when null).
@@ -82,7 +83,8 @@ KeyedCert make_cert(const CertSpec& spec, const KeyedCert* issuer) {
           "set_key_usage");
   } else {
     check(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE), "set_key_usage");
-    check(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0),
+    check(gnutls_x509_crt_set_key_purpose_oid(
+              crt, spec.client_auth ? GNUTLS_KP_TLS_WWW_CLIENT : GNUTLS_KP_TLS_WWW_SERVER, 0),
           "set_key_purpose_oid");
   }
   for (const std::string& name : spec.dns_names) {
@@ -216,6 +218,12 @@ TestPki TestPki::create(const std::string& dir, const std::string& dns_name) {
   pki.expired = write_leaf(dir, "expired", expired);
   pki.wrong_name = write_leaf(dir, "wrong-name", wrong);
   pki.untrusted = write_leaf(dir, "untrusted", untrusted);
+  const std::string client_name = "client." + dns_name;
+  pki.client =
+      write_leaf(dir, "client", make_cert({client_name, false, {}, false, from, until, true}, &ca));
+  pki.untrusted_client = write_leaf(
+      dir, "untrusted-client",
+      make_cert({client_name, false, {}, false, from, until, true}, &other_ca));
   return pki;
 }
 

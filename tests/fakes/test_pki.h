@@ -46,6 +46,9 @@ struct TestPki {
   CertKey expired;                // notBefore -2 days, notAfter -1 day
   CertKey wrong_name;             // valid, but for wrong_dns_name only (no IP SANs)
   CertKey untrusted;              // valid for dns_name, signed by the other CA
+  // Client certificates for mutual TLS: clientAuth EKU, no SANs ("client." + dns_name as CN).
+  CertKey client;            // signed by the trusted CA
+  CertKey untrusted_client;  // signed by the other CA
 
   // Writes all files into `dir` (which must exist). Takes ~10 ms.
   // Throws std::runtime_error carrying gnutls_strerror() on any GnuTLS or file failure.

@@ -26,6 +26,11 @@ DotproxyProcess::DotproxyProcess(const std::vector<std::string>& args, const Env
               std::stoi(text.substr(m + metrics.size() + std::string("127.0.0.1:").size())));
         }
       }
+      const std::string tls_marker = "listen_tls=127.0.0.1:";
+      const auto tls_at = text.find(tls_marker);
+      if (tls_at != std::string::npos) {
+        tls_port_ = static_cast<std::uint16_t>(std::stoi(text.substr(tls_at + tls_marker.size())));
+      }
       return;
     }
     if (!process_->running()) break;

@@ -25,6 +25,8 @@ class DotproxyProcess {
   std::uint16_t port() const { return port_; }
   // The --metrics-listen port when it was given as 127.0.0.1:0 (or any 127.0.0.1 port); 0 if off.
   std::uint16_t metrics_port() const { return metrics_port_; }
+  // The DoT listener's port when started with --listen-tls 127.0.0.1:0; 0 when off.
+  std::uint16_t tls_port() const { return tls_port_; }
   std::string log() const { return process_->stderr_text(); }
   // Polls the log until it contains needle.
   bool wait_for_log(std::string_view needle, std::chrono::milliseconds timeout) const;
@@ -34,6 +36,7 @@ class DotproxyProcess {
   std::unique_ptr<Process> process_;
   std::uint16_t port_ = 0;
   std::uint16_t metrics_port_ = 0;
+  std::uint16_t tls_port_ = 0;
 };
 
 }  // namespace dp::testing

@@ -1,0 +1,221 @@
+#include "tls/server_session.h"
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace dp::tls {
+namespace {
+
+// RFC 7858 §3.2 names no ALPN id; IANA registered "dot" for DNS-over-TLS (RFC 8310 uses it).
+constexpr unsigned char kAlpnDot[] = "dot";
+
+// GnuTLS keeps the pointer for the session's lifetime, so it must be static. A client
+// certificate must be for client auth (RFC 5280 §4.2.1.12 id-kp-clientAuth), not a server's.
+gnutls_typed_vdata_st kClientPurpose{
+    GNUTLS_DT_KEY_PURPOSE_OID,
+    const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(GNUTLS_KP_TLS_WWW_CLIENT)),
+    0};
+
+}  // namespace
+
+const char* handshake_failure_name(HandshakeFailure failure) {
+  switch (failure) {
+    case HandshakeFailure::kProtocol:
+      return "protocol";
+    case HandshakeFailure::kClientCertMissing:
+      return "client_cert_missing";
+    case HandshakeFailure::kClientCertUntrusted:
+      return "client_cert_untrusted";
+  }
+  return "tls";
+}
+
+Result<std::unique_ptr<ServerSession>, HandshakeError> ServerSession::create(
+    std::shared_ptr<const ServerCredentials> credentials) {
+  std::unique_ptr<ServerSession> s(new ServerSession());
+  s->credentials_ = std::move(credentials);
+  auto fail = [](const char* what, int rc) {
+    return unexpected(HandshakeError{HandshakeFailure::kProtocol,
+                                     std::string(what) + ": " + gnutls_strerror(rc)});
+  };
+  int rc = gnutls_init(&s->session_, GNUTLS_SERVER | GNUTLS_NONBLOCK);
+  if (rc < 0) return fail("gnutls_init", rc);
+  rc = gnutls_priority_set(s->session_, s->credentials_->priorities());
+  if (rc < 0) return fail("priorities", rc);
+  rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, s->credentials_->certificates());
+  if (rc < 0) return fail("credentials", rc);
+
+  // Tickets (RFC 8446 §4.6.1, RFC 5077) under one process-wide key: a client resumes on any
+  // connection and any worker, and skips the certificate exchange.
+  const auto& key = s->credentials_->ticket_key();
+  const gnutls_datum_t key_datum{const_cast<std::uint8_t*>(key.data()),
+                                 static_cast<unsigned>(key.size())};
+  rc = gnutls_session_ticket_enable_server(s->session_, &key_datum);  // GnuTLS copies it
+  if (rc < 0) return fail("session tickets", rc);
+
+  const gnutls_datum_t alpn{const_cast<unsigned char*>(kAlpnDot), sizeof(kAlpnDot) - 1};
+  // Not mandatory: a client that offers no ALPN (most stubs) is served too.
+  rc = gnutls_alpn_set_protocols(s->session_, &alpn, 1, GNUTLS_ALPN_SERVER_PRECEDENCE);
+  if (rc < 0) return fail("ALPN", rc);
+
+  if (s->credentials_->client_cert_required()) {
+    // Mutual TLS: GnuTLS asks for a certificate, fails the handshake without one, and
+    // verifies the chain (and its client-auth purpose) before the handshake completes.
+    gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_REQUIRE);
+    gnutls_session_set_verify_cert2(s->session_, &kClientPurpose, 1, 0);
+    // No CA names in the CertificateRequest: a GnuTLS client would otherwise withhold a
+    // certificate from another CA, and an untrusted client would look like one without a
+    // certificate (in the counters and the log). It also keeps our trust list private.
+    gnutls_certificate_send_x509_rdn_sequence(s->session_, 1);
+  } else {
+    gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_IGNORE);
+  }
+  gnutls_transport_set_ptr(s->session_, s.get());
+  gnutls_transport_set_pull_function(s->session_, &ServerSession::pull);
+  gnutls_transport_set_push_function(s->session_, &ServerSession::push);
+  gnutls_transport_set_pull_timeout_function(s->session_, &ServerSession::pull_timeout);
+  gnutls_handshake_set_timeout(s->session_, 0);  // the connection's deadline decides
+  return s;
+}
+
+ServerSession::~ServerSession() {
+  if (session_ != nullptr) gnutls_deinit(session_);
+}
+
+long ServerSession::pull(void* self, void* data, std::size_t size) noexcept {
+  auto* s = static_cast<ServerSession*>(self);
+  const std::size_t available = s->input_.size() - s->input_pos_;
+  if (available == 0) {
+    if (s->eof_) return 0;
+    gnutls_transport_set_errno(s->session_, EAGAIN);
+    return -1;
+  }
+  const std::size_t n = std::min(size, available);
+  std::memcpy(data, s->input_.data() + s->input_pos_, n);
+  s->input_pos_ += n;
+  if (s->input_pos_ == s->input_.size()) {
+    s->input_.clear();
+    s->input_pos_ = 0;
+  }
+  return static_cast<long>(n);
+}
+
+long ServerSession::push(void* self, const void* data, std::size_t size) noexcept {
+  auto* s = static_cast<ServerSession*>(self);
+  const auto* bytes = static_cast<const std::uint8_t*>(data);
+  s->output_.insert(s->output_.end(), bytes, bytes + size);
+  return static_cast<long>(size);
+}
+
+int ServerSession::pull_timeout(void* self, unsigned int /*ms*/) noexcept {
+  auto* s = static_cast<ServerSession*>(self);
+  return (s->input_.size() > s->input_pos_ || s->eof_) ? 1 : 0;
+}
+
+void ServerSession::feed(std::span<const std::uint8_t> ciphertext) {
+  input_.insert(input_.end(), ciphertext.begin(), ciphertext.end());
+}
+
+Result<IoState, HandshakeError> ServerSession::handshake() {
+  if (handshake_done_) return IoState::kDone;
+  if (failed_) return unexpected(*failed_);
+  const int rc = gnutls_handshake(session_);
+  if (rc == GNUTLS_E_SUCCESS) {
+    handshake_done_ = true;
+    return IoState::kDone;
+  }
+  if ((rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) && !eof_) return IoState::kNeedRead;
+
+  HandshakeError error{HandshakeFailure::kProtocol, gnutls_strerror(rc)};
+  if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED || rc == GNUTLS_E_PREMATURE_TERMINATION) {
+    error.detail = "connection closed by peer";
+  } else if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND || rc == GNUTLS_E_CERTIFICATE_REQUIRED) {
+    // TLS 1.2 says the former, TLS 1.3 (RFC 8446 §4.4.2.4 certificate_required) the latter.
+    error.failure = HandshakeFailure::kClientCertMissing;
+    error.detail = "no client certificate";
+  } else if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+    error.failure = HandshakeFailure::kClientCertUntrusted;
+    const unsigned status = gnutls_session_get_verify_cert_status(session_);
+    gnutls_datum_t text{};
+    if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) >= 0) {
+      error.detail.assign(reinterpret_cast<const char*>(text.data), text.size);
+      gnutls_free(text.data);
+      while (!error.detail.empty() && (error.detail.back() == ' ' || error.detail.back() == '\0')) {
+        error.detail.pop_back();
+      }
+    }
+  } else if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+    error.detail += std::string(": ") + gnutls_alert_get_name(gnutls_alert_get(session_));
+  }
+  // Tell the client why (bad_certificate, certificate_required, protocol_version, ...); the
+  // owner flushes output() and closes. Best effort: push() never blocks.
+  if (!eof_) (void)gnutls_alert_send_appropriate(session_, rc);
+  failed_ = error;
+  return unexpected(std::move(error));
+}
+
+Result<void, TlsError> ServerSession::write(std::span<const std::uint8_t> plaintext) {
+  if (!handshake_done_) {
+    return unexpected(TlsError{TlsErrorKind::kRecord, "write before the handshake is done"});
+  }
+  std::size_t done = 0;
+  while (done < plaintext.size()) {
+    const ssize_t n =
+        gnutls_record_send(session_, plaintext.data() + done, plaintext.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;  // push() never blocks
+    return unexpected(TlsError{TlsErrorKind::kRecord, gnutls_strerror(static_cast<int>(n))});
+  }
+  return {};
+}
+
+Result<std::size_t, TlsError> ServerSession::read(std::span<std::uint8_t> buf) {
+  // Nothing from a client that has not completed (and, with mutual TLS, passed) the
+  // handshake reaches the DNS code.
+  if (!handshake_done_) {
+    return unexpected(TlsError{TlsErrorKind::kRecord, "read before the handshake is done"});
+  }
+  for (;;) {
+    const std::size_t unread_before = input_.size() - input_pos_;
+    const ssize_t n = gnutls_record_recv(session_, buf.data(), buf.size());
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) return unexpected(TlsError{TlsErrorKind::kClosed, "close_notify from peer"});
+    if (n == GNUTLS_E_AGAIN) {
+      // As on the client side: AGAIN after a post-handshake message (a TLS 1.3 KeyUpdate)
+      // with more records still buffered; keep going while it makes progress.
+      const std::size_t unread = input_.size() - input_pos_;
+      if (unread > 0 && unread < unread_before) continue;
+      if (eof_) return unexpected(TlsError{TlsErrorKind::kClosed, "connection closed by peer"});
+      return std::size_t{0};
+    }
+    if (n == GNUTLS_E_INTERRUPTED) continue;
+    if (n == GNUTLS_E_PREMATURE_TERMINATION) {
+      return unexpected(TlsError{TlsErrorKind::kClosed, "connection closed without close_notify"});
+    }
+    // Renegotiation (TLS 1.2 client hello after the handshake) is refused: GnuTLS says
+    // GNUTLS_E_REHANDSHAKE here and we never call gnutls_handshake() again.
+    return unexpected(TlsError{TlsErrorKind::kRecord, gnutls_strerror(static_cast<int>(n))});
+  }
+}
+
+std::string ServerSession::protocol_name() const {
+  const char* name = gnutls_protocol_get_name(gnutls_protocol_get_version(session_));
+  return name != nullptr ? name : "unknown";
+}
+
+bool ServerSession::resumed() const { return gnutls_session_is_resumed(session_) != 0; }
+
+std::string ServerSession::alpn() const {
+  gnutls_datum_t selected{nullptr, 0};
+  if (gnutls_alpn_get_selected_protocol(session_, &selected) < 0) return {};
+  return std::string(reinterpret_cast<const char*>(selected.data), selected.size);
+}
+
+}  // namespace dp::tls
