@@ -85,10 +85,14 @@ Result<std::string, std::string> spki_pin_sha256(std::span<const std::uint8_t> c
 
 const char* tls_error_name(TlsErrorKind kind) {
   switch (kind) {
-    case TlsErrorKind::kHandshake: return "tls_handshake";
-    case TlsErrorKind::kVerify: return "tls_verify";
-    case TlsErrorKind::kClosed: return "closed";
-    case TlsErrorKind::kRecord: return "tls_record";
+    case TlsErrorKind::kHandshake:
+      return "tls_handshake";
+    case TlsErrorKind::kVerify:
+      return "tls_verify";
+    case TlsErrorKind::kClosed:
+      return "closed";
+    case TlsErrorKind::kRecord:
+      return "tls_record";
   }
   return "tls";
 }
@@ -98,8 +102,8 @@ Result<std::unique_ptr<ClientSession>, TlsError> ClientSession::create(
   std::unique_ptr<ClientSession> s(new ClientSession());
   s->credentials_ = std::move(credentials);
   auto fail = [](const char* what, int rc) {
-    return unexpected(TlsError{TlsErrorKind::kHandshake, std::string(what) + ": " +
-                                                             gnutls_strerror(rc)});
+    return unexpected(
+        TlsError{TlsErrorKind::kHandshake, std::string(what) + ": " + gnutls_strerror(rc)});
   };
   int rc = gnutls_init(&s->session_, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
   if (rc < 0) return fail("gnutls_init", rc);
@@ -107,8 +111,7 @@ Result<std::unique_ptr<ClientSession>, TlsError> ClientSession::create(
   s->min_version_ = options.min_version;
   rc = gnutls_priority_set(s->session_, s->credentials_->priorities(options.min_version));
   if (rc < 0) return fail("priorities", rc);
-  rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE,
-                              s->credentials_->certificates());
+  rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, s->credentials_->certificates());
   if (rc < 0) return fail("credentials", rc);
 
   // RFC 8310 §8.1: the auth name is both the SNI and what the certificate must match; without
@@ -129,10 +132,7 @@ Result<std::unique_ptr<ClientSession>, TlsError> ClientSession::create(
   gnutls_session_set_ptr(s->session_, s.get());
   gnutls_handshake_set_hook_function(s->session_, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
                                      GNUTLS_HOOK_POST, &SessionHooks::on_ticket);
-  gnutls_transport_set_ptr(s->session_, s.get());
-  gnutls_transport_set_pull_function(s->session_, &ClientSession::pull);
-  gnutls_transport_set_push_function(s->session_, &ClientSession::push);
-  gnutls_transport_set_pull_timeout_function(s->session_, &ClientSession::pull_timeout);
+  s->transport_.install(s->session_);
   gnutls_handshake_set_timeout(s->session_, 0);  // deadlines are the connection's job
   // OCSP stapling (RFC 6066 §8): ask for the server's stapled status; GnuTLS's verification
   // then rejects a certificate the stapled response says is revoked.
@@ -143,40 +143,6 @@ Result<std::unique_ptr<ClientSession>, TlsError> ClientSession::create(
 
 ClientSession::~ClientSession() {
   if (session_ != nullptr) gnutls_deinit(session_);
-}
-
-long ClientSession::pull(void* self, void* data, std::size_t size) noexcept {
-  auto* s = static_cast<ClientSession*>(self);
-  const std::size_t available = s->input_.size() - s->input_pos_;
-  if (available == 0) {
-    if (s->eof_) return 0;
-    gnutls_transport_set_errno(s->session_, EAGAIN);
-    return -1;
-  }
-  const std::size_t n = std::min(size, available);
-  std::memcpy(data, s->input_.data() + s->input_pos_, n);
-  s->input_pos_ += n;
-  if (s->input_pos_ == s->input_.size()) {
-    s->input_.clear();
-    s->input_pos_ = 0;
-  }
-  return static_cast<long>(n);
-}
-
-long ClientSession::push(void* self, const void* data, std::size_t size) noexcept {
-  auto* s = static_cast<ClientSession*>(self);
-  const auto* bytes = static_cast<const std::uint8_t*>(data);
-  s->output_.insert(s->output_.end(), bytes, bytes + size);
-  return static_cast<long>(size);
-}
-
-int ClientSession::pull_timeout(void* self, unsigned int /*ms*/) noexcept {
-  auto* s = static_cast<ClientSession*>(self);
-  return (s->input_.size() > s->input_pos_ || s->eof_) ? 1 : 0;
-}
-
-void ClientSession::feed(std::span<const std::uint8_t> ciphertext) {
-  input_.insert(input_.end(), ciphertext.begin(), ciphertext.end());
 }
 
 Result<IoState, TlsError> ClientSession::handshake() {
@@ -202,7 +168,7 @@ Result<IoState, TlsError> ClientSession::handshake() {
     return unexpected(TlsError{TlsErrorKind::kHandshake, std::move(detail)});
   };
   if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-    if (eof_) return handshake_error("connection closed by peer");
+    if (transport_.eof()) return handshake_error("connection closed by peer");
     return IoState::kNeedRead;
   }
   if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
@@ -220,7 +186,8 @@ Result<IoState, TlsError> ClientSession::handshake() {
   if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
     detail += std::string(": ") + gnutls_alert_get_name(gnutls_alert_get(session_));
   }
-  if (eof_ && rc == GNUTLS_E_PREMATURE_TERMINATION) detail = "connection closed by peer";
+  if (transport_.eof() && rc == GNUTLS_E_PREMATURE_TERMINATION)
+    detail = "connection closed by peer";
   return handshake_error(std::move(detail));
 }
 
@@ -275,41 +242,11 @@ Result<void, TlsError> ClientSession::write(std::span<const std::uint8_t> plaint
   if (!handshake_done_) {
     return unexpected(TlsError{TlsErrorKind::kRecord, "write before the handshake is done"});
   }
-  std::size_t done = 0;
-  while (done < plaintext.size()) {
-    const ssize_t n =
-        gnutls_record_send(session_, plaintext.data() + done, plaintext.size() - done);
-    if (n > 0) {
-      done += static_cast<std::size_t>(n);
-      continue;
-    }
-    // push() never blocks, so EAGAIN cannot happen here; anything else is fatal.
-    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;
-    return unexpected(TlsError{TlsErrorKind::kRecord, gnutls_strerror(static_cast<int>(n))});
-  }
-  return {};
+  return transport_.send(plaintext);
 }
 
 Result<std::size_t, TlsError> ClientSession::read(std::span<std::uint8_t> buf) {
-  for (;;) {
-    const std::size_t unread_before = input_.size() - input_pos_;
-    const ssize_t n = gnutls_record_recv(session_, buf.data(), buf.size());
-    if (n > 0) return static_cast<std::size_t>(n);
-    if (n == 0) return unexpected(TlsError{TlsErrorKind::kClosed, "close_notify from peer"});
-    if (n == GNUTLS_E_AGAIN) {
-      // GnuTLS also says AGAIN after a post-handshake message (TLS 1.3 NewSessionTicket)
-      // with more records still in our buffer: keep going while it makes progress.
-      const std::size_t unread = input_.size() - input_pos_;
-      if (unread > 0 && unread < unread_before) continue;
-      if (eof_) return unexpected(TlsError{TlsErrorKind::kClosed, "connection closed by peer"});
-      return std::size_t{0};
-    }
-    if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_REHANDSHAKE) continue;
-    if (n == GNUTLS_E_PREMATURE_TERMINATION) {
-      return unexpected(TlsError{TlsErrorKind::kClosed, "connection closed without close_notify"});
-    }
-    return unexpected(TlsError{TlsErrorKind::kRecord, gnutls_strerror(static_cast<int>(n))});
-  }
+  return transport_.receive(buf, /*continue_on_rehandshake=*/true);
 }
 
 std::string ClientSession::protocol_name() const {
@@ -330,6 +267,5 @@ std::vector<std::uint8_t> ClientSession::session_data() const {
   gnutls_free(data.data);
   return out;
 }
-
 
 }  // namespace dp::tls

@@ -13,26 +13,11 @@
 
 #include "common/result.h"
 #include "tls/credentials.h"
+#include "tls/memory_transport.h"
 
 struct gnutls_session_int;
 
 namespace dp::tls {
-
-// What a non-blocking TLS step needs next. Writes never block: records go to output().
-enum class IoState { kDone, kNeedRead };
-
-enum class TlsErrorKind {
-  kHandshake,  // protocol failure during the handshake (alert, no common version, ...)
-  kVerify,     // certificate chain or name rejected: RFC 8310 strict profile
-  kClosed,     // the peer ended the session (close_notify or EOF)
-  kRecord,     // failure after the handshake (bad record, decryption error, ...)
-};
-const char* tls_error_name(TlsErrorKind kind);  // metric label
-
-struct TlsError {
-  TlsErrorKind kind;
-  std::string detail;  // GnuTLS's words: "The certificate is NOT trusted. ..."
-};
 
 using SpkiPin = std::array<std::uint8_t, 32>;
 
@@ -62,11 +47,11 @@ class ClientSession {
   ClientSession& operator=(const ClientSession&) = delete;
 
   // Ciphertext received from the network.
-  void feed(std::span<const std::uint8_t> ciphertext);
+  void feed(std::span<const std::uint8_t> ciphertext) { transport_.feed(ciphertext); }
   // Ciphertext to send; the owner sends it and clears it.
-  std::vector<std::uint8_t>& output() { return output_; }
+  std::vector<std::uint8_t>& output() { return transport_.output(); }
   // The peer closed the transport: reads past the buffered bytes fail with kClosed.
-  void feed_eof() { eof_ = true; }
+  void feed_eof() { transport_.feed_eof(); }
 
   // Succeeds only once the chain, the name and the pins (if any) are verified, so nothing is
   // written to an unauthenticated peer. Errors: kHandshake, kVerify (the verification status
@@ -91,9 +76,6 @@ class ClientSession {
 
  private:
   ClientSession() = default;
-  static long pull(void* self, void* data, std::size_t size) noexcept;
-  static long push(void* self, const void* data, std::size_t size) noexcept;
-  static int pull_timeout(void* self, unsigned int ms) noexcept;
   friend struct SessionHooks;  // GnuTLS handshake hooks (their types stay in the .cc)
   // The pin set against the chain GnuTLS has already verified. Errors: kVerify.
   Result<void, TlsError> pins_check() const;
@@ -101,10 +83,7 @@ class ClientSession {
   gnutls_session_int* session_ = nullptr;
   std::shared_ptr<const ClientCredentials> credentials_;  // outlives the session
   std::string verify_name_;  // GnuTLS holds a pointer to it for the session's lifetime
-  std::vector<std::uint8_t> input_;
-  std::size_t input_pos_ = 0;
-  std::vector<std::uint8_t> output_;
-  bool eof_ = false;
+  MemoryTransport transport_;  // the session's pull and push: our buffers, never a socket
   bool handshake_done_ = false;
   bool ticket_received_ = false;  // TLS 1.3 NewSessionTicket seen: session_data() can resume
   std::vector<SpkiPin> pins_;

@@ -74,50 +74,13 @@ Result<std::unique_ptr<ServerSession>, HandshakeError> ServerSession::create(
   } else {
     gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_IGNORE);
   }
-  gnutls_transport_set_ptr(s->session_, s.get());
-  gnutls_transport_set_pull_function(s->session_, &ServerSession::pull);
-  gnutls_transport_set_push_function(s->session_, &ServerSession::push);
-  gnutls_transport_set_pull_timeout_function(s->session_, &ServerSession::pull_timeout);
+  s->transport_.install(s->session_);
   gnutls_handshake_set_timeout(s->session_, 0);  // the connection's deadline decides
   return s;
 }
 
 ServerSession::~ServerSession() {
   if (session_ != nullptr) gnutls_deinit(session_);
-}
-
-long ServerSession::pull(void* self, void* data, std::size_t size) noexcept {
-  auto* s = static_cast<ServerSession*>(self);
-  const std::size_t available = s->input_.size() - s->input_pos_;
-  if (available == 0) {
-    if (s->eof_) return 0;
-    gnutls_transport_set_errno(s->session_, EAGAIN);
-    return -1;
-  }
-  const std::size_t n = std::min(size, available);
-  std::memcpy(data, s->input_.data() + s->input_pos_, n);
-  s->input_pos_ += n;
-  if (s->input_pos_ == s->input_.size()) {
-    s->input_.clear();
-    s->input_pos_ = 0;
-  }
-  return static_cast<long>(n);
-}
-
-long ServerSession::push(void* self, const void* data, std::size_t size) noexcept {
-  auto* s = static_cast<ServerSession*>(self);
-  const auto* bytes = static_cast<const std::uint8_t*>(data);
-  s->output_.insert(s->output_.end(), bytes, bytes + size);
-  return static_cast<long>(size);
-}
-
-int ServerSession::pull_timeout(void* self, unsigned int /*ms*/) noexcept {
-  auto* s = static_cast<ServerSession*>(self);
-  return (s->input_.size() > s->input_pos_ || s->eof_) ? 1 : 0;
-}
-
-void ServerSession::feed(std::span<const std::uint8_t> ciphertext) {
-  input_.insert(input_.end(), ciphertext.begin(), ciphertext.end());
 }
 
 Result<IoState, HandshakeError> ServerSession::handshake() {
@@ -128,7 +91,8 @@ Result<IoState, HandshakeError> ServerSession::handshake() {
     handshake_done_ = true;
     return IoState::kDone;
   }
-  if ((rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) && !eof_) return IoState::kNeedRead;
+  if ((rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) && !transport_.eof())
+    return IoState::kNeedRead;
 
   HandshakeError error{HandshakeFailure::kProtocol, gnutls_strerror(rc)};
   if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED || rc == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -153,7 +117,7 @@ Result<IoState, HandshakeError> ServerSession::handshake() {
   }
   // Tell the client why (bad_certificate, certificate_required, protocol_version, ...); the
   // owner flushes output() and closes. Best effort: push() never blocks.
-  if (!eof_) (void)gnutls_alert_send_appropriate(session_, rc);
+  if (!transport_.eof()) (void)gnutls_alert_send_appropriate(session_, rc);
   failed_ = error;
   return unexpected(std::move(error));
 }
@@ -162,18 +126,7 @@ Result<void, TlsError> ServerSession::write(std::span<const std::uint8_t> plaint
   if (!handshake_done_) {
     return unexpected(TlsError{TlsErrorKind::kRecord, "write before the handshake is done"});
   }
-  std::size_t done = 0;
-  while (done < plaintext.size()) {
-    const ssize_t n =
-        gnutls_record_send(session_, plaintext.data() + done, plaintext.size() - done);
-    if (n > 0) {
-      done += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;  // push() never blocks
-    return unexpected(TlsError{TlsErrorKind::kRecord, gnutls_strerror(static_cast<int>(n))});
-  }
-  return {};
+  return transport_.send(plaintext);
 }
 
 Result<std::size_t, TlsError> ServerSession::read(std::span<std::uint8_t> buf) {
@@ -182,27 +135,9 @@ Result<std::size_t, TlsError> ServerSession::read(std::span<std::uint8_t> buf) {
   if (!handshake_done_) {
     return unexpected(TlsError{TlsErrorKind::kRecord, "read before the handshake is done"});
   }
-  for (;;) {
-    const std::size_t unread_before = input_.size() - input_pos_;
-    const ssize_t n = gnutls_record_recv(session_, buf.data(), buf.size());
-    if (n > 0) return static_cast<std::size_t>(n);
-    if (n == 0) return unexpected(TlsError{TlsErrorKind::kClosed, "close_notify from peer"});
-    if (n == GNUTLS_E_AGAIN) {
-      // As on the client side: AGAIN after a post-handshake message (a TLS 1.3 KeyUpdate)
-      // with more records still buffered; keep going while it makes progress.
-      const std::size_t unread = input_.size() - input_pos_;
-      if (unread > 0 && unread < unread_before) continue;
-      if (eof_) return unexpected(TlsError{TlsErrorKind::kClosed, "connection closed by peer"});
-      return std::size_t{0};
-    }
-    if (n == GNUTLS_E_INTERRUPTED) continue;
-    if (n == GNUTLS_E_PREMATURE_TERMINATION) {
-      return unexpected(TlsError{TlsErrorKind::kClosed, "connection closed without close_notify"});
-    }
-    // Renegotiation (TLS 1.2 client hello after the handshake) is refused: GnuTLS says
-    // GNUTLS_E_REHANDSHAKE here and we never call gnutls_handshake() again.
-    return unexpected(TlsError{TlsErrorKind::kRecord, gnutls_strerror(static_cast<int>(n))});
-  }
+  // Renegotiation (a TLS 1.2 client hello after the handshake) is refused: GnuTLS says
+  // GNUTLS_E_REHANDSHAKE and we never call gnutls_handshake() again.
+  return transport_.receive(buf, /*continue_on_rehandshake=*/false);
 }
 
 std::string ServerSession::protocol_name() const {

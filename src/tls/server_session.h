@@ -12,6 +12,7 @@
 
 #include "common/result.h"
 #include "tls/client_session.h"
+#include "tls/memory_transport.h"
 #include "tls/server_credentials.h"
 
 struct gnutls_session_int;
@@ -41,9 +42,9 @@ class ServerSession {
   ServerSession(const ServerSession&) = delete;
   ServerSession& operator=(const ServerSession&) = delete;
 
-  void feed(std::span<const std::uint8_t> ciphertext);
-  std::vector<std::uint8_t>& output() { return output_; }  // the owner sends and clears it
-  void feed_eof() { eof_ = true; }
+  void feed(std::span<const std::uint8_t> ciphertext) { transport_.feed(ciphertext); }
+  std::vector<std::uint8_t>& output() { return transport_.output(); }  // the owner sends and clears it
+  void feed_eof() { transport_.feed_eof(); }
 
   // Done only once the handshake and, with mutual TLS, the client's certificate check have
   // succeeded: before that, read() gives nothing, so no DNS byte is taken from an
@@ -64,16 +65,10 @@ class ServerSession {
 
  private:
   ServerSession() = default;
-  static long pull(void* self, void* data, std::size_t size) noexcept;
-  static long push(void* self, const void* data, std::size_t size) noexcept;
-  static int pull_timeout(void* self, unsigned int ms) noexcept;
 
   gnutls_session_int* session_ = nullptr;
   std::shared_ptr<const ServerCredentials> credentials_;  // outlives the session
-  std::vector<std::uint8_t> input_;
-  std::size_t input_pos_ = 0;
-  std::vector<std::uint8_t> output_;
-  bool eof_ = false;
+  MemoryTransport transport_;  // the session's pull and push: our buffers, never a socket
   bool handshake_done_ = false;
   std::optional<HandshakeError> failed_;  // repeated by later handshake() calls
 };
