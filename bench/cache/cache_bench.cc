@@ -9,6 +9,7 @@
 
 #include "cache/cache.h"
 #include "cache/cache_key.h"
+#include "bench/bench_packets.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "dns/message.h"
@@ -17,19 +18,11 @@
 namespace dp::cache {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
+using bench::Bytes;
+using bench::PacketPtr;
+using bench::to_wire;
 
 const TimePoint kNow = TimePoint{} + std::chrono::hours(1);
-
-Bytes to_wire(const ldns_pkt* pkt) {
-  std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  ldns_pkt2wire(&data, pkt, &size);
-  Bytes wire(data, data + size);
-  std::free(data);  // NOLINT: ldns allocates with malloc
-  return wire;
-}
 
 std::string name_of(std::size_t i) { return "n" + std::to_string(i) + ".example.com."; }
 

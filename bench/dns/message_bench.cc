@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_packets.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "dns/message.h"
@@ -14,17 +15,9 @@
 namespace dp::dns {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
-
-Bytes to_wire(const ldns_pkt* pkt) {
-  std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  ldns_pkt2wire(&data, pkt, &size);
-  Bytes wire(data, data + size);
-  std::free(data);  // NOLINT: ldns allocates with malloc
-  return wire;
-}
+using bench::Bytes;
+using bench::PacketPtr;
+using bench::to_wire;
 
 Bytes client_query() {
   ldns_pkt* raw = nullptr;

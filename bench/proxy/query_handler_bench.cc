@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "bench/bench_packets.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "proxy/query_handler.h"
@@ -12,17 +13,9 @@
 namespace dp::proxy {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
-
-Bytes to_wire(const ldns_pkt* pkt) {
-  std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  ldns_pkt2wire(&data, pkt, &size);
-  Bytes wire(data, data + size);
-  std::free(data);  // NOLINT: ldns allocates with malloc
-  return wire;
-}
+using bench::Bytes;
+using bench::PacketPtr;
+using bench::to_wire;
 
 Bytes packet(const char* name, bool answer) {
   ldns_pkt* raw = nullptr;
