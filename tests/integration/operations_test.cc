@@ -112,17 +112,26 @@ TEST_F(IntegrationOperationsTest, MetricsMoveWithTrafficAndAddUp) {
 }
 
 TEST_F(IntegrationOperationsTest, DroppedQueriesAreCountedByCause) {
-  proxy_ = start_proxy(spec(server_->port()), {"--metrics-listen", "127.0.0.1:0", "--acl",
-                                               "127.0.0.3 drop", "--acl", "127.0.0.0/8 allow"});
+  proxy_ = start_proxy(spec(server_->port()),
+                       {"--metrics-listen", "127.0.0.1:0", "--acl", "127.0.0.3 drop", "--acl",
+                        "127.0.0.0/8 allow", "--rate-limit", "5", "--rate-limit-slip", "0"});
   UdpClient dropped(proxy_->port(), "127.0.0.3");
   dropped.send(query_build("www.test.", LDNS_RR_TYPE_A, 1));
   UdpClient garbage(proxy_->port());
   garbage.send(Bytes{1, 2, 3});
-  ASSERT_TRUE(ask("www.test.", 2));  // after the other two on the same worker's queue
+  UdpClient flood(proxy_->port(), "127.0.1.1");  // a network of its own, over its 5 q/s
+  for (std::uint16_t id = 0; id < 50; ++id) {
+    flood.send(query_build("f.test.", LDNS_RR_TYPE_A, id));
+  }
+  int flood_answered = 0;
+  while (flood.receive(milliseconds(300))) ++flood_answered;
+  ASSERT_TRUE(ask("www.test.", 2));  // another network is still served
   const Exposition m = scrape();
   EXPECT_EQ(m.value("dotproxy_dropped_total{cause=\"acl\"}"), 1);
   EXPECT_EQ(m.value("dotproxy_dropped_total{cause=\"bad_input\"}"), 1);
   EXPECT_EQ(m.value("dotproxy_rejected_total{reason=\"too_short\"}"), 1);
+  EXPECT_LE(flood_answered, 15);
+  EXPECT_EQ(m.value("dotproxy_dropped_total{cause=\"rate_limit\"}"), 50 - flood_answered);
 }
 
 TEST_F(IntegrationOperationsTest, HealthzAndReadyzFollowTheUpstream) {
