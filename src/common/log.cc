@@ -12,8 +12,18 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 std::atomic<int> g_format{static_cast<int>(Format::kLogfmt)};
 
-// A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped.
-void append_json(std::string& out, std::string_view v) {
+bool needs_quotes(std::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v) {
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+      return true;
+  }
+  return false;
+}
+
+// A quoted string with quotes, backslashes, newlines and tabs escaped; other control bytes
+// become \u00XX in JSON (RFC 8259 §7) and '?' in logfmt, so none reaches a terminal raw.
+void append_quoted(std::string& out, std::string_view v, Format format) {
   out.push_back('"');
   for (const char c : v) {
     switch (c) {
@@ -30,56 +40,28 @@ void append_json(std::string& out, std::string_view v) {
         out.append("\\t");
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
+        if (static_cast<unsigned char>(c) >= 0x20) {
+          out.push_back(c);
+        } else if (format == Format::kJson) {
           char escaped[8];
           std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
           out.append(escaped);
         } else {
-          out.push_back(c);
+          out.push_back('?');
         }
     }
   }
   out.push_back('"');
 }
 
-bool needs_quotes(std::string_view v) {
-  if (v.empty()) return true;
-  for (char c : v) {
-    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
-      return true;
-  }
-  return false;
-}
+void append_json(std::string& out, std::string_view v) { append_quoted(out, v, Format::kJson); }
 
 void append_value(std::string& out, std::string_view v) {
-  if (!needs_quotes(v)) {
+  if (needs_quotes(v)) {
+    append_quoted(out, v, Format::kLogfmt);
+  } else {
     out.append(v);
-    return;
   }
-  out.push_back('"');
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out.push_back('?');  // other control bytes never reach a terminal raw
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
 }
 
 }  // namespace
@@ -147,21 +129,24 @@ std::string format(Level level, std::string_view msg, std::initializer_list<Fiel
   return line;
 }
 
-void write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+std::string utc_now_text() {
   using namespace std::chrono;
   const auto now = system_clock::now();
   const std::time_t secs = system_clock::to_time_t(now);
   const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  const auto style = static_cast<Format>(g_format.load(std::memory_order_relaxed));
-  char stamp[48];
-  std::snprintf(stamp, sizeof stamp,
-                style == Format::kJson ? "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\","
-                                       : "time=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(millis));
-  std::string line = stamp;
+  return stamp;
+}
+
+void write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  const auto style = static_cast<Format>(g_format.load(std::memory_order_relaxed));
+  std::string line = style == Format::kJson ? "{\"time\":\"" + utc_now_text() + "\","
+                                            : "time=" + utc_now_text() + " ";
   const std::string body = format(level, msg, fields, style);
   line.append(style == Format::kJson ? std::string_view(body).substr(1) : std::string_view(body));
   line.push_back('\n');

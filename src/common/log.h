@@ -30,6 +30,9 @@ bool enabled(Level level) noexcept;
 std::optional<Level> level_parse(std::string_view name);
 std::string_view level_name(Level level);
 
+// The current UTC time as 2026-12-02T06:52:44.123Z (milliseconds), as every log line has it.
+std::string utc_now_text();
+
 // Formats and writes one line with a single write(2), so lines from threads never interleave.
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 

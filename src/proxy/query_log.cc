@@ -4,11 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <stdexcept>
 
+#include "common/log.h"
 #include "dns/question_text.h"
 #include "dns/reply.h"
 #include "dns/wire.h"
@@ -97,17 +96,8 @@ void QueryLogWriter::run() {
 void query_log_line(std::string& out, const ClientRef& client,
                     std::span<const std::uint8_t> reply) {
   if (reply.size() < dns::kHeaderSize) return;
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const std::time_t secs = system_clock::to_time_t(now);
-  const auto millis = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char stamp[40];
-  std::snprintf(stamp, sizeof stamp, "time=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(millis));
-  out += stamp;
+  out += "time=";
+  out += log::utc_now_text();
   out += " client=";
   out += client.peer.to_string();
   out += client.transport == Transport::kUdp ? " transport=udp" : " transport=tcp";
