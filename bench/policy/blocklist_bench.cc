@@ -13,45 +13,15 @@
 #include <vector>
 
 #include "policy/blocklist.h"
+#include "tests/policy/blocklist_names.h"
 
 namespace dp::policy {
 namespace {
 
+using testing::generated_names;
+using testing::wire;
+
 constexpr std::size_t kNames = 1'000'000;
-
-// Distinct names of 20-35 characters, seeded: as tests/policy/blocklist_test.cc makes them.
-std::vector<std::string> generated_names(std::size_t count) {
-  static constexpr const char* kTlds[] = {"com", "net", "org", "io", "de", "info"};
-  std::mt19937 rng(6);
-  const auto label = [&rng](std::size_t min, std::size_t max) {
-    std::string out(std::uniform_int_distribution<std::size_t>(min, max)(rng), 'a');
-    for (char& c : out) c = static_cast<char>('a' + rng() % 26);
-    return out;
-  };
-  std::vector<std::string> names;
-  names.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    std::string unique;
-    for (std::size_t n = i; n > 0 || unique.empty(); n /= 36) {
-      unique.push_back("0123456789abcdefghijklmnopqrstuvwxyz"[n % 36]);
-    }
-    names.push_back(unique + "-" + label(3, 8) + "." + label(5, 12) + "." + kTlds[i % 6]);
-  }
-  return names;
-}
-
-// "www.example.com" -> lowercase wire form, as dns::Question::qname_lower holds it.
-std::string wire(std::string_view text) {
-  std::string out;
-  while (!text.empty()) {
-    const std::size_t dot = std::min(text.find('.'), text.size());
-    out.push_back(static_cast<char>(dot));
-    for (const char c : text.substr(0, dot)) out.push_back(static_cast<char>(std::tolower(c)));
-    text.remove_prefix(std::min(dot + 1, text.size()));
-  }
-  out.push_back('\0');
-  return out;
-}
 
 // The million-name file, written once per run.
 const std::string& million_file() {
