@@ -183,9 +183,16 @@ TEST_F(IntegrationOperationsTest, SigtermWithAStuckUpstreamStopsAtTheDrainTimeou
 }
 
 TEST_F(IntegrationOperationsTest, RootIsDroppedAfterBinding) {
-  if (::geteuid() != 0) GTEST_SKIP() << "dropping root needs the test to run as root";
   const passwd* nobody = ::getpwnam("nobody");
   ASSERT_NE(nobody, nullptr);
+  if (::geteuid() != 0) {
+    // Not root (a developer's run): switching users cannot work, and must say so at start-up.
+    Process refused({dotproxy_binary(), "--listen", "127.0.0.1:0", "--upstream",
+                     spec(server_->port()), "--ca-file", pki_->ca_file, "--user", "root"});
+    EXPECT_EQ(refused.wait_exit(seconds(5)), 1);
+    EXPECT_NE(refused.stderr_text().find("needs root"), std::string::npos) << refused.stderr_text();
+    return;
+  }
   proxy_ = start_proxy(spec(server_->port()), {"--user", "nobody"});
   ASSERT_TRUE(ask("www.test.", 1)) << proxy_->log();
   std::ifstream status("/proc/" + std::to_string(proxy_->process().pid()) + "/status");
@@ -230,8 +237,7 @@ TEST_F(IntegrationOperationsTest, TheQueryLogHasALinePerAnswerAndIsReopenedOnSig
   proxy_->process().signal(SIGHUP);
   ASSERT_TRUE(proxy_->wait_for_log("reload", seconds(5))) << proxy_->log();
   ASSERT_TRUE(ask("after.test.", 4));
-  ASSERT_TRUE(wait_until([&] { return lines_of(path).size() == 1; }, seconds(3)))
-      << proxy_->log();
+  ASSERT_TRUE(wait_until([&] { return lines_of(path).size() == 1; }, seconds(3))) << proxy_->log();
   EXPECT_NE(lines_of(path)[0].find("name=after.test."), std::string::npos);
   EXPECT_EQ(lines_of(path + ".1").size(), 3u);
 }
