@@ -4,12 +4,11 @@
 
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
+#include "dns/record_check.h"
 #include "dns/wire.h"
 
 namespace dp::dns {
 namespace {
-
-using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
 
 constexpr std::uint16_t kTypeIxfr = 251;  // RFC 1995
 constexpr std::uint16_t kTypeAxfr = 252;  // RFC 5936
@@ -51,51 +50,27 @@ std::size_t Query::udp_reply_limit() const {
   return std::clamp<std::size_t>(edns_udp_size, kMaxUdpReplyNoEdns, kMaxUdpReplyEdns);
 }
 
-Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire) {
-  if (wire.size() < kHeaderSize) return dp::unexpected(QueryError::kTooShort);
-  if ((wire[wire::kFlags1] & wire::kQrBit) != 0) return dp::unexpected(QueryError::kIsResponse);
+namespace {
+
+// The checks both halves start with: everything decided by the header alone.
+std::optional<QueryError> header_check(std::span<const std::uint8_t> wire) {
+  if (wire.size() < kHeaderSize) return QueryError::kTooShort;
+  if ((wire[wire::kFlags1] & wire::kQrBit) != 0) return QueryError::kIsResponse;
   // Opcode first: NOTIFY/UPDATE lay out their sections differently and deserve NOTIMP
   // ("the requested kind of query" is not supported, RFC 1035 §4.1.1), not FORMERR.
-  if (wire::opcode(wire) != LDNS_PACKET_QUERY) return dp::unexpected(QueryError::kNotQuery);
-  if (wire::read_u16(wire, wire::kQdCount) != 1) return dp::unexpected(QueryError::kQdCount);
+  if (wire::opcode(wire) != LDNS_PACKET_QUERY) return QueryError::kNotQuery;
+  if (wire::read_u16(wire, wire::kQdCount) != 1) return QueryError::kQdCount;
   if (wire::read_u16(wire, wire::kAnCount) != 0 || wire::read_u16(wire, wire::kNsCount) != 0) {
-    return dp::unexpected(QueryError::kAnswerOrAuthority);
+    return QueryError::kAnswerOrAuthority;
   }
+  return std::nullopt;
+}
 
-  if (!wire::safe_for_ldns(wire)) return dp::unexpected(QueryError::kMalformed);
-  ldns_pkt* raw = nullptr;
-  if (ldns_wire2pkt(&raw, wire.data(), wire.size()) != LDNS_STATUS_OK) {
-    return dp::unexpected(QueryError::kMalformed);
+// The checks both halves end with, on the question and EDNS already read.
+Result<Query, QueryError> question_check(Query query, std::uint8_t edns_version) {
+  if (query.has_edns && edns_version != 0) {
+    return dp::unexpected(QueryError::kBadEdnsVersion);  // RFC 6891 §6.1.3
   }
-  const PacketPtr pkt(raw);
-
-  // ldns folds every OPT RR into the packet's EDNS fields (the last one wins) and lowers
-  // ldns_pkt_arcount by one per OPT, but also by one per TSIG, so count OPTs on the wire.
-  int opt_count = 0;
-  const bool walked = wire::for_each_rr(wire, [&](wire::Section section, const wire::RrView& rr) {
-    if (section == wire::Section::kAdditional && rr.type == wire::kTypeOpt) ++opt_count;
-  });
-  if (!walked) return dp::unexpected(QueryError::kMalformed);
-  if (opt_count > 1) return dp::unexpected(QueryError::kDuplicateOpt);  // RFC 6891 §6.1.1
-
-  Query query;
-  query.id = ldns_pkt_id(pkt.get());
-  query.rd = ldns_pkt_rd(pkt.get());
-  query.cd = ldns_pkt_cd(pkt.get());
-  query.has_edns = opt_count == 1;
-  if (query.has_edns) {
-    if (ldns_pkt_edns_version(pkt.get()) != 0) {
-      return dp::unexpected(QueryError::kBadEdnsVersion);  // RFC 6891 §6.1.3
-    }
-    query.dnssec_ok = ldns_pkt_edns_do(pkt.get());
-    query.edns_udp_size = ldns_pkt_edns_udp_size(pkt.get());
-  }
-
-  const ldns_rr* question = ldns_rr_list_rr(ldns_pkt_question(pkt.get()), 0);
-  const ldns_rdf* owner = question != nullptr ? ldns_rr_owner(question) : nullptr;
-  if (owner == nullptr || ldns_rdf_size(owner) == 0) return dp::unexpected(QueryError::kMalformed);
-  query.question.qtype = static_cast<std::uint16_t>(ldns_rr_get_type(question));
-  query.question.qclass = static_cast<std::uint16_t>(ldns_rr_get_class(question));
   if (query.question.qtype == kTypeAxfr || query.question.qtype == kTypeIxfr) {
     return dp::unexpected(QueryError::kZoneTransfer);
   }
@@ -103,10 +78,12 @@ Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire) {
       query.question.qclass != kClassAny) {
     return dp::unexpected(QueryError::kBadClass);
   }
+  return query;
+}
 
-  // ldns keeps the name uncompressed and in the case sent, which we must echo (0x20 bits).
-  const auto* name = ldns_rdf_data(owner);
-  query.question_wire.assign(name, name + ldns_rdf_size(owner));
+// Fills question_wire (name as sent, then type and class) and qname_lower from the name bytes.
+void question_fill(Query& query, const std::uint8_t* name, std::size_t name_size) {
+  query.question_wire.assign(name, name + name_size);
   // Label length bytes are <= 63, so lowering the whole wire form only touches letters.
   query.question.qname_lower = query.question_wire;
   for (char& c : query.question.qname_lower) {
@@ -116,7 +93,102 @@ Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire) {
     query.question_wire.push_back(static_cast<char>(field >> 8));
     query.question_wire.push_back(static_cast<char>(field & 0xff));
   }
-  return query;
+}
+
+// Whether `options` is a whole sequence of EDNS options (RFC 6891 §6.1.2: code, length, data).
+bool options_well_formed(std::span<const std::uint8_t> options) {
+  std::size_t pos = 0;
+  while (pos < options.size()) {
+    if (pos + 4 > options.size()) return false;
+    pos += 4 + wire::read_u16(options, pos + 2);
+  }
+  return pos == options.size();
+}
+
+}  // namespace
+
+Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire) {
+  if (auto common = query_parse_common_shape(wire)) return std::move(*common);
+  return query_parse_ldns(wire);
+}
+
+std::optional<Result<Query, QueryError>> query_parse_common_shape(
+    std::span<const std::uint8_t> wire) {
+  if (const auto error = header_check(wire)) return dp::unexpected(*error);
+  const std::uint16_t arcount = wire::read_u16(wire, wire::kArCount);
+  if (arcount > 1) return std::nullopt;
+
+  // The name: plain labels only (no pointer, no reserved label type), at most 255 bytes.
+  std::size_t pos = kHeaderSize;
+  for (;;) {
+    if (pos >= wire.size()) return std::nullopt;
+    const std::uint8_t label = wire[pos];
+    if (label > 63) return std::nullopt;
+    pos += 1 + label;
+    if (pos - kHeaderSize > 255) return std::nullopt;  // RFC 1035 §3.1
+    if (label == 0) break;
+  }
+  const std::size_t name_end = pos;
+  if (name_end + 4 > wire.size()) return std::nullopt;
+
+  Query query;
+  query.id = wire::read_u16(wire, 0);
+  query.rd = (wire[wire::kFlags1] & wire::kRdBit) != 0;
+  query.cd = (wire[wire::kFlags2] & wire::kCdBit) != 0;
+  query.question.qtype = wire::read_u16(wire, name_end);
+  query.question.qclass = wire::read_u16(wire, name_end + 2);
+  pos = name_end + 4;
+
+  std::uint8_t edns_version = 0;
+  if (arcount == 1) {
+    // Only a root-owned OPT with whole options; anything else in the additional section is
+    // ldns's to judge.
+    if (pos + wire::kOptFixedSize > wire.size() || wire[pos] != 0) return std::nullopt;
+    if (wire::read_u16(wire, pos + 1) != wire::kTypeOpt) return std::nullopt;
+    const std::uint16_t rdlength = wire::read_u16(wire, pos + 9);
+    if (pos + wire::kOptFixedSize + rdlength != wire.size()) return std::nullopt;
+    if (!options_well_formed(wire.subspan(pos + wire::kOptFixedSize, rdlength))) {
+      return std::nullopt;
+    }
+    query.has_edns = true;
+    query.edns_udp_size = wire::read_u16(wire, pos + 3);
+    edns_version = wire[pos + 6];
+    query.dnssec_ok = (wire::read_u16(wire, pos + 7) & wire::kDoBit) != 0;
+  } else if (pos != wire.size()) {
+    return std::nullopt;  // bytes after the question: ldns decides what they are
+  }
+  question_fill(query, wire.data() + kHeaderSize, name_end - kHeaderSize);
+  return question_check(std::move(query), edns_version);
+}
+
+Result<Query, QueryError> query_parse_ldns(std::span<const std::uint8_t> wire) {
+  if (const auto error = header_check(wire)) return dp::unexpected(*error);
+  auto question = records_check(wire);
+  if (!question) return dp::unexpected(QueryError::kMalformed);
+
+  Query query;
+  query.id = wire::read_u16(wire, 0);
+  query.rd = (wire[wire::kFlags1] & wire::kRdBit) != 0;
+  query.cd = (wire[wire::kFlags2] & wire::kCdBit) != 0;
+  int opt_count = 0;
+  std::uint8_t edns_version = 0;
+  const bool walked = wire::for_each_rr(wire, [&](wire::Section section, const wire::RrView& rr) {
+    if (section != wire::Section::kAdditional || rr.type != wire::kTypeOpt) return;
+    ++opt_count;
+    query.edns_udp_size = rr.rrclass;  // RFC 6891 §6.1.2: class is the UDP size, TTL the flags
+    edns_version = static_cast<std::uint8_t>(rr.ttl >> 16);
+    query.dnssec_ok = (rr.ttl & wire::kDoBit) != 0;
+  });
+  if (!walked) return dp::unexpected(QueryError::kMalformed);
+  if (opt_count > 1) return dp::unexpected(QueryError::kDuplicateOpt);  // RFC 6891 §6.1.1
+  query.has_edns = opt_count == 1;
+
+  query.question.qtype = question->qtype;
+  query.question.qclass = question->qclass;
+  // ldns gives the name uncompressed and in the case sent, which we must echo (0x20 bits).
+  question_fill(query, reinterpret_cast<const std::uint8_t*>(question->name.data()),
+                question->name.size());
+  return question_check(std::move(query), edns_version);
 }
 
 }  // namespace dp::dns

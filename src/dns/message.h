@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -64,9 +65,21 @@ struct Query {
   // Largest reply the client takes over UDP: 512 without EDNS, else its size clamped to
   // [512, 1232].
   std::size_t udp_reply_limit() const;
+
+  friend bool operator==(const Query&, const Query&) = default;
 };
 
 // Parses and validates a client query. Errors: every QueryError above.
+// The common shape (one uncompressed question, at most one well-formed root OPT, nothing
+// after it) is read straight off the wire; everything else goes to ldns. Both give the same
+// Query for the same bytes: tests/dns/query_shape_test.cc and the fuzz target check it.
 Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire);
+
+// The two halves of query_parse, for the tests and benches that compare them.
+// query_parse_ldns: the full validator. query_parse_common_shape: nullopt when the message is
+// not of the common shape (not an error: ldns then decides), else exactly what ldns returns.
+Result<Query, QueryError> query_parse_ldns(std::span<const std::uint8_t> wire);
+std::optional<Result<Query, QueryError>> query_parse_common_shape(
+    std::span<const std::uint8_t> wire);
 
 }  // namespace dp::dns

@@ -4,13 +4,12 @@
 
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
+#include "dns/record_check.h"
 #include "dns/stored_answer.h"
 #include "dns/wire.h"
 
 namespace dp::dns {
 namespace {
-
-using PacketPtr = CPtr<ldns_pkt, ldns_pkt_free>;
 
 constexpr std::size_t kPaddingBlock = 128;  // RFC 8467 §4.1: queries padded to 128 bytes
 
@@ -145,33 +144,22 @@ const char* answer_error_name(AnswerError error) {
 
 Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
                                        const Question& asked) {
-  ldns_pkt* raw = nullptr;
-  if (!wire::safe_for_ldns(answer) ||
-      ldns_wire2pkt(&raw, answer.data(), answer.size()) != LDNS_STATUS_OK) {
-    return dp::unexpected(AnswerError::kMalformed);
-  }
-  const PacketPtr pkt(raw);
-  // reply_from_answer walks the records itself: make sure it can.
-  if (!wire::for_each_rr(answer, [](wire::Section, const wire::RrView&) {})) {
-    return dp::unexpected(AnswerError::kMalformed);
-  }
-  if (!ldns_pkt_qr(pkt.get()) || ldns_pkt_get_opcode(pkt.get()) != LDNS_PACKET_QUERY) {
-    return dp::unexpected(AnswerError::kNotResponse);
-  }
-  const ldns_rr_list* questions = ldns_pkt_question(pkt.get());
-  if (ldns_rr_list_rr_count(questions) != 1) return dp::unexpected(AnswerError::kQuestionMismatch);
-  const ldns_rr* question = ldns_rr_list_rr(questions, 0);
-  const ldns_rdf* owner = ldns_rr_owner(question);
-  if (owner == nullptr || ldns_rr_get_type(question) != asked.qtype ||
-      ldns_rr_get_class(question) != asked.qclass ||
-      ldns_rdf_size(owner) != asked.qname_lower.size()) {
+  if (answer.size() >= kHeaderSize && wire::read_u16(answer, wire::kQdCount) != 1) {
     return dp::unexpected(AnswerError::kQuestionMismatch);
   }
-  const std::uint8_t* name = ldns_rdf_data(owner);
+  const auto question = records_check(answer);
+  if (!question) return dp::unexpected(AnswerError::kMalformed);
+  if ((answer[wire::kFlags1] & wire::kQrBit) == 0 || wire::opcode(answer) != LDNS_PACKET_QUERY) {
+    return dp::unexpected(AnswerError::kNotResponse);
+  }
+  if (question->qtype != asked.qtype || question->qclass != asked.qclass ||
+      question->name.size() != asked.qname_lower.size()) {
+    return dp::unexpected(AnswerError::kQuestionMismatch);
+  }
   for (std::size_t i = 0; i < asked.qname_lower.size(); ++i) {
-    std::uint8_t c = name[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<std::uint8_t>(c - 'A' + 'a');
-    if (c != static_cast<std::uint8_t>(asked.qname_lower[i])) {
+    char c = question->name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != asked.qname_lower[i]) {
       return dp::unexpected(AnswerError::kQuestionMismatch);  // RFC 5452 §9.1
     }
   }

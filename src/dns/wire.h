@@ -102,16 +102,6 @@ bool for_each_rr(std::span<const std::uint8_t> wire, Fn&& fn) {
   return true;
 }
 
-// Whether ldns may be given the message: every RR the header counts is readable, and there
-// is at most one TSIG. ldns 1.8.3's wire2pkt leaks every TSIG but the last (RFC 8945 §5.1 makes
-// several a FORMERR anyway), so such messages must never reach it.
-inline bool safe_for_ldns(std::span<const std::uint8_t> wire) {
-  int tsig = 0;
-  const bool readable = for_each_rr(
-      wire, [&](Section, const RrView& rr) { tsig += rr.type == kTypeTsig ? 1 : 0; });
-  return readable && tsig <= 1;
-}
-
 // Appends an OPT RR (RFC 6891 §6.1.2) with our UDP size, version 0 and `options` as RDATA.
 void append_opt(std::vector<std::uint8_t>& out, std::uint16_t udp_size, std::uint8_t extended_rcode,
                 bool dnssec_ok, std::span<const std::uint8_t> options = {});

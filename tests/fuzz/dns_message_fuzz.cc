@@ -13,6 +13,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace dp::dns;
   const std::span<const std::uint8_t> bytes(data, size);
 
+  // The common-shape reader must say what ldns says wherever it answers.
+  if (auto common = query_parse_common_shape(bytes)) {
+    const auto full = query_parse_ldns(bytes);
+    if (common->has_value() != full.has_value()) __builtin_trap();
+    if (full.has_value() && !(**common == *full)) __builtin_trap();
+    if (!full.has_value() && common->error() != full.error()) __builtin_trap();
+  }
+
   auto query = query_parse(bytes);
   if (query) {
     auto upstream = upstream_query_build(*query);

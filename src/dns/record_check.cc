@@ -1,0 +1,53 @@
+#include "dns/record_check.h"
+
+#include "common/c_ptr.h"
+#include "dns/ldns_include.h"
+#include "dns/message.h"
+#include "dns/wire.h"
+
+namespace dp::dns {
+namespace {
+
+using RrPtr = CPtr<ldns_rr, ldns_rr_free>;
+
+// ldns's parse of the record at `pos` in `section`, which must end at `end`.
+RrPtr record_read(std::span<const std::uint8_t> wire, std::size_t pos, std::size_t end,
+                  ldns_pkt_section section) {
+  ldns_rr* raw = nullptr;
+  std::size_t at = pos;
+  const ldns_status status = ldns_wire2rr(&raw, wire.data(), wire.size(), &at, section);
+  RrPtr rr(status == LDNS_STATUS_OK ? raw : nullptr);  // on failure ldns freed it
+  if (rr && at != end) rr.reset();  // read past (or short of) the record: not what it says
+  return rr;
+}
+
+}  // namespace
+
+std::optional<CheckedQuestion> records_check(std::span<const std::uint8_t> wire) {
+  if (wire.size() < kHeaderSize || wire::read_u16(wire, wire::kQdCount) != 1) return std::nullopt;
+  const auto after_name = wire::skip_name(wire, kHeaderSize);
+  if (!after_name || *after_name + 4 > wire.size()) return std::nullopt;
+  const RrPtr question = record_read(wire, kHeaderSize, *after_name + 4, LDNS_SECTION_QUESTION);
+  const ldns_rdf* owner = question ? ldns_rr_owner(question.get()) : nullptr;
+  if (owner == nullptr || ldns_rdf_size(owner) == 0) return std::nullopt;
+
+  bool all_read = true;
+  const ldns_pkt_section sections[] = {LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY,
+                                       LDNS_SECTION_ADDITIONAL};
+  const bool walked = wire::for_each_rr(wire, [&](wire::Section section, const wire::RrView& rr) {
+    if (all_read) {
+      all_read =
+          record_read(wire, rr.start, rr.end, sections[static_cast<int>(section)]) != nullptr;
+    }
+  });
+  if (!walked || !all_read) return std::nullopt;
+
+  CheckedQuestion checked;
+  const auto* name = ldns_rdf_data(owner);
+  checked.name.assign(name, name + ldns_rdf_size(owner));
+  checked.qtype = static_cast<std::uint16_t>(ldns_rr_get_type(question.get()));
+  checked.qclass = static_cast<std::uint16_t>(ldns_rr_get_class(question.get()));
+  return checked;
+}
+
+}  // namespace dp::dns
