@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "bench/alloc_count.h"
 #include "bench/bench_packets.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
@@ -57,7 +58,10 @@ void BM_HandleCacheHit(benchmark::State& state) {
   const Bytes query = packet("WwW.ExAmPlE.CoM.", false);
   const ClientRef client{Transport::kUdp, 0, *SocketAddress::parse("127.0.0.1:5300"), 0};
   handler.handle(query, client);  // the miss that fills the cache
+  const std::uint64_t before = bench::allocations();
   for (auto _ : state) handler.handle(query, client);
+  state.counters["allocs_per_hit"] = benchmark::Counter(
+      static_cast<double>(bench::allocations() - before) / static_cast<double>(state.iterations()));
   if (stats.cache_hits + 1 != stats.queries_udp) state.SkipWithError("not all were cache hits");
 }
 BENCHMARK(BM_HandleCacheHit);

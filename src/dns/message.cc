@@ -67,32 +67,33 @@ std::optional<QueryError> header_check(std::span<const std::uint8_t> wire) {
 }
 
 // The checks both halves end with, on the question and EDNS already read.
-Result<Query, QueryError> question_check(Query query, std::uint8_t edns_version) {
-  if (query.has_edns && edns_version != 0) {
-    return dp::unexpected(QueryError::kBadEdnsVersion);  // RFC 6891 §6.1.3
-  }
+std::optional<QueryError> question_check(const Query& query, std::uint8_t edns_version) {
+  if (query.has_edns && edns_version != 0) return QueryError::kBadEdnsVersion;  // RFC 6891 §6.1.3
   if (query.question.qtype == kTypeAxfr || query.question.qtype == kTypeIxfr) {
-    return dp::unexpected(QueryError::kZoneTransfer);
+    return QueryError::kZoneTransfer;
   }
   if (query.question.qclass != kClassIn && query.question.qclass != kClassCh &&
       query.question.qclass != kClassAny) {
-    return dp::unexpected(QueryError::kBadClass);
+    return QueryError::kBadClass;
   }
-  return query;
+  return std::nullopt;
 }
 
-// Fills question_wire (name as sent, then type and class) and qname_lower from the name bytes.
+// Fills question_wire (name as sent, then type and class) and qname_lower from the name bytes,
+// in the strings' existing room when it suffices.
 void question_fill(Query& query, const std::uint8_t* name, std::size_t name_size) {
-  query.question_wire.assign(name, name + name_size);
-  // Label length bytes are <= 63, so lowering the whole wire form only touches letters.
-  query.question.qname_lower = query.question_wire;
-  for (char& c : query.question.qname_lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  query.question_wire.resize(name_size + 4);
+  query.question.qname_lower.resize(name_size);
+  for (std::size_t i = 0; i < name_size; ++i) {
+    const char c = static_cast<char>(name[i]);
+    query.question_wire[i] = c;
+    // Label length bytes are <= 63, so lowering the whole wire form only touches letters.
+    query.question.qname_lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
-  for (const std::uint16_t field : {query.question.qtype, query.question.qclass}) {
-    query.question_wire.push_back(static_cast<char>(field >> 8));
-    query.question_wire.push_back(static_cast<char>(field & 0xff));
-  }
+  query.question_wire[name_size] = static_cast<char>(query.question.qtype >> 8);
+  query.question_wire[name_size + 1] = static_cast<char>(query.question.qtype & 0xff);
+  query.question_wire[name_size + 2] = static_cast<char>(query.question.qclass >> 8);
+  query.question_wire[name_size + 3] = static_cast<char>(query.question.qclass & 0xff);
 }
 
 // Whether `options` is a whole sequence of EDNS options (RFC 6891 §6.1.2: code, length, data).
@@ -105,33 +106,29 @@ bool options_well_formed(std::span<const std::uint8_t> options) {
   return pos == options.size();
 }
 
-}  // namespace
-
-Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire) {
-  if (auto common = query_parse_common_shape(wire)) return std::move(*common);
-  return query_parse_ldns(wire);
-}
-
-std::optional<Result<Query, QueryError>> query_parse_common_shape(
-    std::span<const std::uint8_t> wire) {
-  if (const auto error = header_check(wire)) return dp::unexpected(*error);
+// Reads a query of the common shape into `query` (kCommon; `error` set if it is refused), or
+// says it is of another shape (kOther) and leaves ldns to judge it.
+enum class Shape { kCommon, kOther };
+Shape common_shape_read(std::span<const std::uint8_t> wire, Query& query,
+                        std::optional<QueryError>& error) {
+  error = header_check(wire);
+  if (error) return Shape::kCommon;
   const std::uint16_t arcount = wire::read_u16(wire, wire::kArCount);
-  if (arcount > 1) return std::nullopt;
+  if (arcount > 1) return Shape::kOther;
 
   // The name: plain labels only (no pointer, no reserved label type), at most 255 bytes.
   std::size_t pos = kHeaderSize;
   for (;;) {
-    if (pos >= wire.size()) return std::nullopt;
+    if (pos >= wire.size()) return Shape::kOther;
     const std::uint8_t label = wire[pos];
-    if (label > 63) return std::nullopt;
+    if (label > 63) return Shape::kOther;
     pos += 1 + label;
-    if (pos - kHeaderSize > 255) return std::nullopt;  // RFC 1035 §3.1
+    if (pos - kHeaderSize > 255) return Shape::kOther;  // RFC 1035 §3.1
     if (label == 0) break;
   }
   const std::size_t name_end = pos;
-  if (name_end + 4 > wire.size()) return std::nullopt;
+  if (name_end + 4 > wire.size()) return Shape::kOther;
 
-  Query query;
   query.id = wire::read_u16(wire, 0);
   query.rd = (wire[wire::kFlags1] & wire::kRdBit) != 0;
   query.cd = (wire[wire::kFlags2] & wire::kCdBit) != 0;
@@ -139,26 +136,60 @@ std::optional<Result<Query, QueryError>> query_parse_common_shape(
   query.question.qclass = wire::read_u16(wire, name_end + 2);
   pos = name_end + 4;
 
+  query.has_edns = false;
+  query.dnssec_ok = false;
+  query.edns_udp_size = 0;
   std::uint8_t edns_version = 0;
   if (arcount == 1) {
     // Only a root-owned OPT with whole options; anything else in the additional section is
     // ldns's to judge.
-    if (pos + wire::kOptFixedSize > wire.size() || wire[pos] != 0) return std::nullopt;
-    if (wire::read_u16(wire, pos + 1) != wire::kTypeOpt) return std::nullopt;
+    if (pos + wire::kOptFixedSize > wire.size() || wire[pos] != 0) return Shape::kOther;
+    if (wire::read_u16(wire, pos + 1) != wire::kTypeOpt) return Shape::kOther;
     const std::uint16_t rdlength = wire::read_u16(wire, pos + 9);
-    if (pos + wire::kOptFixedSize + rdlength != wire.size()) return std::nullopt;
+    if (pos + wire::kOptFixedSize + rdlength != wire.size()) return Shape::kOther;
     if (!options_well_formed(wire.subspan(pos + wire::kOptFixedSize, rdlength))) {
-      return std::nullopt;
+      return Shape::kOther;
     }
     query.has_edns = true;
     query.edns_udp_size = wire::read_u16(wire, pos + 3);
     edns_version = wire[pos + 6];
     query.dnssec_ok = (wire::read_u16(wire, pos + 7) & wire::kDoBit) != 0;
   } else if (pos != wire.size()) {
-    return std::nullopt;  // bytes after the question: ldns decides what they are
+    return Shape::kOther;  // bytes after the question: ldns decides what they are
   }
   question_fill(query, wire.data() + kHeaderSize, name_end - kHeaderSize);
-  return question_check(std::move(query), edns_version);
+  error = question_check(query, edns_version);
+  return Shape::kCommon;
+}
+
+}  // namespace
+
+Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire) {
+  Query query;
+  const auto parsed = query_parse_into(wire, query);
+  if (!parsed) return dp::unexpected(parsed.error());
+  return query;
+}
+
+Result<void, QueryError> query_parse_into(std::span<const std::uint8_t> wire, Query& query) {
+  std::optional<QueryError> error;
+  if (common_shape_read(wire, query, error) == Shape::kOther) {
+    auto full = query_parse_ldns(wire);
+    if (!full) return dp::unexpected(full.error());
+    query = std::move(full).value();
+    return {};
+  }
+  if (error) return dp::unexpected(*error);
+  return {};
+}
+
+std::optional<Result<Query, QueryError>> query_parse_common_shape(
+    std::span<const std::uint8_t> wire) {
+  Query query;
+  std::optional<QueryError> error;
+  if (common_shape_read(wire, query, error) == Shape::kOther) return std::nullopt;
+  if (error) return Result<Query, QueryError>(dp::unexpected(*error));
+  return Result<Query, QueryError>(std::move(query));
 }
 
 Result<Query, QueryError> query_parse_ldns(std::span<const std::uint8_t> wire) {
@@ -188,7 +219,8 @@ Result<Query, QueryError> query_parse_ldns(std::span<const std::uint8_t> wire) {
   // ldns gives the name uncompressed and in the case sent, which we must echo (0x20 bits).
   question_fill(query, reinterpret_cast<const std::uint8_t*>(question->name.data()),
                 question->name.size());
-  return question_check(std::move(query), edns_version);
+  if (const auto error = question_check(query, edns_version)) return dp::unexpected(*error);
+  return query;
 }
 
 }  // namespace dp::dns

@@ -12,9 +12,9 @@
 namespace dp::dns {
 
 inline constexpr std::size_t kHeaderSize = 12;
-inline constexpr std::size_t kMaxUdpReplyNoEdns = 512;    // RFC 1035 §4.2.1
-inline constexpr std::size_t kMaxUdpReplyEdns = 1232;     // DNS flag day 2020 default
-inline constexpr std::size_t kMaxMessageSize = 65535;     // TCP length prefix limit
+inline constexpr std::size_t kMaxUdpReplyNoEdns = 512;  // RFC 1035 §4.2.1
+inline constexpr std::size_t kMaxUdpReplyEdns = 1232;   // DNS flag day 2020 default
+inline constexpr std::size_t kMaxMessageSize = 65535;   // TCP length prefix limit
 
 enum class Rcode : std::uint16_t {
   kNoError = 0,
@@ -28,16 +28,16 @@ enum class Rcode : std::uint16_t {
 
 // Why a client query is not forwarded. Names double as metric labels (query_error_name).
 enum class QueryError {
-  kTooShort,          // < 12 bytes: dropped
-  kIsResponse,        // QR=1: dropped (never answer an answer: reflection loops)
-  kMalformed,         // header readable, rest is not: FORMERR
-  kQdCount,           // QDCOUNT != 1: FORMERR
-  kAnswerOrAuthority, // ANCOUNT or NSCOUNT != 0: FORMERR
-  kDuplicateOpt,      // more than one OPT RR: FORMERR (RFC 6891 §6.1.1)
-  kNotQuery,          // opcode != QUERY: NOTIMP
-  kBadEdnsVersion,    // EDNS version != 0: BADVERS (RFC 6891 §6.1.3)
-  kZoneTransfer,      // AXFR/IXFR: NOTIMP (a stub does not transfer zones)
-  kBadClass,          // class not IN, CH or ANY: REFUSED
+  kTooShort,           // < 12 bytes: dropped
+  kIsResponse,         // QR=1: dropped (never answer an answer: reflection loops)
+  kMalformed,          // header readable, rest is not: FORMERR
+  kQdCount,            // QDCOUNT != 1: FORMERR
+  kAnswerOrAuthority,  // ANCOUNT or NSCOUNT != 0: FORMERR
+  kDuplicateOpt,       // more than one OPT RR: FORMERR (RFC 6891 §6.1.1)
+  kNotQuery,           // opcode != QUERY: NOTIMP
+  kBadEdnsVersion,     // EDNS version != 0: BADVERS (RFC 6891 §6.1.3)
+  kZoneTransfer,       // AXFR/IXFR: NOTIMP (a stub does not transfer zones)
+  kBadClass,           // class not IN, CH or ANY: REFUSED
 };
 
 const char* query_error_name(QueryError error);
@@ -74,6 +74,9 @@ struct Query {
 // after it) is read straight off the wire; everything else goes to ldns. Both give the same
 // Query for the same bytes: tests/dns/query_shape_test.cc and the fuzz target check it.
 Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire);
+// The same into `query`, reusing its strings' room: the hit path parses without allocating.
+// On an error `query` holds a partial parse and must not be used.
+Result<void, QueryError> query_parse_into(std::span<const std::uint8_t> wire, Query& query);
 
 // The two halves of query_parse, for the tests and benches that compare them.
 // query_parse_ldns: the full validator. query_parse_common_shape: nullopt when the message is

@@ -19,8 +19,8 @@ struct CheckedQuestion {
 };
 
 // nullopt unless QDCOUNT is 1 and ldns parses the question and every record the header
-// counts, each ending exactly where its RDLENGTH says, with nothing left over that the
-// counts do not cover... trailing bytes are allowed, as ldns_wire2pkt allows them.
+// counts, each ending exactly where its RDLENGTH says. Bytes after the last record are
+// allowed, as ldns_wire2pkt allows them.
 std::optional<CheckedQuestion> records_check(std::span<const std::uint8_t> wire);
 
 }  // namespace dp::dns

@@ -38,7 +38,7 @@ CachedResolver::CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream
       clock_(clock),
       timer_(loop, [this] { on_deadline(); }) {}
 
-void CachedResolver::resolve(dns::Query query, const ClientRef& client) {
+void CachedResolver::resolve(dns::Query&& query, const ClientRef& client) {
   const TimePoint now = clock_.now();
   cache::cache_key_build(query, key_);
   bool stale_held = false;

@@ -42,7 +42,8 @@ class CachedResolver {
   CachedResolver(const CachedResolver&) = delete;
   CachedResolver& operator=(const CachedResolver&) = delete;
 
-  void resolve(dns::Query query, const ClientRef& client);
+  // A hit only reads `query` (the caller's reused parse keeps its room); a miss moves from it.
+  void resolve(dns::Query&& query, const ClientRef& client);
 
   // What the timer does: serves stale answers to clients whose client-response timer is due
   // by clock.now(). Tests call it after advancing a FakeClock.

@@ -8,11 +8,11 @@
 namespace dp::proxy {
 
 QueryPolicy QueryPolicy::open() {
-  return QueryPolicy{std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
-                         *policy::acl_rule_parse("0.0.0.0/0 allow"),
-                         *policy::acl_rule_parse("::/0 allow")}),
-                     nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none()),
-                     nullptr, dns::BlockedAnswer::kNxDomain};
+  return QueryPolicy{
+      std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
+          *policy::acl_rule_parse("0.0.0.0/0 allow"), *policy::acl_rule_parse("::/0 allow")}),
+      nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none()), nullptr,
+      dns::BlockedAnswer::kNxDomain};
 }
 
 QueryHandler::QueryHandler(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
@@ -83,14 +83,14 @@ void QueryHandler::reply(const ClientRef& client, std::span<const std::uint8_t> 
 void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef& client) {
   ++(client.transport == Transport::kUdp ? stats_.queries_udp : stats_.queries_tcp);
   if (guard(message, client)) return;
-  auto parsed = dns::query_parse(message);
+  const auto parsed = dns::query_parse_into(message, query_);
   if (!parsed) {
     ++stats_.rejected[static_cast<std::size_t>(parsed.error())];
     const auto rejection = dns::reply_for_rejection(message, parsed.error());
     reply(client, rejection);  // empty: dropped, still reported so TCP frees its slot
     return;
   }
-  dns::Query query = std::move(parsed).value();
+  dns::Query& query = query_;
   if (auto local = policy_.local_zones->answer(query)) {
     ++stats_.local_answers;  // RFC 6761/6303: never leaves the host
     reply(client, *local);

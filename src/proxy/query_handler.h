@@ -67,6 +67,7 @@ class QueryHandler {
   SteadyTimeSource steady_;
   const TimeSource* clock_;
   CachedResolver resolver_;
+  dns::Query query_;  // reused for every message: a hit allocates nothing
 };
 
 }  // namespace dp::proxy

@@ -243,12 +243,12 @@ TEST_F(ProxyCachedResolverTest, WithoutACacheEveryQueryGoesUpstreamButIdenticalO
   CachedResolver uncached(loop_, upstream_, sink_, stats_, nullptr, options_, clock_);
   const ClientRef client{Transport::kUdp, 0, client_, 0};
   const auto query = dns::testing::parsed(query_build(kName, LDNS_RR_TYPE_A));
-  uncached.resolve(query, client);
-  uncached.resolve(query, client);
+  uncached.resolve(dns::Query(query), client);
+  uncached.resolve(dns::Query(query), client);
   ASSERT_EQ(upstream_.calls.size(), 1u);
   answer_last(a_answer(60));
   EXPECT_EQ(sink_.sent.size(), 2u);
-  uncached.resolve(query, client);
+  uncached.resolve(dns::Query(query), client);
   EXPECT_EQ(upstream_.calls.size(), 2u);
 }
 
