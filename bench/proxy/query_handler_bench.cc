@@ -74,7 +74,10 @@ void BM_HandleMissToInstantUpstream(benchmark::State& state) {
   QueryHandler handler(loop, upstream, sink, stats);  // no cache: every query is a miss
   const Bytes query = packet("WwW.ExAmPlE.CoM.", false);
   const ClientRef client{Transport::kUdp, 0, *SocketAddress::parse("127.0.0.1:5300"), 0};
+  const std::uint64_t before = bench::allocations();
   for (auto _ : state) handler.handle(query, client);
+  state.counters["allocs_per_miss"] = benchmark::Counter(
+      static_cast<double>(bench::allocations() - before) / static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_HandleMissToInstantUpstream);
 

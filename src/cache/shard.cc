@@ -7,13 +7,10 @@ namespace dp::cache {
 Shard::Shard(std::size_t budget_bytes) : budget_(budget_bytes) {}
 
 Shard::~Shard() {
-  for (auto& [key, entry] : map_) Entry::destroy(entry);
+  table_.for_each([](Entry* entry) { Entry::destroy(entry); });
 }
 
-Entry* Shard::find(const KeyRef& key) const {
-  const auto it = map_.find(key);
-  return it == map_.end() ? nullptr : it->second;
-}
+Entry* Shard::find(const KeyRef& key) const { return table_.find(key.bytes, key.hash); }
 
 void Shard::touch(Entry* entry, TimePoint now) {
   const auto second = static_cast<std::uint32_t>(
@@ -25,7 +22,7 @@ void Shard::touch(Entry* entry, TimePoint now) {
 }
 
 bool Shard::insert(const KeyRef& key, Entry* entry, TimePoint now) {
-  const std::size_t cost = entry->footprint() + kNodeFootprint;
+  const std::size_t cost = entry->footprint();
   if (cost > budget_) {
     ++stats_.rejected_too_big;
     Entry::destroy(entry);
@@ -35,13 +32,12 @@ bool Shard::insert(const KeyRef& key, Entry* entry, TimePoint now) {
     ++stats_.replaced;
     erase(old);
   }
-  // The map's key points into the entry, which lives exactly as long as its node.
-  map_.emplace(KeyRef{entry->key(), key.hash}, entry);
+  table_.insert(entry, key.hash);
   entry_bytes_ += cost;
   lru_push_newest(entry);
   heap_push(entry);
   ++stats_.inserts;
-  while (held_bytes() > budget_ && !map_.empty()) evict_one(now);
+  while (held_bytes() > budget_ && !table_.empty()) evict_one(now);
   return find(key) == entry;
 }
 
@@ -52,20 +48,20 @@ void Shard::remove_too_old(Entry* entry) {
 
 ShardStats Shard::stats() const {
   ShardStats out = stats_;
-  out.entries = map_.size();
+  out.entries = table_.size();
   out.bytes = held_bytes();
   return out;
 }
 
 std::size_t Shard::held_bytes() const {
-  return entry_bytes_ + map_.bucket_count() * sizeof(void*) + heap_.capacity() * sizeof(HeapSlot);
+  return entry_bytes_ + table_.held_bytes() + heap_.capacity() * sizeof(HeapSlot);
 }
 
 void Shard::erase(Entry* entry) {
-  map_.erase(KeyRef::of(entry->key()));
+  table_.erase(entry, KeyRef::of(entry->key()).hash);
   lru_unlink(entry);
   heap_remove(entry);
-  entry_bytes_ -= entry->footprint() + kNodeFootprint;
+  entry_bytes_ -= entry->footprint();
   Entry::destroy(entry);
 }
 

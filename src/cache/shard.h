@@ -1,4 +1,4 @@
-// One shard of the cache: a hash map of entries, an LRU list and an expiry heap, held within
+// One shard of the cache: an index of entries, an LRU list and an expiry heap, held within
 // a byte budget. Eviction is TTL-aware: an expired entry goes first, then the least recently
 // used one.
 #pragma once
@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <mutex>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "cache/entry.h"
+#include "cache/entry_table.h"
 #include "common/clock.h"
 
 namespace dp::cache {
@@ -31,7 +31,7 @@ struct ShardStats {
   std::uint64_t removed_too_old = 0;   // expired beyond the stale window, found by a lookup
   std::uint64_t rejected_too_big = 0;  // one answer larger than the whole shard
   std::uint64_t entries = 0;
-  std::uint64_t bytes = 0;  // held: entries, map nodes and buckets, the heap's array
+  std::uint64_t bytes = 0;  // held: entries, the index's array, the heap's array
 };
 
 // Owned by the Cache; every member is guarded by `mutex`, which the caller holds.
@@ -58,17 +58,6 @@ class Shard {
   std::size_t budget_bytes() const { return budget_; }
 
  private:
-  struct KeyHash {
-    std::size_t operator()(const KeyRef& key) const { return key.hash; }
-  };
-  struct KeyEqual {
-    bool operator()(const KeyRef& a, const KeyRef& b) const { return a.bytes == b.bytes; }
-  };
-  using Map = std::unordered_map<KeyRef, Entry*, KeyHash, KeyEqual>;
-  // A map node: the pair, the next pointer and the cached hash.
-  static constexpr std::size_t kNodeFootprint =
-      malloc_footprint(sizeof(Map::value_type) + 2 * sizeof(void*));
-
   void erase(Entry* entry);  // unlinks and destroys
   void evict_one(TimePoint now);
   void lru_unlink(Entry* entry);
@@ -80,8 +69,8 @@ class Shard {
   void heap_swap(std::size_t a, std::size_t b);
 
   std::size_t budget_;
-  std::size_t entry_bytes_ = 0;  // entries and their map nodes
-  Map map_;
+  std::size_t entry_bytes_ = 0;  // the entries, as malloc holds them
+  EntryTable table_;
   Entry* newest_ = nullptr;
   Entry* oldest_ = nullptr;
   // Min-heap on expiry: heap_[0] expires first. The time sits in the slot, so sifting

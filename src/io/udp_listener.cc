@@ -21,19 +21,28 @@ UdpListener::UdpListener(EventLoop& loop, int fd, Handler handler)
     in_iov_[i] = iovec{in_bytes_.get() + i * kMaxDatagram, kMaxDatagram};
   }
   event_.reset(event_new(loop.base(), fd_, EV_READ | EV_PERSIST, &UdpListener::on_readable, this));
-  if (!event_ || event_add(event_.get(), nullptr) != 0) {
+  flush_event_.reset(event_new(loop.base(), -1, 0, &UdpListener::on_flush, this));
+  if (!event_ || !flush_event_ || event_add(event_.get(), nullptr) != 0) {
     ::close(fd_);
     throw std::runtime_error("libevent: cannot watch a UDP socket");
   }
 }
 
 UdpListener::~UdpListener() {
+  flush();  // the last answers of a drain still leave
   event_.reset();
+  flush_event_.reset();
   ::close(fd_);
 }
 
 void UdpListener::on_readable(int /*fd*/, short /*what*/, void* self) noexcept {
   static_cast<UdpListener*>(self)->drain();
+}
+
+void UdpListener::on_flush(int /*fd*/, short /*what*/, void* self) noexcept {
+  auto* listener = static_cast<UdpListener*>(self);
+  listener->flush_pending_ = false;
+  listener->flush();
 }
 
 void UdpListener::drain() {
@@ -62,13 +71,11 @@ void UdpListener::drain() {
 }
 
 void UdpListener::send(std::span<const std::uint8_t> message, const SocketAddress& to) {
-  if (!batching_) {
-    const ssize_t n =
-        ::sendto(fd_, message.data(), message.size(), MSG_DONTWAIT, to.sa(), to.length());
-    if (n < 0) ++send_failures_;
-    return;
+  if (!batching_ && !flush_pending_) {
+    flush_pending_ = true;
+    event_active(flush_event_.get(), EV_TIMEOUT, 0);
   }
-  if (out_count_ == kBatch) flush();  // more replies than queries: a handler sent twice
+  if (out_count_ == kBatch) flush();  // a full batch leaves at once
   OutSlot& slot = out_[out_count_++];
   slot.bytes.assign(message.begin(), message.end());  // capacity is kept: no allocation
   slot.to = to;

@@ -29,8 +29,9 @@ class UdpListener {
   UdpListener(const UdpListener&) = delete;
   UdpListener& operator=(const UdpListener&) = delete;
 
-  // Best effort, as UDP is: a full socket buffer drops the reply (counted). A reply made while
-  // a received batch is handled joins the outgoing batch, sent when the batch is done.
+  // Best effort, as UDP is: a full socket buffer drops the reply (counted). Replies are queued
+  // and leave in one sendmmsg: those made while a received batch is handled when the batch is
+  // done, the others (answers from upstream) once the current event callback returns.
   void send(std::span<const std::uint8_t> message, const SocketAddress& to);
   std::uint64_t send_failures() const { return send_failures_; }
   // Drain on shutdown: no more datagrams are read; replies can still be sent.
@@ -38,6 +39,7 @@ class UdpListener {
 
  private:
   static void on_readable(int fd, short what, void* self) noexcept;
+  static void on_flush(int fd, short what, void* self) noexcept;
   void drain();
   void flush();
 
@@ -50,6 +52,8 @@ class UdpListener {
   int fd_;
   Handler handler_;
   EventPtr event_;
+  EventPtr flush_event_;  // made active when a reply is queued outside a received batch
+  bool flush_pending_ = false;
   std::unique_ptr<std::uint8_t[]> in_bytes_;  // kBatch datagrams of the largest size
   std::array<SocketAddress, kBatch> in_from_;
   std::array<OutSlot, kBatch> out_;

@@ -1,5 +1,6 @@
 // The batched UDP listener on loopback: every datagram of a burst larger than a batch is
-// handled, each reply reaches its sender, and replies made outside a batch go out at once.
+// handled, each reply reaches its sender, and replies made outside a batch (answers from
+// upstream) are gathered and leave once the current callback returns.
 #include "io/udp_listener.h"
 
 #include <gtest/gtest.h>
@@ -34,6 +35,7 @@ class Client {
     ASSERT_EQ(::sendto(fd_, text.data(), text.size(), 0, to.sa(), to.length()),
               static_cast<ssize_t>(text.size()));
   }
+  SocketAddress address() const { return socket_local_address(fd_); }
   std::vector<std::string> received() {
     std::vector<std::string> out;
     char buffer[512];
@@ -122,7 +124,7 @@ TEST(UdpListener, SeveralRepliesPerQueryAllLeave) {
   EXPECT_TRUE(replies.contains("0a") && replies.contains("31c"));
 }
 
-TEST(UdpListener, ReplyOutsideABatchIsSentAtOnce) {
+TEST(UdpListener, ReplyOutsideABatchLeavesOnTheNextLoopTurn) {
   EventLoop loop;
   const int fd = socket_bind(*SocketAddress::parse("127.0.0.1:0"), SocketKind::kUdp);
   const SocketAddress address = socket_local_address(fd);
@@ -134,15 +136,36 @@ TEST(UdpListener, ReplyOutsideABatchIsSentAtOnce) {
   client.send("later", address);
   run_until(loop, [&] { return !senders.empty(); });
   ASSERT_EQ(senders.size(), 1u);
-  const std::string reply = "answer";
-  listener.send(std::span(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()),
-                senders[0]);
-  std::vector<std::string> got;
+  // Forty answers from one callback: more than a batch; none has left before the loop turns.
+  std::set<std::string> expected;
+  for (int i = 0; i < 40; ++i) {
+    const std::string reply = "answer" + std::to_string(i);
+    expected.insert(reply);
+    listener.send(std::span(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()),
+                  senders[0]);
+  }
+  std::set<std::string> got;
+  for (auto& r : client.received()) got.insert(r);
+  EXPECT_EQ(got.size(), UdpListener::kBatch);  // the full batch left; the rest wait
   run_until(loop, [&] {
-    for (auto& r : client.received()) got.push_back(r);
-    return !got.empty();
+    for (auto& r : client.received()) got.insert(r);
+    return got.size() == expected.size();
   });
-  EXPECT_EQ(got, std::vector<std::string>{"answer"});
+  EXPECT_EQ(got, expected);
+}
+
+TEST(UdpListener, QueuedRepliesLeaveWhenTheListenerCloses) {
+  EventLoop loop;
+  const int fd = socket_bind(*SocketAddress::parse("127.0.0.1:0"), SocketKind::kUdp);
+  Client client;
+  {
+    UdpListener listener(loop, fd, [](std::span<const std::uint8_t>, const SocketAddress&) {});
+    const std::string reply = "last";
+    listener.send(std::span(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()),
+                  client.address());
+    EXPECT_TRUE(client.received().empty());
+  }  // closed at shutdown before the loop turned again
+  EXPECT_EQ(client.received(), std::vector<std::string>{"last"});
 }
 
 }  // namespace
