@@ -131,6 +131,8 @@ def cmd_record(args):
         rec["qps"] = good / rec["runtime"]
     if good and args.cpu_ns > 0:
         rec["cpu_us"] = args.cpu_ns / 1000.0 / good
+    if good and args.upstream_cpu_ns >= 0:
+        rec["upstream_cpu_us"] = args.upstream_cpu_ns / 1000.0 / good
     if args.test == "rss":
         st = parse_status_file(args.file + ".status")
         if "VmRSS" in st:
@@ -217,7 +219,7 @@ class Results:
         if failure:
             return failure
         bad = [r["status"] for r in self.runs(server, test) if r["status"] != "ok"]
-        return bad[0] if bad else "not run"
+        return bad[0][:70] if bad else "not run"
 
     def note(self, server, key):
         """What qualifies a figure: fixed-load runs in which the server answered under 95 % of
@@ -235,6 +237,13 @@ class Results:
         bad = [r["note"] for r in runs if r.get("note")]
         if bad:
             notes.append(max(bad, key=lambda n: int(n.split("%")[0])))
+        # The upstream's CPU per answer tells whether hits were hits and misses went upstream.
+        up = [r.get("upstream_cpu_us", 0.0) for r in runs]
+        if up and server not in ("stubby", "direct", "null"):
+            if test.startswith("hit") and max(up) > 1.0:
+                notes.append(f"upstream busy, {max(up):.1f} µs/answer: not all hits?")
+            if test.startswith("miss") and min(up) < 2.0:
+                notes.append(f"upstream idle, {min(up):.1f} µs/answer: not all misses?")
         return f" ({'; '.join(notes)})" if notes else ""
 
 
@@ -245,6 +254,10 @@ def main_table(res):
     out = ["| server | " + " | ".join(heads) + " |",
            "|---|" + "|".join("---:" for _ in keys) + "|"]
     for s in res.servers:
+        failure = res.start_failure(s)
+        if failure:  # the reason once, in the first column
+            out.append(f"| {LABEL[s]} | {failure} | " + " | ".join("failed" for _ in keys[1:]) + " |")
+            continue
         cells = []
         for k in keys:
             v = res.median(s, k)
@@ -262,9 +275,15 @@ def main_table(res):
 
 def round_table(res):
     rounds = res.rounds
-    out = ["| server | figure | " + " | ".join(f"r{r}" for r in rounds) + " | lost (all rounds) |",
-           "|---|---|" + "|".join("---:" for _ in rounds) + "|---:|"]
+    out = ["| server | figure | " + " | ".join(f"r{r}" for r in rounds)
+           + " | lost (all rounds) | upstream CPU µs/answer |",
+           "|---|---|" + "|".join("---:" for _ in rounds) + "|---:|---:|"]
     for s in res.servers:
+        failure = res.start_failure(s)
+        if failure:
+            out.append(f"| {LABEL[s]} | start | " + " | ".join("failed" for _ in rounds)
+                       + f" | {failure} | |")
+            continue
         for key, (test, field, head, _) in METRICS.items():
             if test == "rss":
                 continue
@@ -283,8 +302,12 @@ def round_table(res):
                     cells.append(fmt(run.get(field)) + note)
             lost = sum(x.get("lost", 0) for x in runs)
             sent = sum(x.get("sent", 0) for x in runs)
-            lost_cell = f"{lost:,} of {sent:,}" if field in ("qps", "p50_us") else ""
-            out.append(f"| {LABEL[s]} | {head} | " + " | ".join(cells) + f" | {lost_cell} |")
+            first = field in ("qps", "p50_us")  # one row per test carries its totals
+            lost_cell = f"{lost:,} of {sent:,}" if first else ""
+            up = [x["upstream_cpu_us"] for x in runs if "upstream_cpu_us" in x]
+            up_cell = fmt(statistics.median(up)) if first and up else ""
+            out.append(f"| {LABEL[s]} | {head} | " + " | ".join(cells)
+                       + f" | {lost_cell} | {up_cell} |")
     return "\n".join(out)
 
 
@@ -322,7 +345,7 @@ def targets(res):
         dp = res.median("dotproxy", key)
         ref, who = best(key, peers)
         if dp is None or ref is None:
-            missing = "dotproxy" if dp is None else "every peer"
+            missing = "dotproxy" if dp is None else "any peer"
             verdict(name, None, f"no figure for {missing}")
             return
         ratio = dp / ref if ref else float("inf")
@@ -446,7 +469,9 @@ server's CPU time (all threads) per answer; q/s are answers per second.
   second after. Knot Resolver's cache is an LMDB file mapped into the process: its pages count
   as file-backed RSS (see the split below). stubby and the null responder have no cache.
 - CPU time: the sum over /proc/PID/task/*/schedstat (first field, ns: every thread's time on a
-  CPU) read just before and just after each dnsperf run, divided by the NOERROR answers.
+  CPU) read just before and just after each dnsperf run, divided by the NOERROR answers. The
+  upstream's CPU time is read the same way: near 0 per answer in a hit run shows the hits were
+  hits, ~its direct figure in a miss run that the misses went upstream (flagged if not).
 - Order: the servers rotate from one round to the next; every dnsperf run is bounded by -l and
   timeout. Servers: {m.get('servers')}.
 
@@ -479,6 +504,7 @@ def main():
     rec.add_argument("--offered", type=int, default=0)
     rec.add_argument("--warmup", type=int, default=0)
     rec.add_argument("--status", default="")
+    rec.add_argument("--upstream-cpu-ns", type=int, default=0)
     med = sub.add_parser("median", help="median q/s of one server's runs of one test")
     med.add_argument("--raw", required=True)
     med.add_argument("--server", required=True)
