@@ -1,0 +1,530 @@
+#!/usr/bin/env python3
+"""Raw results and report of scripts/bench-macro (dotproxy versus its peers, issue #7).
+
+The harness calls `record` after every dnsperf run; it parses dnsperf's output and appends one
+JSON object per run to the raw file, so the shell script stays simple and the figures can be
+reported again later. `report` turns the raw file into Markdown: one table of medians over the
+rounds with each figure's ratio to dotproxy's, the targets (met or missed, and by how much), the
+method and machine, and every round's figures so the noise is visible.
+
+    macro_report.py record --raw F --round R --server S --test T --file DNSPERF_OUT
+                           --cpu-ns N --offered QPS [--warmup N] [--status "failed: ..."]
+    macro_report.py median --raw F --server S --test T     median q/s of the runs (0 if none)
+    macro_report.py report --raw F --meta META_TSV [--out FILE]
+
+Tests: hit_udp_max, hit_udp_fixed, hit_tcp_max, hit_tcp_fixed (the pre-warmed names), miss_max,
+miss_lat (names never asked before), rss (round 0), start (a server that did not start).
+CPU time is the server's, all threads (schedstat ns), from just before to just after dnsperf.
+Standard library only.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+SERVERS = ["dotproxy", "unbound", "dnsdist", "kresd", "stubby", "null", "direct"]
+LABEL = {
+    "dotproxy": "dotproxy",
+    "unbound": "Unbound",
+    "dnsdist": "dnsdist",
+    "kresd": "Knot Resolver",
+    "stubby": "stubby (no cache)",
+    "null": "null responder (floor)",
+    "direct": "upstream, direct DoT",
+}
+PEERS = ["unbound", "dnsdist", "kresd", "stubby"]
+CACHED_PEERS = ["unbound", "dnsdist", "kresd"]
+
+# key: (test, field, column heading, higher is better)
+METRICS = {
+    "hit_udp_qps": ("hit_udp_max", "qps", "UDP hit q/s", True),
+    "hit_udp_cpu": ("hit_udp_fixed", "cpu_us", "UDP hit CPU µs", False),
+    "hit_tcp_qps": ("hit_tcp_max", "qps", "TCP hit q/s", True),
+    "hit_tcp_cpu": ("hit_tcp_fixed", "cpu_us", "TCP hit CPU µs", False),
+    "miss_qps": ("miss_max", "qps", "miss q/s", True),
+    "miss_cpu": ("miss_max", "cpu_us", "CPU µs/miss", False),
+    "miss_p50": ("miss_lat", "p50_us", "miss p50 µs", False),
+    "miss_p99": ("miss_lat", "p99_us", "miss p99 µs", False),
+    "rss_mb": ("rss", "rss_mb", "RSS MB", False),
+}
+
+
+# --- record -------------------------------------------------------------------------------
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list (p in 0..100)."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(p / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def parse_dnsperf(path, warmup):
+    """Counters, response codes and (with -v) per-answer latencies of one dnsperf output."""
+    res = {"sent": 0, "completed": 0, "lost": 0, "runtime": 0.0, "rcodes": {}}
+    latencies = []
+    patterns = {
+        "sent": re.compile(r"^\s*Queries sent:\s+(\d+)"),
+        "completed": re.compile(r"^\s*Queries completed:\s+(\d+)"),
+        "lost": re.compile(r"^\s*Queries lost:\s+(\d+)"),
+        "runtime": re.compile(r"^\s*Run time \(s\):\s+([\d.]+)"),
+    }
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("> "):
+                fields = line.split()
+                try:
+                    latencies.append((fields[1], float(fields[-1]) * 1e6))
+                except (ValueError, IndexError):
+                    pass
+                continue
+            for key, pat in patterns.items():
+                m = pat.match(line)
+                if m:
+                    res[key] = float(m.group(1)) if key == "runtime" else int(m.group(1))
+            m = re.match(r"^\s*Response codes:\s+(.*)$", line)
+            if m:
+                for code, count in re.findall(r"([A-Z]+) (\d+) \(", m.group(1)):
+                    res["rcodes"][code] = int(count)
+    if latencies:
+        measured = sorted(lat for rcode, lat in latencies[warmup:] if rcode == "NOERROR")
+        res["latency_n"] = len(measured)
+        res["p50_us"] = percentile(measured, 50)
+        res["p99_us"] = percentile(measured, 99)
+    return res
+
+
+def parse_status_file(path):
+    """kB figures of /proc/PID/status lines saved after an RSS run."""
+    out = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                m = re.match(r"^(\w+):\s+(\d+) kB", line)
+                if m:
+                    out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def cmd_record(args):
+    rec = {"round": args.round, "server": args.server, "test": args.test,
+           "offered": args.offered, "cpu_ns": args.cpu_ns, "status": args.status or "ok"}
+    if args.file != "/dev/null" and os.path.exists(args.file):
+        rec.update(parse_dnsperf(args.file, args.warmup if args.test == "miss_lat" else 0))
+    # Figures count the right answers (NOERROR) only: a server that answers SERVFAIL under load
+    # gets no credit for those, and the share is noted; under half right is a failed run.
+    done = rec.get("completed", 0)
+    good = rec.get("rcodes", {}).get("NOERROR", 0)
+    if rec["status"] == "ok":
+        if done == 0:
+            rec["status"] = "failed: no answers"
+        elif good < 0.5 * done:
+            codes = ", ".join(f"{k} {v}" for k, v in sorted(rec["rcodes"].items()))
+            rec["status"] = f"failed: only {100 * good / done:.0f}% NOERROR ({codes})"
+        elif good < 0.99 * rec.get("sent", done):
+            rec["note"] = f"{100 * (1 - good / rec['sent']):.0f}% not NOERROR or lost"
+    if good and rec.get("runtime"):
+        rec["qps"] = good / rec["runtime"]
+    if good and args.cpu_ns > 0:
+        rec["cpu_us"] = args.cpu_ns / 1000.0 / good
+    if good and args.upstream_cpu_ns >= 0:
+        rec["upstream_cpu_us"] = args.upstream_cpu_ns / 1000.0 / good
+    if args.test == "rss":
+        st = parse_status_file(args.file + ".status")
+        if "VmRSS" in st:
+            rec["rss_mb"] = st["VmRSS"] / 1024.0
+            rec["rss_anon_mb"] = st.get("RssAnon", 0) / 1024.0
+            rec["rss_file_mb"] = (st.get("RssFile", 0) + st.get("RssShmem", 0)) / 1024.0
+            rec["rss_before_mb"] = st.get("VmRSSBefore", 0) / 1024.0
+        elif rec["status"] == "ok":
+            rec["status"] = "failed: no RSS read"
+    with open(args.raw, "a", encoding="utf-8") as f:
+        f.write(json.dumps(rec, sort_keys=True) + "\n")
+    return 0
+
+
+def load(raw):
+    recs = []
+    if os.path.exists(raw):
+        with open(raw, encoding="utf-8") as f:
+            recs = [json.loads(line) for line in f if line.strip()]
+    return recs
+
+
+def cmd_median(args):
+    vals = [r["qps"] for r in load(args.raw)
+            if r["server"] == args.server and r["test"] == args.test and r["status"] == "ok"
+            and "qps" in r]
+    print(int(statistics.median(vals)) if vals else 0)
+    return 0
+
+
+# --- report -------------------------------------------------------------------------------
+
+def fmt(v):
+    if v is None:
+        return "—"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+class Results:
+    """Medians over rounds of every (server, metric), with the reasons of failed runs."""
+
+    def __init__(self, recs):
+        self.recs = recs
+        self.rounds = sorted({r["round"] for r in recs if r["round"] > 0})
+        self.servers = [s for s in SERVERS if any(r["server"] == s for r in recs)]
+
+    def runs(self, server, test):
+        return [r for r in self.recs if r["server"] == server and r["test"] == test]
+
+    def start_failure(self, server):
+        bad = [r["status"] for r in self.runs(server, "start")]
+        return bad[0] if bad else None
+
+    def values(self, server, key):
+        test, field, _, _ = METRICS[key]
+        return [r[field] for r in self.runs(server, test)
+                if r["status"] == "ok" and r.get(field) is not None]
+
+    def median(self, server, key):
+        if key == "added_p50":
+            own, base = self.median(server, "miss_p50"), self.median("direct", "miss_p50")
+            return None if own is None or base is None or server == "direct" else own - base
+        vals = self.values(server, key)
+        return statistics.median(vals) if vals else None
+
+    def why_missing(self, server, key):
+        """Why a cell is empty: not applicable, or the failure of its runs."""
+        if key == "added_p50":
+            if server == "direct":
+                return "—"
+            key = "miss_p50"
+        test = METRICS[key][0]
+        if server == "null" and test.startswith(("miss", "rss")):
+            return "n/a (no upstream)" if test != "rss" else "n/a (no cache)"
+        if server == "stubby" and test == "rss":
+            return "n/a (no cache)"
+        if server == "direct" and not test.startswith("miss"):
+            return "—"
+        failure = self.start_failure(server)
+        if failure:
+            return failure
+        bad = [r["status"] for r in self.runs(server, test) if r["status"] != "ok"]
+        return bad[0][:70] if bad else "not run"
+
+    def note(self, server, key):
+        """What qualifies a figure: fixed-load runs in which the server answered under 95 % of
+        the load offered, and runs with wrong answers or losses (the worst round)."""
+        if key not in METRICS:
+            return ""
+        test = METRICS[key][0]
+        notes = []
+        runs = [r for r in self.runs(server, test) if r["status"] == "ok"]
+        if test.endswith("_fixed"):
+            shares = [r["completed"] / (r["offered"] * r["runtime"]) for r in runs
+                      if r.get("runtime") and r["offered"]]
+            if shares and min(shares) < 0.95:
+                notes.append(f"overloaded: {100 * min(shares):.0f}% of offered")
+        bad = [r["note"] for r in runs if r.get("note")]
+        if bad:
+            notes.append(max(bad, key=lambda n: int(n.split("%")[0])))
+        # The upstream's CPU per answer tells whether hits were hits and misses went upstream.
+        up = [r.get("upstream_cpu_us", 0.0) for r in runs]
+        if up and server not in ("stubby", "direct", "null"):
+            if test.startswith("hit") and max(up) > 1.0:
+                notes.append(f"upstream busy, {max(up):.1f} µs/answer: not all hits?")
+            if test.startswith("miss") and min(up) < 2.0:
+                notes.append(f"upstream idle, {min(up):.1f} µs/answer: not all misses?")
+        return f" ({'; '.join(notes)})" if notes else ""
+
+
+def main_table(res):
+    keys = list(METRICS) + ["added_p50"]
+    keys.insert(keys.index("rss_mb"), keys.pop())  # added p50 before RSS
+    heads = [METRICS[k][2] if k in METRICS else "added p50 µs" for k in keys]
+    out = ["| server | " + " | ".join(heads) + " |",
+           "|---|" + "|".join("---:" for _ in keys) + "|"]
+    for s in res.servers:
+        failure = res.start_failure(s)
+        if failure:  # the reason once, in the first column
+            out.append(f"| {LABEL[s]} | {failure} | " + " | ".join("failed" for _ in keys[1:]) + " |")
+            continue
+        cells = []
+        for k in keys:
+            v = res.median(s, k)
+            if v is None:
+                cells.append(res.why_missing(s, k))
+                continue
+            cell = fmt(v)
+            base = res.median("dotproxy", k)
+            if s != "dotproxy" and base not in (None, 0) and k != "added_p50":
+                cell += f" ({v / base:.2f}×)"
+            cells.append(cell + res.note(s, k))
+        out.append(f"| {LABEL[s]} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def round_table(res):
+    rounds = res.rounds
+    out = ["| server | figure | " + " | ".join(f"r{r}" for r in rounds)
+           + " | lost (all rounds) | upstream CPU µs/answer |",
+           "|---|---|" + "|".join("---:" for _ in rounds) + "|---:|---:|"]
+    for s in res.servers:
+        failure = res.start_failure(s)
+        if failure:
+            out.append(f"| {LABEL[s]} | start | " + " | ".join("failed" for _ in rounds)
+                       + f" | {failure} | |")
+            continue
+        for key, (test, field, head, _) in METRICS.items():
+            if test == "rss":
+                continue
+            runs = res.runs(s, test)
+            if not runs:
+                continue
+            cells = []
+            for r in rounds:
+                run = next((x for x in runs if x["round"] == r), None)
+                if run is None:
+                    cells.append("—")
+                elif run["status"] != "ok":
+                    cells.append(run["status"])
+                else:
+                    note = f" ({run['note']})" if run.get("note") else ""
+                    cells.append(fmt(run.get(field)) + note)
+            lost = sum(x.get("lost", 0) for x in runs)
+            sent = sum(x.get("sent", 0) for x in runs)
+            first = field in ("qps", "p50_us")  # one row per test carries its totals
+            lost_cell = f"{lost:,} of {sent:,}" if first else ""
+            up = [x["upstream_cpu_us"] for x in runs if "upstream_cpu_us" in x]
+            up_cell = fmt(statistics.median(up)) if first and up else ""
+            out.append(f"| {LABEL[s]} | {head} | " + " | ".join(cells)
+                       + f" | {lost_cell} | {up_cell} |")
+    return "\n".join(out)
+
+
+def rss_table(res):
+    out = ["| server | names answered | of sent | rate q/s | RSS before MB | RSS after MB "
+           "| of which anon / file-backed MB | status |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for s in res.servers:
+        for r in res.runs(s, "rss"):
+            out.append(f"| {LABEL[s]} | {r.get('completed', 0):,} | {r.get('sent', 0):,} | "
+                       f"{r['offered']:,} | {fmt(r.get('rss_before_mb'))} | {fmt(r.get('rss_mb'))}"
+                       f" | {fmt(r.get('rss_anon_mb'))} / {fmt(r.get('rss_file_mb'))} "
+                       f"| {r['status']} |")
+    return "\n".join(out)
+
+
+def targets(res, names):
+    """Each target of issue #7, computed from the medians: met or missed, and by how much."""
+    lines = []
+
+    def best(key, peers):
+        higher = METRICS[key][3]
+        vals = [(res.median(p, key), p) for p in peers if res.median(p, key) is not None]
+        if not vals:
+            return None, None
+        return (max if higher else min)(vals)
+
+    def verdict(name, ok, detail):
+        if ok is None:
+            lines.append(f"- {name}: **unknown** — {detail}")
+        else:
+            lines.append(f"- {name}: **{'met' if ok else 'missed'}** — {detail}")
+
+    def compare(name, key, peers, factor, higher, what):
+        dp = res.median("dotproxy", key)
+        ref, who = best(key, peers)
+        if dp is None or ref is None:
+            missing = "dotproxy" if dp is None else "any peer"
+            verdict(name, None, f"no figure for {missing}")
+            return
+        ratio = dp / ref if ref else float("inf")
+        ok = ratio >= factor if higher else ratio <= factor
+        verdict(name, ok, f"dotproxy {fmt(dp)} vs {what} {LABEL[who]} {fmt(ref)}: "
+                          f"{ratio:.2f}× (needs {'≥' if higher else '≤'} {factor:.2f}×)")
+
+    dp, null = res.median("dotproxy", "hit_udp_cpu"), res.median("null", "hit_udp_cpu")
+    if dp is None or null is None:
+        verdict("cache-hit CPU µs per answer (UDP) within 1.2× of the null responder", None,
+                "no figure for " + ("dotproxy" if dp is None else "the null responder"))
+    else:
+        verdict("cache-hit CPU µs per answer (UDP) within 1.2× of the null responder",
+                dp <= 1.2 * null, f"dotproxy {fmt(dp)} µs vs null {fmt(null)} µs: "
+                                  f"{dp / null:.2f}× (needs ≤ 1.20×)")
+    compare("cache-hit CPU µs per answer (UDP) at most 0.85× the best peer's", "hit_udp_cpu",
+            CACHED_PEERS, 0.85, False, "best")
+    for proto in ("udp", "tcp"):
+        key = f"hit_{proto}_qps"
+        compare(f"cache-hit max q/s ({proto.upper()}) at least the best peer's", key,
+                CACHED_PEERS, 1.0, True, "best")
+        # Near the null responder's figure, dnsperf (one CPU) is the limit, not the servers.
+        nullq = res.median("null", key)
+        near = [(v / nullq, LABEL[p]) for p in ["dotproxy"] + CACHED_PEERS
+                if nullq and (v := res.median(p, key)) is not None and v >= 0.85 * nullq]
+        if near:
+            lines.append("  - note: " + ", ".join(f"{who} {share:.0%}" for share, who in near)
+                         + " of the null responder's q/s: dnsperf (one CPU) is near its own "
+                         "limit here, so these figures say little about the servers")
+    compare("cache-miss throughput at least 1.5× the best peer's", "miss_qps", PEERS, 1.5,
+            True, "best")
+    compare("CPU µs per miss at most half the best peer's", "miss_cpu", PEERS, 0.5, False,
+            "best")
+    added = res.median("dotproxy", "added_p50")
+    if added is None:
+        verdict("miss latency added over direct DoT: p50 under 50 µs", None,
+                "no p50 for dotproxy or for direct DoT")
+    else:
+        verdict("miss latency added over direct DoT: p50 under 50 µs", added < 50,
+                f"+{fmt(added)} µs (p50 {fmt(res.median('dotproxy', 'miss_p50'))} µs via "
+                f"dotproxy, {fmt(res.median('direct', 'miss_p50'))} µs direct)")
+    target = f"RSS after {names:,} names: under 200 MB and below every peer's"
+    rss = res.median("dotproxy", "rss_mb")
+    if rss is None:
+        verdict(target, None, "no RSS figure for dotproxy")
+    else:
+        peers = [(res.median(p, "rss_mb"), p) for p in CACHED_PEERS]
+        known = [(v, p) for v, p in peers if v is not None]
+        ok = rss < 200 and all(rss < v for v, _ in known)
+        low = min(known) if known else None
+        detail = f"dotproxy {fmt(rss)} MB (limit 200)"
+        if low:
+            detail += f"; lowest peer {LABEL[low[1]]} {fmt(low[0])} MB ({rss / low[0]:.2f}×)"
+            run = next(iter(res.runs(low[1], "rss")), {})
+            if run.get("rss_mb") and run.get("rss_file_mb", 0) > 0.5 * run["rss_mb"]:
+                detail += (f", {100 * run['rss_file_mb'] / run['rss_mb']:.0f}% of it file-backed "
+                           "(mapped cache file)")
+        missing = [LABEL[p] for v, p in peers if v is None and p in res.servers]
+        if missing:
+            detail += "; no figure for " + ", ".join(missing)
+        verdict(target, ok, detail)
+    return "\n".join(lines)
+
+
+def read_meta(path):
+    meta = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if "\t" in line:
+                k, v = line.rstrip("\n").split("\t", 1)
+                meta[k] = v
+    return meta
+
+
+def cmd_report(args):
+    res = Results(load(args.raw))
+    m = read_meta(args.meta)
+    quick = " **Quick run (BENCH_QUICK=1): a smoke test, not a measurement.**" \
+        if m.get("quick") == "1" else ""
+    names = int(m.get("rss_names", "0"))
+    text = f"""# Macro benchmark: dotproxy and its peers
+
+Made by `scripts/bench-macro` on {m.get('date')}.{quick}
+
+- Machine: {m.get('nproc')} CPUs, {m.get('cpu')}, {m.get('memory')}, {m.get('kernel')}; load average {m.get('load')}
+- Versions: {m.get('dotproxy')}; Unbound {m.get('unbound')}; dnsdist {m.get('dnsdist')}; Knot Resolver {m.get('kresd')}; stubby {m.get('stubby')}; dnsperf {m.get('dnsperf')}
+- Pinning: {m.get('pinning')}.
+
+## Results
+
+Medians over {m.get('rounds')} rounds; (N×) is the figure divided by dotproxy's. CPU µs is the
+server's CPU time (all threads) per answer; q/s are answers per second.
+
+{main_table(res)}
+
+## Targets (issue #7)
+
+{targets(res, names)}
+
+## Method
+
+- Upstream: Unbound {m.get('unbound')} over DNS-over-TLS (ECDSA certificate made by certtool
+  for the run) with a static zone of 100,000 names (nN.bench A, TTL 86400) and a redirect zone
+  under which every name answers (miss.bench A 192.0.2.7, TTL 86400); one thread, no logging,
+  TCP_NODELAY on its connections (bench/nodelay_preload.cc: Unbound 1.17 leaves Nagle on, and
+  an answer then waits for the ACK of the one before: ~1/rate of latency at moderate rates).
+- Every server forwards to it over DoT, checking its certificate and name, with one worker
+  thread each: dotproxy `--workers 1 --cache-size 512M`; Unbound `num-threads: 1`, forward-zone
+  with forward-tls-upstream, caches 512 MB msg + 1 GB rrset, prefetch off; dnsdist one listener,
+  `setMaxTCPClientThreads(1)`, DoT backend with `maxInFlight=1024` (pipelined on one
+  connection, answered out of order), 2M-entry packet cache; Knot Resolver one process,
+  policy.TLS_FORWARD, 2 GB cache in the run's directory, DNSSEC validation off (unsigned zone);
+  stubby DoT only, strict authentication, no cache, so its "hits" are forwards; the null
+  responder (bench/null_responder.cc) echoes each query with QR set, over UDP
+  (recvmmsg/sendmmsg) and TCP: the kernel's share, a floor for CPU per answer. Its max q/s is
+  a reference, not a ceiling: there dnsperf, on one CPU, is the limit as often as the server.
+- Cache hits: the {m.get('hit_names')} names n1..n{m.get('hit_names')}.bench, asked once before
+  (warm-up), then over and over: max q/s with dnsperf unthrottled (-c 4 -q 500), CPU µs per
+  answer at a fixed {int(m.get('fixed_qps', 0)):,} q/s offered (-Q); the same over TCP (-m tcp,
+  4 connections). Each run {m.get('seconds')} s (-l).
+- Cache misses: names never asked before in the run (qN.rROUND.SERVER.KIND.NONCE.miss.bench):
+  max q/s unthrottled with 100 queries outstanding (-c 4 -q 100; Knot Resolver answers SERVFAIL
+  to a good share beyond that), CPU µs per miss from the same run; latency p50/p99 at
+  {int(m.get('latency_qps', 0)):,} q/s offered (-q 20; dnsperf -v per-answer times; the first
+  {m.get('warmup')} answers of each run not counted). The same to the upstream directly with
+  dnsperf -m dot gives the upstream's own limit and the base of "added p50". Only NOERROR
+  answers count in q/s and per-answer CPU; a note gives the share of other answers and losses.
+- RSS: each cached server restarted fresh, then {names:,} distinct names sent (-q 100, -Q at
+  80 % of its median miss max, at most the RSS rate cap), VmRSS read from /proc/PID/status a
+  second after. Knot Resolver's cache is an LMDB file mapped into the process: its pages count
+  as file-backed RSS (see the split below). stubby and the null responder have no cache.
+- CPU time: the sum over /proc/PID/task/*/schedstat (first field, ns: every thread's time on a
+  CPU) read just before and just after each dnsperf run, divided by the NOERROR answers. The
+  upstream's CPU time is read the same way: near 0 per answer in a hit run shows the hits were
+  hits, ~its direct figure in a miss run that the misses went upstream (flagged if not).
+- Order: the servers rotate from one round to the next; every dnsperf run is bounded by -l and
+  timeout. Servers: {m.get('servers')}.
+
+## Every round
+
+{round_table(res)}
+
+RSS runs:
+
+{rss_table(res)}
+"""
+    print(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text)
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="append one dnsperf run to the raw file")
+    rec.add_argument("--raw", required=True)
+    rec.add_argument("--round", type=int, required=True)
+    rec.add_argument("--server", required=True, choices=SERVERS)
+    rec.add_argument("--test", required=True)
+    rec.add_argument("--file", required=True)
+    rec.add_argument("--cpu-ns", type=int, default=0)
+    rec.add_argument("--offered", type=int, default=0)
+    rec.add_argument("--warmup", type=int, default=0)
+    rec.add_argument("--status", default="")
+    rec.add_argument("--upstream-cpu-ns", type=int, default=0)
+    med = sub.add_parser("median", help="median q/s of one server's runs of one test")
+    med.add_argument("--raw", required=True)
+    med.add_argument("--server", required=True)
+    med.add_argument("--test", required=True)
+    rep = sub.add_parser("report", help="Markdown report from the raw file")
+    rep.add_argument("--raw", required=True)
+    rep.add_argument("--meta", required=True)
+    rep.add_argument("--out")
+    args = parser.parse_args()
+    return {"record": cmd_record, "median": cmd_median, "report": cmd_report}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
