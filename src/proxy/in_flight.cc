@@ -5,7 +5,7 @@
 namespace dp::proxy {
 
 Flight* InFlightTable::find(std::string_view key) {
-  const auto it = by_key_.find(std::string(key));
+  const auto it = by_key_.find(key);
   return it == by_key_.end() ? nullptr : by_id(it->second);
 }
 
@@ -20,7 +20,7 @@ Flight& InFlightTable::start(std::string_view key, const dns::Query& query) {
   flight.id = id;
   flight.key = key;
   flight.query = query;
-  by_key_[flight.key] = id;
+  by_key_[std::string_view(flight.key)] = id;
   return flight;
 }
 
@@ -43,9 +43,9 @@ bool InFlightTable::remove_waiter(Flight& flight, std::uint64_t seq) {
 std::optional<Flight> InFlightTable::finish(std::uint64_t id) {
   const auto it = by_id_.find(id);
   if (it == by_id_.end()) return std::nullopt;
+  by_key_.erase(std::string_view(it->second.key));  // before the key it views moves
   Flight flight = std::move(it->second);
   by_id_.erase(it);
-  by_key_.erase(flight.key);
   waiters_ -= flight.waiters.size();
   return flight;
 }

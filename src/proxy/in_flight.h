@@ -47,7 +47,9 @@ class InFlightTable {
 
  private:
   std::unordered_map<std::uint64_t, Flight> by_id_;
-  std::unordered_map<std::string, std::uint64_t> by_key_;
+  // Keys are views of the flights' own keys: by_id_'s nodes never move, so they stay valid
+  // until finish() removes both.
+  std::unordered_map<std::string_view, std::uint64_t> by_key_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_seq_ = 1;
   std::size_t waiters_ = 0;
