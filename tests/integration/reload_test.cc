@@ -145,6 +145,11 @@ TEST_F(IntegrationReloadTest, ANewUpstreamTakesOverWithNoQueryLost) {
                               << "[[upstream]]\naddress = \"127.0.0.1\"\nport = " << second->port()
                               << "\nauth_name = \"" << kAuthName << "\"\n";
   reload();
+  // The swap is applied by each worker on its own loop: wait until the new upstream is in use
+  // (bounded), then give every worker the same 300 ms, however slow the build (sanitizers).
+  for (int i = 0; i < 200 && second->queries_received() == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
   std::this_thread::sleep_for(milliseconds(300));
   const auto first_after_swap = server_->queries_received();
   std::this_thread::sleep_for(milliseconds(300));
