@@ -72,7 +72,7 @@ struct Query {
 // Parses and validates a client query. Errors: every QueryError above.
 // The common shape (one uncompressed question, at most one well-formed root OPT, nothing
 // after it) is read straight off the wire; everything else goes to ldns. Both give the same
-// Query for the same bytes: tests/dns/query_shape_test.cc and the fuzz target check it.
+// Query for the same bytes: tests/dns/message_common_shape_test.cc and the fuzz target check it.
 Result<Query, QueryError> query_parse(std::span<const std::uint8_t> wire);
 // The same into `query`, reusing its strings' room: the hit path parses without allocating.
 // On an error `query` holds a partial parse and must not be used.
