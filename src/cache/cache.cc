@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "common/check.h"
+
 namespace dp::cache {
 namespace {
 
@@ -31,7 +33,7 @@ Shard& Cache::shard_for(const KeyRef& key) const {
 
 bool Cache::stale_servable(const Entry& entry, TimePoint now) const {
   return options_.serve_stale && entry.servable_stale &&
-         now < entry.expires_at + options_.max_stale;
+         now < entry.expires_at() + options_.max_stale;
 }
 
 Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query& query,
@@ -43,7 +45,7 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
   if (entry == nullptr) return {};
 
   Lookup result;
-  if (now < entry->expires_at) {
+  if (now < entry->expires_at()) {
     shard.touch(entry, now);
     dns::reply_build(
         entry->view(), query,
@@ -52,9 +54,9 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
     result.state = Freshness::kFresh;
     result.built = true;
     using std::chrono::milliseconds;
-    const auto left = std::chrono::duration_cast<milliseconds>(entry->expires_at - now);
+    const auto left = std::chrono::duration_cast<milliseconds>(entry->expires_at() - now);
     const auto lifetime =
-        std::chrono::duration_cast<milliseconds>(entry->expires_at - entry->stored_at);
+        std::chrono::duration_cast<milliseconds>(entry->expires_at() - entry->stored_at);
     result.prefetch_due = left.count() * 100 <= lifetime.count() * options_.prefetch_percent;
     return result;
   }
@@ -76,7 +78,8 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
 bool Cache::insert(std::string_view key_bytes, const dns::StoredAnswer& answer, TimePoint now) {
   if (answer.cache_ttl == 0) return false;
   Entry* entry = Entry::create(key_bytes, answer, now);
-  if (entry == nullptr) return false;
+  // answer_check has matched the question to the query the key was made from.
+  if (DP_BUG(entry == nullptr)) return false;
   const KeyRef key = KeyRef::of(key_bytes);
   Shard& shard = shard_for(key);
   std::lock_guard lock(shard.mutex);
@@ -89,7 +92,7 @@ bool Cache::refresh_failed(std::string_view key_bytes, TimePoint now, TimePoint 
   std::lock_guard lock(shard.mutex);
   Entry* entry = shard.find(key);
   if (entry == nullptr) return false;
-  if (now < entry->expires_at) return true;  // still fresh (a prefetch failed): nothing to do
+  if (now < entry->expires_at()) return true;  // still fresh (a prefetch failed): nothing to do
   if (!stale_servable(*entry, now)) return false;
   entry->refresh_failing_until = retry_at;
   return true;

@@ -15,11 +15,11 @@ void append_u16(std::string& out, std::uint16_t value) {
 
 void cache_key_build(const dns::Query& query, std::string& out) {
   out.clear();
-  // Fixed-size fields first: keys of other types differ in their first bytes.
+  out.push_back(static_cast<char>((query.dnssec_ok ? kFlagDo : 0) | (query.cd ? kFlagCd : 0)));
+  // The question section's own layout, so an entry compares it with its stored question.
+  out.append(query.question.qname_lower);
   append_u16(out, query.question.qtype);
   append_u16(out, query.question.qclass);
-  out.push_back(static_cast<char>((query.dnssec_ok ? kFlagDo : 0) | (query.cd ? kFlagCd : 0)));
-  out.append(query.question.qname_lower);
 }
 
 }  // namespace dp::cache

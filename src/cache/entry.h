@@ -1,5 +1,8 @@
-// One cached answer in one allocation: this header, then its TTL offsets, key, wire bytes and
-// EDE options. A hit reads it in place; nothing is parsed again.
+// One cached answer in one allocation: this header, then its TTL offsets, wire bytes and EDE
+// options. A hit reads it in place; nothing is parsed again. The key is not stored apart: it
+// is the flags byte here plus the answer's question, kept lowercased in the wire bytes.
+// Per-entry bytes are what a large cache is made of (RSS after 1M names, bench/RESULTS.md),
+// so the header is packed to 56 bytes: times as offsets from stored_at, 32-bit indexes.
 #pragma once
 
 #include <cstddef>
@@ -22,40 +25,48 @@ constexpr std::size_t malloc_footprint(std::size_t n) {
 // Owned by one cache shard and touched only under its lock.
 class Entry {
  public:
-  // Null when the answer is too large to describe (never for a DNS message).
+  // `key` as cache_key_build writes it. Null when the answer's question, lowercased, is not
+  // the key's (an entry must answer exactly what it is found by), or when the answer is too
+  // large to describe (never for a DNS message).
   static Entry* create(std::string_view key, const dns::StoredAnswer& answer, TimePoint now);
   static void destroy(Entry* entry) noexcept;
   Entry(const Entry&) = delete;
   Entry& operator=(const Entry&) = delete;
 
-  std::string_view key() const;
+  bool has_key(std::string_view key) const;
   dns::AnswerView view() const;
-  std::size_t footprint() const { return malloc_footprint(allocated_); }
+  std::size_t footprint() const { return malloc_footprint(allocated_size()); }
+
+  TimePoint expires_at() const { return stored_at + std::chrono::seconds(ttl_seconds); }
 
   TimePoint stored_at{};
-  TimePoint expires_at{};             // fresh before it
   TimePoint refresh_failing_until{};  // a refresh failed: serve it stale at once until then
-  std::uint32_t ttl_seconds = 0;
-  // RFC 8767 is about data: an expired failure is never served stale, only dropped.
-  bool servable_stale = true;
-
-  // Links of the shard's LRU list and its place in the shard's expiry heap.
+  // Links of the shard's LRU list.
   Entry* lru_newer = nullptr;
   Entry* lru_older = nullptr;
-  std::size_t heap_index = 0;
-  std::uint32_t touched_second = 0;  // second of its life it was last moved to the LRU front
+  std::uint32_t ttl_seconds = 0;  // fresh before stored_at + this
+  std::uint32_t heap_index = 0;   // its place in the shard's expiry heap
+  std::uint32_t table_hash = 0;   // low bits of its key's hash: its home in the shard's index
+  std::uint16_t touched_second = 0;  // second of its life (mod 2^16) last moved to the LRU front
 
  private:
   Entry() = default;
+  std::size_t allocated_size() const;
+  std::size_t offsets_bytes() const { return ttl_count_ * sizeof(std::uint16_t); }
   const std::uint8_t* data() const { return reinterpret_cast<const std::uint8_t*>(this + 1); }
   std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(this + 1); }
+  std::string_view question() const;
 
-  std::uint32_t allocated_ = 0;
   std::uint16_t ttl_count_ = 0;
-  std::uint16_t key_size_ = 0;
   std::uint16_t wire_size_ = 0;
   std::uint16_t ede_size_ = 0;
+  std::uint8_t qname_size_ = 0;
+  std::uint8_t key_flags_ = 0;
   std::uint8_t extended_rcode_ = 0;
+
+ public:  // last, so that it packs into the header's final byte
+  // RFC 8767 is about data: an expired failure is never served stale, only dropped.
+  bool servable_stale = true;
 };
 
 }  // namespace dp::cache

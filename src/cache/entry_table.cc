@@ -2,50 +2,58 @@
 
 namespace dp::cache {
 
+static_assert(sizeof(void*) == 8, "slots pack a 48-bit address with a 16-bit tag");
+
 Entry* EntryTable::find(std::string_view key, std::size_t hash) const {
   if (slots_.empty()) return nullptr;
+  const Slot tag = tag_of(hash);
   for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
-    const Slot& slot = slots_[i];
-    if (slot.entry == nullptr) return nullptr;
-    if (slot.hash == hash && slot.entry->key() == key) return slot.entry;  // full key compared
+    const Slot slot = slots_[i];
+    if (slot == 0) return nullptr;
+    if ((slot >> kTagShift) == tag && entry_of(slot)->has_key(key)) return entry_of(slot);
   }
 }
 
-void EntryTable::insert(Entry* entry, std::size_t hash) {
+bool EntryTable::insert(Entry* entry, std::size_t hash) {
+  const auto address = reinterpret_cast<Slot>(entry);
+  if ((address & ~kAddressMask) != 0) return false;
   // At most 3/4 full, so probe sequences stay short and always end in an empty slot.
   if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-  place(Slot{hash, entry});
+  // The table is at most 2^32 slots per shard: 32 bits of home are enough.
+  entry->table_hash = static_cast<std::uint32_t>(hash);
+  place(address | (tag_of(hash) << kTagShift));
   ++size_;
+  return true;
 }
 
-void EntryTable::place(const Slot& slot) {
-  std::size_t i = slot.hash & mask_;
-  while (slots_[i].entry != nullptr) i = (i + 1) & mask_;
+void EntryTable::place(Slot slot) {
+  std::size_t i = home_of(entry_of(slot));
+  while (slots_[i] != 0) i = (i + 1) & mask_;
   slots_[i] = slot;
 }
 
 void EntryTable::grow() {
   std::vector<Slot> old;
   old.swap(slots_);
-  slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, Slot{});
+  slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, Slot{0});
   slots_.shrink_to_fit();
   mask_ = slots_.size() - 1;
-  for (const Slot& slot : old) {
-    if (slot.entry != nullptr) place(slot);
+  for (const Slot slot : old) {
+    if (slot != 0) place(slot);
   }
 }
 
-void EntryTable::erase(const Entry* entry, std::size_t hash) {
+void EntryTable::erase(const Entry* entry) {
   if (slots_.empty()) return;
-  std::size_t hole = hash & mask_;
-  while (slots_[hole].entry != entry) {
-    if (slots_[hole].entry == nullptr) return;
+  std::size_t hole = home_of(entry);
+  while (entry_of(slots_[hole]) != entry) {
+    if (slots_[hole] == 0) return;
     hole = (hole + 1) & mask_;
   }
   // Backward-shift deletion: later slots of the run move into the hole when the hole lies
   // between their home and where they sit, so every probe sequence stays unbroken.
-  for (std::size_t j = (hole + 1) & mask_; slots_[j].entry != nullptr; j = (j + 1) & mask_) {
-    const std::size_t home = slots_[j].hash & mask_;
+  for (std::size_t j = (hole + 1) & mask_; slots_[j] != 0; j = (j + 1) & mask_) {
+    const std::size_t home = home_of(entry_of(slots_[j]));
     const bool home_after_hole =
         hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!home_after_hole) {
@@ -53,7 +61,7 @@ void EntryTable::erase(const Entry* entry, std::size_t hash) {
       hole = j;
     }
   }
-  slots_[hole] = Slot{};
+  slots_[hole] = 0;
   --size_;
 }
 

@@ -13,7 +13,8 @@ Shard::~Shard() {
 Entry* Shard::find(const KeyRef& key) const { return table_.find(key.bytes, key.hash); }
 
 void Shard::touch(Entry* entry, TimePoint now) {
-  const auto second = static_cast<std::uint32_t>(
+  // Mod 2^16: a wrapped match once in 18 hours of an entry's life skips one relink.
+  const auto second = static_cast<std::uint16_t>(
       std::chrono::duration_cast<std::chrono::seconds>(now - entry->stored_at).count());
   if (entry == newest_ || second == entry->touched_second) return;
   entry->touched_second = second;
@@ -32,7 +33,11 @@ bool Shard::insert(const KeyRef& key, Entry* entry, TimePoint now) {
     ++stats_.replaced;
     erase(old);
   }
-  table_.insert(entry, key.hash);
+  if (!table_.insert(entry, key.hash)) {
+    ++stats_.rejected_too_big;  // an address beyond 48 bits: not seen on Linux without asking
+    Entry::destroy(entry);
+    return false;
+  }
   entry_bytes_ += cost;
   lru_push_newest(entry);
   heap_push(entry);
@@ -58,7 +63,7 @@ std::size_t Shard::held_bytes() const {
 }
 
 void Shard::erase(Entry* entry) {
-  table_.erase(entry, KeyRef::of(entry->key()).hash);
+  table_.erase(entry);
   lru_unlink(entry);
   heap_remove(entry);
   entry_bytes_ -= entry->footprint();
@@ -91,8 +96,8 @@ void Shard::lru_push_newest(Entry* entry) {
 }
 
 void Shard::heap_push(Entry* entry) {
-  entry->heap_index = heap_.size();
-  heap_.push_back(HeapSlot{entry->expires_at, entry});
+  entry->heap_index = static_cast<std::uint32_t>(heap_.size());
+  heap_.push_back(HeapSlot{entry->expires_at(), entry});
   heap_sift_up(entry->heap_index);
 }
 
@@ -134,8 +139,8 @@ void Shard::heap_sift_down(std::size_t index) {
 
 void Shard::heap_swap(std::size_t a, std::size_t b) {
   std::swap(heap_[a], heap_[b]);
-  heap_[a].entry->heap_index = a;
-  heap_[b].entry->heap_index = b;
+  heap_[a].entry->heap_index = static_cast<std::uint32_t>(a);
+  heap_[b].entry->heap_index = static_cast<std::uint32_t>(b);
 }
 
 }  // namespace dp::cache

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "cache/cache_key.h"
@@ -170,9 +171,21 @@ TEST_F(CacheTest, ZeroTtlIsNotStoredAndAReplacementWins) {
 // The shard on its own: eviction order and collisions, with hashes chosen by the test.
 class CacheShardTest : public ::testing::Test {
  protected:
-  Entry* entry(const std::string& key, std::uint32_t ttl, TimePoint at) {
-    return Entry::create(key, a_answer("a.example.", ttl), at);
+  // The cache key of `label`.example. A, kept for as long as the test runs (KeyRef views it).
+  const std::string& key(const std::string& label) {
+    auto [it, added] = keys_.try_emplace(label);
+    if (added) {
+      cache_key_build(dns::testing::parsed(query_build(label + ".example.", LDNS_RR_TYPE_A)),
+                      it->second);
+    }
+    return it->second;
   }
+  KeyRef ref(const std::string& label) { return KeyRef::of(key(label)); }
+  Entry* entry(const std::string& label, std::uint32_t ttl, TimePoint at) {
+    return Entry::create(key(label), a_answer(label + ".example.", ttl), at);
+  }
+
+  std::map<std::string, std::string> keys_;
 };
 
 TEST_F(CacheShardTest, ExpiredEntriesAreEvictedBeforeTheLeastRecentlyUsed) {
@@ -180,69 +193,86 @@ TEST_F(CacheShardTest, ExpiredEntriesAreEvictedBeforeTheLeastRecentlyUsed) {
   const std::size_t one = probe->footprint();
   Entry::destroy(probe);
   Shard shard(4 * (one + 256));
-  shard.insert(KeyRef::of("old-long"), entry("old-long", 3600, kStart), kStart);
-  shard.insert(KeyRef::of("short"), entry("short", 10, kStart), kStart);
-  shard.insert(KeyRef::of("new-long"), entry("new-long", 3600, kStart), kStart);
+  shard.insert(ref("old-long"), entry("old-long", 3600, kStart), kStart);
+  shard.insert(ref("short"), entry("short", 10, kStart), kStart);
+  shard.insert(ref("new-long"), entry("new-long", 3600, kStart), kStart);
   // "old-long" is least recently used, but "short" has expired by now: it goes first.
   const TimePoint later = kStart + seconds(20);
   std::size_t inserted = 0;
   while (shard.stats().evicted_expired + shard.stats().evicted_lru == 0) {
-    const std::string key = "filler" + std::to_string(inserted++);
-    shard.insert(KeyRef::of(key), entry(key, 3600, later), later);
+    const std::string label = "filler" + std::to_string(inserted++);
+    shard.insert(ref(label), entry(label, 3600, later), later);
   }
   EXPECT_EQ(shard.stats().evicted_expired, 1u);
-  EXPECT_EQ(shard.find(KeyRef::of("short")), nullptr);
-  EXPECT_NE(shard.find(KeyRef::of("old-long")), nullptr);
+  EXPECT_EQ(shard.find(ref("short")), nullptr);
+  EXPECT_NE(shard.find(ref("old-long")), nullptr);
   // With nothing expired, the least recently used goes, and a touch saves an entry.
-  shard.touch(shard.find(KeyRef::of("old-long")), later);
+  shard.touch(shard.find(ref("old-long")), later);
   while (shard.stats().evicted_lru == 0) {
-    const std::string key = "filler" + std::to_string(inserted++);
-    shard.insert(KeyRef::of(key), entry(key, 3600, later), later);
+    const std::string label = "filler" + std::to_string(inserted++);
+    shard.insert(ref(label), entry(label, 3600, later), later);
   }
-  EXPECT_NE(shard.find(KeyRef::of("old-long")), nullptr);
-  EXPECT_EQ(shard.find(KeyRef::of("new-long")), nullptr);
+  EXPECT_NE(shard.find(ref("old-long")), nullptr);
+  EXPECT_EQ(shard.find(ref("new-long")), nullptr);
 }
 
 TEST_F(CacheShardTest, TheLruOrderIsKeptToTheSecond) {
   // A budget of two entries and a half, measured on a shard that holds them all.
   Shard sizing(1 << 20);
-  sizing.insert(KeyRef::of("a"), entry("a", 600, kStart), kStart);
-  sizing.insert(KeyRef::of("b"), entry("b", 600, kStart), kStart);
+  sizing.insert(ref("a"), entry("a", 600, kStart), kStart);
+  sizing.insert(ref("b"), entry("b", 600, kStart), kStart);
   const std::size_t two = sizing.held_bytes();
-  sizing.insert(KeyRef::of("c"), entry("c", 600, kStart), kStart);
+  sizing.insert(ref("c"), entry("c", 600, kStart), kStart);
   Shard shard(two + (sizing.held_bytes() - two) / 2);
-  shard.insert(KeyRef::of("a"), entry("a", 600, kStart), kStart);
-  shard.insert(KeyRef::of("b"), entry("b", 600, kStart), kStart);
+  shard.insert(ref("a"), entry("a", 600, kStart), kStart);
+  shard.insert(ref("b"), entry("b", 600, kStart), kStart);
   // Used again in the second it was stored in: no relink, "a" is still the older one.
-  shard.touch(shard.find(KeyRef::of("a")), kStart + std::chrono::milliseconds(900));
-  shard.insert(KeyRef::of("c"), entry("c", 600, kStart), kStart + seconds(1));
+  shard.touch(shard.find(ref("a")), kStart + std::chrono::milliseconds(900));
+  shard.insert(ref("c"), entry("c", 600, kStart), kStart + seconds(1));
   ASSERT_EQ(shard.stats().entries, 2u) << "the budget holds two";
-  EXPECT_EQ(shard.find(KeyRef::of("a")), nullptr);
+  EXPECT_EQ(shard.find(ref("a")), nullptr);
   // In a later second a use counts: "b" is saved, "c" goes.
-  shard.touch(shard.find(KeyRef::of("b")), kStart + seconds(2));
-  shard.insert(KeyRef::of("d"), entry("d", 600, kStart), kStart + seconds(2));
-  EXPECT_NE(shard.find(KeyRef::of("b")), nullptr);
-  EXPECT_EQ(shard.find(KeyRef::of("c")), nullptr);
+  shard.touch(shard.find(ref("b")), kStart + seconds(2));
+  shard.insert(ref("d"), entry("d", 600, kStart), kStart + seconds(2));
+  EXPECT_NE(shard.find(ref("b")), nullptr);
+  EXPECT_EQ(shard.find(ref("c")), nullptr);
 }
 
 TEST_F(CacheShardTest, KeysWithTheSameHashAreTellApartByTheirBytes) {
   Shard shard(1 << 20);
   const TimePoint at = kStart;
-  shard.insert(KeyRef{"first", 42}, entry("first", 60, at), at);
-  shard.insert(KeyRef{"second", 42}, entry("second", 300, at), at);
-  Entry* first = shard.find(KeyRef{"first", 42});
-  Entry* second = shard.find(KeyRef{"second", 42});
+  shard.insert(KeyRef{key("first"), 42}, entry("first", 60, at), at);
+  shard.insert(KeyRef{key("second"), 42}, entry("second", 300, at), at);
+  Entry* first = shard.find(KeyRef{key("first"), 42});
+  Entry* second = shard.find(KeyRef{key("second"), 42});
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
-  EXPECT_EQ(first->key(), "first");
-  EXPECT_EQ(second->key(), "second");
+  EXPECT_TRUE(first->has_key(key("first")));
+  EXPECT_FALSE(first->has_key(key("second")));
+  EXPECT_TRUE(second->has_key(key("second")));
   EXPECT_EQ(first->ttl_seconds, 60u);
-  EXPECT_EQ(shard.find(KeyRef{"third", 42}), nullptr);
+  EXPECT_EQ(shard.find(KeyRef{key("third"), 42}), nullptr);
+}
+
+TEST_F(CacheShardTest, AnEntryIsMadeOnlyUnderTheKeyOfTheQuestionItAnswers) {
+  EXPECT_EQ(Entry::create(key("other"), a_answer("a.example.", 60), kStart), nullptr);
+  std::string aaaa;
+  cache_key_build(dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_AAAA)), aaaa);
+  EXPECT_EQ(Entry::create(aaaa, a_answer("a.example.", 60), kStart), nullptr);
+  EXPECT_EQ(Entry::create("", a_answer("a.example.", 60), kStart), nullptr);
+  // Case is no difference: the entry keeps the key's (lowered) bytes.
+  Entry* mixed = Entry::create(key("mixed"), a_answer("MiXeD.eXaMpLe.", 60), kStart);
+  ASSERT_NE(mixed, nullptr);
+  EXPECT_TRUE(mixed->has_key(key("mixed")));
+  std::string with_do = key("mixed");
+  with_do[0] = 0x01;
+  EXPECT_FALSE(mixed->has_key(with_do));
+  Entry::destroy(mixed);
 }
 
 TEST_F(CacheShardTest, AnAnswerLargerThanTheShardIsRefused) {
   Shard shard(100);  // less than one entry and its map node
-  EXPECT_FALSE(shard.insert(KeyRef::of("k"), entry("k", 60, kStart), kStart));
+  EXPECT_FALSE(shard.insert(ref("k"), entry("k", 60, kStart), kStart));
   EXPECT_EQ(shard.stats().rejected_too_big, 1u);
   EXPECT_EQ(shard.stats().entries, 0u);
 }
