@@ -40,16 +40,26 @@ TtlPolicy TtlPolicy::as_sent() {
 
 Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_t> answer,
                                                      const TtlPolicy& policy) {
-  if (answer.size() < kHeaderSize || wire::read_u16(answer, wire::kQdCount) != 1) {
-    return dp::unexpected(AnswerError::kMalformed);
-  }
+  StoredAnswer out;
+  if (!stored_answer_make_into(answer, policy, out)) return dp::unexpected(AnswerError::kMalformed);
+  return out;
+}
+
+bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPolicy& policy,
+                             StoredAnswer& out) {
+  out.wire.clear();
+  out.ttl_offsets.clear();
+  out.ede_options.clear();
+  out.extended_rcode = 0;
+  out.kind = AnswerKind::kPositive;
+  out.cache_ttl = 0;
+  if (answer.size() < kHeaderSize || wire::read_u16(answer, wire::kQdCount) != 1) return false;
   const auto question = wire::read_question(answer, kHeaderSize);
-  if (!question) return dp::unexpected(AnswerError::kMalformed);
+  if (!question) return false;
 
   // Records are kept verbatim up to the first OPT or TSIG of the additional section. What
   // follows it is dropped with it: its compression pointers could point past the removed
   // bytes, and additional data may be left out without TC (RFC 2181 §9).
-  StoredAnswer out;
   std::size_t records_end = kHeaderSize + question->size();
   std::uint16_t additional_kept = 0;
   bool cut = false;
@@ -66,7 +76,7 @@ Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_
     out.ttl_offsets.push_back(static_cast<std::uint16_t>(rr.rdata - kTtlFromRdata));
     records_end = rr.end;
   });
-  if (!walked) return dp::unexpected(AnswerError::kMalformed);
+  if (!walked) return false;
   out.wire.assign(answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(records_end));
   wire::write_u16(out.wire, wire::kArCount, additional_kept);
 
@@ -122,7 +132,7 @@ Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_
   if (out.kind == AnswerKind::kFailure) smallest = policy.failure_ttl;
   const bool truncated = (out.wire[wire::kFlags1] & wire::kTcBit) != 0;
   out.cache_ttl = cacheable && !truncated ? smallest : 0;
-  return out;
+  return true;
 }
 
 void reply_build(const AnswerView& answer, const Query& query, const ReplyShape& shape,

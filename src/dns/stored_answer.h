@@ -62,6 +62,11 @@ struct StoredAnswer {
 // Errors: kMalformed when the records cannot be walked.
 Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_t> answer,
                                                      const TtlPolicy& policy);
+// The same into `out`, reusing the capacity of its buffers, so that a worker that keeps one
+// allocates nothing here per answer. False when the records cannot be walked (kMalformed);
+// `out` then holds nothing usable.
+bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPolicy& policy,
+                             StoredAnswer& out);
 
 // What a reply built from a stored answer looks like for one client.
 struct ReplyShape {

@@ -207,3 +207,39 @@ TEST(DnsStoredAnswerTest, UnwalkableAnswerIsMalformed) {
 
 }  // namespace
 }  // namespace dp::dns
+
+namespace dp::dns {
+namespace {
+
+// A worker reuses one StoredAnswer for every upstream answer: nothing of the one before may
+// show through, whatever the order of positive, negative, failure and malformed answers.
+TEST(DnsStoredAnswerTest, MakingIntoAReusedAnswerEqualsMakingAFreshOne) {
+  Records negative;
+  negative.authority.push_back(kSoa);
+  const std::vector<Bytes> answers = {
+      a_answer({std::string(kName) + " 600 IN A 192.0.2.1", std::string(kName) + " 60 IN A 192.0.2.2"}),
+      answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, negative),
+      answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, Records{}),
+      a_answer({std::string(kName) + " 30 IN A 192.0.2.3"}),
+  };
+  StoredAnswer reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const Bytes& answer : answers) {
+      ASSERT_TRUE(stored_answer_make_into(answer, TtlPolicy{}, reused));
+      const StoredAnswer fresh = stored(answer);
+      EXPECT_EQ(reused.wire, fresh.wire);
+      EXPECT_EQ(reused.ttl_offsets, fresh.ttl_offsets);
+      EXPECT_EQ(reused.ede_options, fresh.ede_options);
+      EXPECT_EQ(reused.extended_rcode, fresh.extended_rcode);
+      EXPECT_EQ(reused.kind, fresh.kind);
+      EXPECT_EQ(reused.cache_ttl, fresh.cache_ttl);
+    }
+  }
+  const Bytes cut(answers[0].begin(), answers[0].end() - 3);  // the last record's RDATA cut
+  EXPECT_FALSE(stored_answer_make_into(cut, TtlPolicy{}, reused));
+  EXPECT_FALSE(stored_answer_make(cut, TtlPolicy{}).has_value());
+  EXPECT_EQ(reused.cache_ttl, 0u);  // nothing of the answer before is left to be cached
+}
+
+}  // namespace
+}  // namespace dp::dns
