@@ -1,88 +1,179 @@
 #include "io/tcp_stream.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 namespace dp::io {
 namespace {
+
 constexpr std::size_t kReadChunk = 16 * 1024 + 512;  // one TLS record and its overhead
-}
+constexpr int kReadsPerWakeup = 4;                   // then other sockets get their turn
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+}  // namespace
 
 TcpStream::TcpStream(EventLoop& loop) : loop_(loop), read_buffer_(kReadChunk) {}
 
 TcpStream::~TcpStream() { close(); }
 
 void TcpStream::connect(const SocketAddress& to, Handler& handler) {
+  close();
   handler_ = &handler;
-  bev_ = bufferevent_socket_new(loop_.base(), -1, BEV_OPT_CLOSE_ON_FREE);
-  if (bev_ == nullptr) {
-    // Reported from the loop, never from inside connect(): the caller is mid-setup.
-    loop_.defer([this] { fail(StreamError::kConnectFailed, "cannot create a socket"); });
+  // Reported from the loop, never from inside connect(): the caller is mid-setup.
+  const auto fail_later = [this](std::string why) {
+    loop_.defer([this, why] { fail(StreamError::kConnectFailed, why); });
+  };
+  fd_ = ::socket(to.sa()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    fail_later("cannot create a socket: " + errno_text(errno));
     return;
   }
-  bufferevent_setcb(bev_, &TcpStream::on_read, nullptr, &TcpStream::on_event, this);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
-  if (bufferevent_socket_connect(bev_, to.sa(), static_cast<int>(to.length())) != 0) {
-    const std::string why = std::strerror(errno);
-    loop_.defer([this, why] { fail(StreamError::kConnectFailed, why); });
+  const int one = 1;  // queries are small and latency-bound
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  read_event_.reset(event_new(loop_.base(), fd_, EV_READ | EV_PERSIST, &on_readable, this));
+  write_event_.reset(event_new(loop_.base(), fd_, EV_WRITE | EV_PERSIST, &on_writable, this));
+  flush_event_.reset(event_new(loop_.base(), -1, 0, &on_flush, this));
+  if (!read_event_ || !write_event_ || !flush_event_) {
+    fail_later("cannot create the socket's events");
+    return;
   }
+  if (::connect(fd_, to.sa(), static_cast<socklen_t>(to.length())) != 0 && errno != EINPROGRESS) {
+    fail_later(errno_text(errno));
+    return;
+  }
+  // Done or not (loopback may finish at once), the outcome is read when it is writable.
+  watch_writable(true);
+}
+
+void TcpStream::on_connect_result() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err != 0) {
+    fail(StreamError::kConnectFailed, errno_text(err));
+    return;
+  }
+  connected_ = true;
+  watch_writable(false);
+  event_add(read_event_.get(), nullptr);
+  handler_->on_stream_connected();
+  if (fd_ >= 0 && write_pending() > 0) schedule_flush();  // written before it was connected
 }
 
 void TcpStream::write(std::span<const std::uint8_t> bytes) {
-  if (bev_ != nullptr) bufferevent_write(bev_, bytes.data(), bytes.size());
+  if (fd_ < 0 || bytes.empty()) return;
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+  }
+  out_.insert(out_.end(), bytes.begin(), bytes.end());
+  if (connected_ && !watching_writable_) schedule_flush();
 }
 
-std::size_t TcpStream::write_pending() const {
-  return bev_ != nullptr ? evbuffer_get_length(bufferevent_get_output(bev_)) : 0;
+void TcpStream::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  event_active(flush_event_.get(), EV_TIMEOUT, 0);
+}
+
+void TcpStream::flush() {
+  while (out_sent_ < out_.size()) {
+    const ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      out_sent_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // Keep what is left at the front, so a slow peer does not make the buffer creep.
+      out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_sent_));
+      out_sent_ = 0;
+      watch_writable(true);
+      return;
+    }
+    fail(StreamError::kReset, errno_text(errno));
+    return;
+  }
+  out_.clear();
+  out_sent_ = 0;
+  watch_writable(false);
+}
+
+void TcpStream::watch_writable(bool on) {
+  if (on == watching_writable_) return;
+  watching_writable_ = on;
+  if (on) {
+    event_add(write_event_.get(), nullptr);
+  } else {
+    event_del(write_event_.get());
+  }
+}
+
+void TcpStream::on_flush(int /*fd*/, short /*what*/, void* self) noexcept {
+  auto* stream = static_cast<TcpStream*>(self);
+  stream->flush_scheduled_ = false;
+  if (stream->fd_ >= 0 && stream->connected_ && !stream->watching_writable_) stream->flush();
+}
+
+void TcpStream::on_writable(int /*fd*/, short /*what*/, void* self) noexcept {
+  auto* stream = static_cast<TcpStream*>(self);
+  if (stream->fd_ < 0) return;
+  if (!stream->connected_) {
+    stream->on_connect_result();
+    return;
+  }
+  stream->watching_writable_ = true;  // flush() turns it off once everything is sent
+  stream->flush();
+}
+
+void TcpStream::on_readable(int /*fd*/, short /*what*/, void* self) noexcept {
+  auto* stream = static_cast<TcpStream*>(self);
+  for (int round = 0; round < kReadsPerWakeup && stream->fd_ >= 0; ++round) {
+    const ssize_t n = ::recv(stream->fd_, stream->read_buffer_.data(),
+                             stream->read_buffer_.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      stream->handler_->on_stream_data(
+          std::span<const std::uint8_t>(stream->read_buffer_.data(), static_cast<std::size_t>(n)));
+      if (static_cast<std::size_t>(n) < stream->read_buffer_.size()) return;  // drained
+      continue;
+    }
+    if (n == 0) {
+      stream->fail(StreamError::kEof, "connection closed by peer");
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) stream->fail(StreamError::kReset, errno_text(errno));
+    return;
+  }
 }
 
 void TcpStream::close() {
-  if (bev_ != nullptr) {
-    bufferevent_free(bev_);
-    bev_ = nullptr;
+  // The events stay allocated until the destructor: close() may run inside their callbacks.
+  for (EventPtr* ev : {&read_event_, &write_event_, &flush_event_}) {
+    if (*ev) event_del(ev->get());
   }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
   handler_ = nullptr;
+  connected_ = false;
+  flush_scheduled_ = false;
+  watching_writable_ = false;
+  out_.clear();
+  out_sent_ = 0;
 }
 
 void TcpStream::fail(StreamError error, const std::string& detail) {
   Handler* handler = handler_;
   close();
   if (handler != nullptr) handler->on_stream_closed(error, detail);
-}
-
-void TcpStream::on_read(bufferevent* bev, void* self) noexcept {
-  auto* stream = static_cast<TcpStream*>(self);
-  evbuffer* input = bufferevent_get_input(bev);
-  while (stream->handler_ != nullptr && evbuffer_get_length(input) > 0) {
-    const int n = evbuffer_remove(input, stream->read_buffer_.data(), stream->read_buffer_.size());
-    if (n <= 0) break;
-    stream->handler_->on_stream_data(
-        std::span<const std::uint8_t>(stream->read_buffer_.data(), static_cast<std::size_t>(n)));
-  }
-}
-
-void TcpStream::on_event(bufferevent* bev, short what, void* self) noexcept {
-  auto* stream = static_cast<TcpStream*>(self);
-  if ((what & BEV_EVENT_CONNECTED) != 0) {
-    stream->connected_ = true;
-    const int one = 1;  // queries are small and latency-bound
-    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (stream->handler_ != nullptr) stream->handler_->on_stream_connected();
-    return;
-  }
-  if ((what & BEV_EVENT_EOF) != 0) {
-    stream->fail(StreamError::kEof, "connection closed by peer");
-    return;
-  }
-  const int err = EVUTIL_SOCKET_ERROR();
-  const std::string detail = err != 0 ? std::strerror(err) : "socket error";
-  stream->fail(stream->connected_ ? StreamError::kReset : StreamError::kConnectFailed, detail);
 }
 
 }  // namespace dp::io

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "io/run_until.h"
 #include "io/socket.h"
 
 namespace dp::io {
@@ -50,21 +51,7 @@ class Client {
   int fd_;
 };
 
-// Runs `loop` until `done()` holds or two seconds pass.
-void run_until(EventLoop& loop, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 2s;
-  Timer* self = nullptr;
-  Timer tick(loop, [&] {
-    if (done() || std::chrono::steady_clock::now() > deadline) {
-      loop.stop();
-    } else {
-      self->arm(1ms);
-    }
-  });
-  self = &tick;
-  tick.arm(0ms);
-  loop.run();
-}
+using testing::run_until;
 
 TEST(UdpListener, HandlesABurstLargerThanABatchAndRepliesToEach) {
   EventLoop loop;
