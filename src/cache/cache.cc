@@ -66,7 +66,7 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
   }
   shard.touch(entry, now);
   result.state = Freshness::kStale;
-  result.refresh_failing = now < entry->refresh_failing_until;
+  result.refresh_failing = shard.refresh_failing(entry, now);
   if (build_stale || result.refresh_failing) {
     dns::reply_build(entry->view(), query, dns::ReplyShape{.stale = true, .max_size = max_size},
                      out);
@@ -94,7 +94,7 @@ bool Cache::refresh_failed(std::string_view key_bytes, TimePoint now, TimePoint 
   if (entry == nullptr) return false;
   if (now < entry->expires_at()) return true;  // still fresh (a prefetch failed): nothing to do
   if (!stale_servable(*entry, now)) return false;
-  entry->refresh_failing_until = retry_at;
+  shard.set_refresh_failing(entry, retry_at);
   return true;
 }
 

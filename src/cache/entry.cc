@@ -17,7 +17,7 @@ char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + (
 
 }  // namespace
 
-static_assert(sizeof(Entry) == 56, "the header is what 1M cached names cost first: keep it packed");
+static_assert(sizeof(Entry) == 48, "the header is what 1M cached names cost first: keep it packed");
 
 Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, TimePoint now) {
   if (key.size() < kKeyFlagsSize + 1 + kQuestionTail) return nullptr;

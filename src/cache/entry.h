@@ -2,7 +2,8 @@
 // options. A hit reads it in place; nothing is parsed again. The key is not stored apart: it
 // is the flags byte here plus the answer's question, kept lowercased in the wire bytes.
 // Per-entry bytes are what a large cache is made of (RSS after 1M names, bench/RESULTS.md),
-// so the header is packed to 56 bytes: times as offsets from stored_at, 32-bit indexes.
+// so the header is packed to 48 bytes: expiry derived from stored_at, 32-bit indexes, and the
+// rare retry time after a failed refresh kept by the shard instead.
 #pragma once
 
 #include <cstddef>
@@ -40,7 +41,6 @@ class Entry {
   TimePoint expires_at() const { return stored_at + std::chrono::seconds(ttl_seconds); }
 
   TimePoint stored_at{};
-  TimePoint refresh_failing_until{};  // a refresh failed: serve it stale at once until then
   // Links of the shard's LRU list.
   Entry* lru_newer = nullptr;
   Entry* lru_older = nullptr;
@@ -64,9 +64,10 @@ class Entry {
   std::uint8_t key_flags_ = 0;
   std::uint8_t extended_rcode_ = 0;
 
- public:  // last, so that it packs into the header's final byte
+ public:  // last, so that they pack into the header's final byte
   // RFC 8767 is about data: an expired failure is never served stale, only dropped.
-  bool servable_stale = true;
+  bool servable_stale : 1 = true;
+  bool refresh_failing : 1 = false;  // the shard holds a retry time for it (Shard::retry_at)
 };
 
 }  // namespace dp::cache

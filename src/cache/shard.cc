@@ -51,6 +51,17 @@ void Shard::remove_too_old(Entry* entry) {
   erase(entry);
 }
 
+void Shard::set_refresh_failing(Entry* entry, TimePoint until) {
+  retry_at_[entry] = until;
+  entry->refresh_failing = true;
+}
+
+bool Shard::refresh_failing(const Entry* entry, TimePoint now) const {
+  if (!entry->refresh_failing) return false;
+  const auto it = retry_at_.find(entry);
+  return it != retry_at_.end() && now < it->second;
+}
+
 ShardStats Shard::stats() const {
   ShardStats out = stats_;
   out.entries = table_.size();
@@ -59,10 +70,14 @@ ShardStats Shard::stats() const {
 }
 
 std::size_t Shard::held_bytes() const {
-  return entry_bytes_ + table_.held_bytes() + heap_.capacity() * sizeof(HeapSlot);
+  // A retry record is a hash-map node (next pointer, key, time, cached hash) and its bucket.
+  constexpr std::size_t kRetryRecord = malloc_footprint(4 * sizeof(void*)) + sizeof(void*);
+  return entry_bytes_ + table_.held_bytes() + heap_.capacity() * sizeof(HeapSlot) +
+         retry_at_.size() * kRetryRecord;
 }
 
 void Shard::erase(Entry* entry) {
+  if (entry->refresh_failing) retry_at_.erase(entry);
   table_.erase(entry);
   lru_unlink(entry);
   heap_remove(entry);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -52,6 +53,9 @@ class Shard {
   // budget holds again. An entry larger than the whole budget is destroyed instead: false.
   bool insert(const KeyRef& key, Entry* entry, TimePoint now);
   void remove_too_old(Entry* entry);  // a lookup found it past the stale window
+  // A refresh of `entry` failed: it is served stale at once until `until` (RFC 8767 §4).
+  void set_refresh_failing(Entry* entry, TimePoint until);
+  bool refresh_failing(const Entry* entry, TimePoint now) const;
 
   ShardStats stats() const;
   std::size_t held_bytes() const;
@@ -80,6 +84,9 @@ class Shard {
     Entry* entry;
   };
   std::vector<HeapSlot> heap_;
+  // Retry times after a failed refresh: a few entries at a time, so here rather than 8 bytes
+  // in every entry. An entry's flag says whether it has one.
+  std::unordered_map<const Entry*, TimePoint> retry_at_;
   ShardStats stats_;
 };
 

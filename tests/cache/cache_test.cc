@@ -270,6 +270,23 @@ TEST_F(CacheShardTest, AnEntryIsMadeOnlyUnderTheKeyOfTheQuestionItAnswers) {
   Entry::destroy(mixed);
 }
 
+TEST_F(CacheShardTest, ARetryTimeAfterAFailedRefreshLeavesWithItsEntry) {
+  Shard shard(1 << 20);
+  shard.insert(ref("a"), entry("a", 60, kStart), kStart);
+  Entry* a = shard.find(ref("a"));
+  const std::size_t before = shard.held_bytes();
+  EXPECT_FALSE(shard.refresh_failing(a, kStart + seconds(65)));
+  shard.set_refresh_failing(a, kStart + seconds(70));
+  EXPECT_GT(shard.held_bytes(), before);  // the budget counts the record
+  EXPECT_TRUE(shard.refresh_failing(a, kStart + seconds(65)));
+  EXPECT_FALSE(shard.refresh_failing(a, kStart + seconds(70)));  // time to try again
+  // A successful refresh replaces the entry: nothing of the failure stays behind.
+  const TimePoint later = kStart + seconds(71);
+  shard.insert(ref("a"), entry("a", 60, later), later);
+  EXPECT_FALSE(shard.refresh_failing(shard.find(ref("a")), later));
+  EXPECT_EQ(shard.held_bytes(), before);
+}
+
 TEST_F(CacheShardTest, AnAnswerLargerThanTheShardIsRefused) {
   Shard shard(100);  // less than one entry and its map node
   EXPECT_FALSE(shard.insert(ref("k"), entry("k", 60, kStart), kStart));
