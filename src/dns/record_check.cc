@@ -30,7 +30,17 @@ std::optional<CheckedQuestion> records_check(std::span<const std::uint8_t> wire)
   const RrPtr question = record_read(wire, kHeaderSize, *after_name + 4, LDNS_SECTION_QUESTION);
   const ldns_rdf* owner = question ? ldns_rr_owner(question.get()) : nullptr;
   if (owner == nullptr || ldns_rdf_size(owner) == 0) return std::nullopt;
+  if (!section_records_check(wire)) return std::nullopt;
 
+  CheckedQuestion checked;
+  const auto* name = ldns_rdf_data(owner);
+  checked.name.assign(name, name + ldns_rdf_size(owner));
+  checked.qtype = static_cast<std::uint16_t>(ldns_rr_get_type(question.get()));
+  checked.qclass = static_cast<std::uint16_t>(ldns_rr_get_class(question.get()));
+  return checked;
+}
+
+bool section_records_check(std::span<const std::uint8_t> wire) {
   bool all_read = true;
   const ldns_pkt_section sections[] = {LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY,
                                        LDNS_SECTION_ADDITIONAL};
@@ -40,14 +50,7 @@ std::optional<CheckedQuestion> records_check(std::span<const std::uint8_t> wire)
           record_read(wire, rr.start, rr.end, sections[static_cast<int>(section)]) != nullptr;
     }
   });
-  if (!walked || !all_read) return std::nullopt;
-
-  CheckedQuestion checked;
-  const auto* name = ldns_rdf_data(owner);
-  checked.name.assign(name, name + ldns_rdf_size(owner));
-  checked.qtype = static_cast<std::uint16_t>(ldns_rr_get_type(question.get()));
-  checked.qclass = static_cast<std::uint16_t>(ldns_rr_get_class(question.get()));
-  return checked;
+  return walked && all_read;
 }
 
 }  // namespace dp::dns

@@ -23,4 +23,8 @@ struct CheckedQuestion {
 // allowed, as ldns_wire2pkt allows them.
 std::optional<CheckedQuestion> records_check(std::span<const std::uint8_t> wire);
 
+// The second half of records_check: every record after the question, as above, for a caller
+// that has checked the question itself (an answer whose question is the one we sent).
+bool section_records_check(std::span<const std::uint8_t> wire);
+
 }  // namespace dp::dns

@@ -65,6 +65,21 @@ TEST(RecordCheck, RefusesRdataThatLdnsReadsPastItsLength) {
   EXPECT_TRUE(records_check(answer_with_additional({record(250, tsig_rdata, 21)})).has_value());
 }
 
+// answer_check leaves the question it asked to itself and ldns only the records: the verdict
+// must still be ldns's, record by record, as records_check gives it.
+TEST(RecordCheck, AnswerCheckOfOurOwnQuestionStillRefusesWhatLdnsRefuses) {
+  const Question asked{std::string("\3www\4test", 10), 1, 1};
+  const Bytes tsig_rdata = {3, 'a', 'l', 'g', 0, 0, 0, 0, 0, 0, 0, 1, 44, 0, 0, 0, 1, 0, 0, 0, 0};
+  for (const std::uint16_t rdlength : {6, 21}) {
+    const Bytes wire = answer_with_additional({record(250, tsig_rdata, rdlength)});
+    EXPECT_EQ(section_records_check(wire), records_check(wire).has_value()) << rdlength;
+    EXPECT_EQ(answer_check(wire, asked).has_value(), records_check(wire).has_value()) << rdlength;
+  }
+  const Bytes short_a = answer_with_additional({record(1, {192, 0, 2}, 3)});  // A needs 4 bytes
+  EXPECT_FALSE(records_check(short_a).has_value());
+  EXPECT_EQ(answer_check(short_a, asked).error(), AnswerError::kMalformed);
+}
+
 // Found by dns_message_fuzz: ldns's parse runs off the records' bounds, sees a second TSIG and
 // leaked the first (LeakSanitizer, in the sanitizer run of this test, would say so).
 TEST(RecordCheck, FuzzFoundTsigLeakIsRefusedBeforeLdnsKeepsAnything) {
