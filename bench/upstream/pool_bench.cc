@@ -106,7 +106,8 @@ void BM_PoolForwardToMemoryDot(benchmark::State& state) {
   testing::MemoryServerOptions server;
   server.cert_file = pki.pki.good.cert_file;
   server.key_file = pki.pki.good.key_file;
-  const Bytes query = dns::upstream_query_build(*dns::query_parse(testing::dot_query("host-0001.example.test")));
+  const Bytes query =
+      dns::upstream_query_build(*dns::query_parse(testing::dot_query("host-0001.example.test")));
   const dns::Question question = dns::query_parse(query)->question;
   const Bytes answer = testing::zone_answer(query);
 
@@ -117,14 +118,14 @@ void BM_PoolForwardToMemoryDot(benchmark::State& state) {
   SteadyTimeSource clock;
   PoolOptions options;
   options.connections_per_upstream = 1;
-  Pool pool(loop, clock, {config::UpstreamConfig{*SocketAddress::parse("127.0.0.1:853"),
-                                                 testing::kSharedPkiName}},
-            pki.credentials, options, [&]() -> std::unique_ptr<io::ByteStream> {
-              auto s = std::make_unique<BenchStream>(server, answer, excluded_allocs,
-                                                     excluded_mallocs);
-              stream = s.get();
-              return s;
-            });
+  Pool pool(
+      loop, clock,
+      {config::UpstreamConfig{*SocketAddress::parse("127.0.0.1:853"), testing::kSharedPkiName}},
+      pki.credentials, options, [&]() -> std::unique_ptr<io::ByteStream> {
+        auto s = std::make_unique<BenchStream>(server, answer, excluded_allocs, excluded_mallocs);
+        stream = s.get();
+        return s;
+      });
   pool.start();
   while (stream->deliver()) {
   }
@@ -144,8 +145,7 @@ void BM_PoolForwardToMemoryDot(benchmark::State& state) {
   const auto per_query = [&](std::uint64_t n) {
     return benchmark::Counter(static_cast<double>(n) / static_cast<double>(state.iterations()));
   };
-  state.counters["allocs_per_query"] =
-      per_query(bench::allocations() - excluded_allocs - allocs0);
+  state.counters["allocs_per_query"] = per_query(bench::allocations() - excluded_allocs - allocs0);
   state.counters["mallocs_per_query"] = per_query(bench::mallocs() - excluded_mallocs - mallocs0);
   if (answers != state.iterations()) state.SkipWithError("not every query was answered");
 }

@@ -61,8 +61,8 @@ void CachedResolver::resolve(dns::Query&& query, const ClientRef& client) {
   wait_for_upstream(query, client, stale_held, now);
 }
 
-void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& client,
-                                       bool stale_held, TimePoint now) {
+void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& client, bool stale_held,
+                                       TimePoint now) {
   if (flights_.waiters() >= options_.max_waiting) {
     ++stats_.waiting_overloaded;
     reply_counted(sink_, stats_, client, dns::reply_error(query, dns::Rcode::kServFail));

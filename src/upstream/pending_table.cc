@@ -70,7 +70,8 @@ bool PendingTable::erase(std::uint16_t id) {
 void PendingTable::clear() {
   std::fill(index_.begin(), index_.end(), kEmpty);
   free_.clear();
-  for (std::size_t s = slots_.size(); s > 0; --s) free_.push_back(static_cast<std::uint16_t>(s - 1));
+  for (std::size_t s = slots_.size(); s > 0; --s)
+    free_.push_back(static_cast<std::uint16_t>(s - 1));
   size_ = 0;
 }
 

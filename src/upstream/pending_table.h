@@ -43,7 +43,7 @@ class PendingTable {
   }
 
  private:
-  static constexpr std::uint16_t kEmpty = 0xffff;      // an unused index cell
+  static constexpr std::uint16_t kEmpty = 0xffff;        // an unused index cell
   static constexpr std::size_t kNone = ~std::size_t{0};  // not in the index
   struct Slot {
     std::uint16_t id = 0;

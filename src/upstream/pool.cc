@@ -268,7 +268,7 @@ void Pool::finish(std::uint64_t id, const UpstreamResult& result) {
   Callback done = std::move(node.mapped().done);
   std::vector<std::uint8_t> fallback;
   if (!result) fallback.swap(node.mapped().fallback);  // rare: a SERVFAIL kept for later
-  spare_requests_.push_back(std::move(node));  // before done(), which may resolve again
+  spare_requests_.push_back(std::move(node));          // before done(), which may resolve again
   if (!result && !fallback.empty()) {
     // Nothing better came: the upstream's own SERVFAIL/REFUSED is more honest than ours.
     ++stats_.answers;

@@ -90,8 +90,16 @@ std::vector<Bytes> answer_shapes() {
   const Bytes plain = {3, 'f', 'o', 'o', 4, 't', 'e', 's', 't', 0};
   auto rr = [](const Bytes& owner, std::uint16_t type, const Bytes& rdata) {
     Bytes out = owner;
-    const Bytes fixed = {static_cast<std::uint8_t>(type >> 8), static_cast<std::uint8_t>(type),
-                         0, 1, 0, 0, 0x0e, 0x10, 0, static_cast<std::uint8_t>(rdata.size())};
+    const Bytes fixed = {static_cast<std::uint8_t>(type >> 8),
+                         static_cast<std::uint8_t>(type),
+                         0,
+                         1,
+                         0,
+                         0,
+                         0x0e,
+                         0x10,
+                         0,
+                         static_cast<std::uint8_t>(rdata.size())};
     out.insert(out.end(), fixed.begin(), fixed.end());
     out.insert(out.end(), rdata.begin(), rdata.end());
     return out;
@@ -102,7 +110,8 @@ std::vector<Bytes> answer_shapes() {
       {rr(to_question, 1, {192, 0, 2, 1}), rr(to_question, 1, {192, 0, 2, 2}),
        rr(plain, 1, {192, 0, 2, 3})},
       {rr(to_question, 28, aaaa), rr(plain, 28, aaaa), rr(to_question, 1, {})},
-      {rr(to_question, 5, plain), rr({0xc0, 26}, 1, {192, 0, 2, 1}), rr(plain, 16, {3, 'a', 'b', 'c'})},
+      {rr(to_question, 5, plain), rr({0xc0, 26}, 1, {192, 0, 2, 1}),
+       rr(plain, 16, {3, 'a', 'b', 'c'})},
   };
   std::vector<Bytes> out;
   for (const auto& records : answers) {

@@ -24,7 +24,9 @@ TEST(UpstreamPendingTableTest, InsertFindEraseOne) {
   EXPECT_EQ(table.find(7), nullptr);
   PendingTable::Entry& entry = table.insert(7);
   entry.request_id = 42;
-  entry.question.qname_lower = "\x01" "a\x04test";
+  entry.question.qname_lower =
+      "\x01"
+      "a\x04test";
   EXPECT_TRUE(table.contains(7));
   ASSERT_NE(table.find(7), nullptr);
   EXPECT_EQ(table.find(7)->request_id, 42U);
