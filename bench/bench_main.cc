@@ -1,5 +1,6 @@
 // The micro-benchmarks' main, and a count of heap allocations that benches report per
-// operation (bench::allocations()), so "no allocation on the hit path" is measured.
+// operation (bench::allocations(), bench::mallocs()), so "no allocation on the hit path" is
+// measured, and the C libraries' mallocs are seen too.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -10,9 +11,30 @@
 
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
+std::atomic<std::uint64_t> g_mallocs{0};
 }  // namespace
 
+// glibc's own entry points: defining malloc here interposes it for every library.
+extern "C" {
+void* __libc_malloc(std::size_t size);
+void* __libc_calloc(std::size_t n, std::size_t size);
+void* __libc_realloc(void* p, std::size_t size);
+void* malloc(std::size_t size) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t size) {
+  g_mallocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, size);
+}
+}
+
 std::uint64_t dp::bench::allocations() { return g_allocations.load(std::memory_order_relaxed); }
+std::uint64_t dp::bench::mallocs() { return g_mallocs.load(std::memory_order_relaxed); }
 
 void* operator new(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);

@@ -36,7 +36,7 @@ Bytes packet(const char* name, bool answer) {
 // Answers every query at once with the same answer (ID and question as asked).
 struct InstantUpstream final : upstream::Upstream {
   Bytes answer = packet("www.example.com.", true);
-  void resolve(std::vector<std::uint8_t>, dns::Question, Callback done) override {
+  void resolve(std::span<const std::uint8_t>, const dns::Question&, Callback done) override {
     done(upstream::UpstreamResult(std::span<const std::uint8_t>(answer)));
   }
 };

@@ -23,4 +23,13 @@ struct CheckedQuestion {
 // allowed, as ldns_wire2pkt allows them.
 std::optional<CheckedQuestion> records_check(std::span<const std::uint8_t> wire);
 
+// The second half of records_check: every record after the question, as above, for a caller
+// that has checked the question itself (an answer whose question is the one we sent). The
+// commonest records (A, AAAA, a root OPT, owned by a plain name or a pointer to the question)
+// are judged without ldns, as ldns judges them; every other record goes to ldns.
+bool section_records_check(std::span<const std::uint8_t> wire);
+// The same with ldns reading every record: what records_check uses, and what the tests
+// compare section_records_check with.
+bool section_records_check_ldns(std::span<const std::uint8_t> wire);
+
 }  // namespace dp::dns

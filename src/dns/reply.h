@@ -41,6 +41,8 @@ std::vector<std::uint8_t> reply_truncated(const Query& query);
 // CD, the lowercased qname, EDNS0 with the client's DO bit, padded to a multiple of 128 bytes
 // (RFC 8467 §4.1). Never carries client EDNS options (they are hop-by-hop).
 std::vector<std::uint8_t> upstream_query_build(const Query& query);
+// The same into `out` (replacing its contents, reusing its room).
+void upstream_query_build_into(const Query& query, std::vector<std::uint8_t>& out);
 
 enum class AnswerError {
   kMalformed,         // ldns cannot parse it

@@ -58,10 +58,10 @@ void CachedResolver::resolve(dns::Query&& query, const ClientRef& client) {
     stale_held = found.state == cache::Freshness::kStale;
   }
   ++stats_.cache_misses;
-  wait_for_upstream(std::move(query), client, stale_held, now);
+  wait_for_upstream(query, client, stale_held, now);
 }
 
-void CachedResolver::wait_for_upstream(dns::Query query, const ClientRef& client, bool stale_held,
+void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& client, bool stale_held,
                                        TimePoint now) {
   if (flights_.waiters() >= options_.max_waiting) {
     ++stats_.waiting_overloaded;
@@ -76,7 +76,7 @@ void CachedResolver::wait_for_upstream(dns::Query query, const ClientRef& client
     ++stats_.coalesced;
   }
   const std::uint64_t id = flight->id;
-  const std::uint64_t seq = flights_.wait(*flight, client, std::move(query));
+  const std::uint64_t seq = flights_.wait(*flight, client, query);
   if (stale_held) {
     stale_timers_.emplace(now + options_.stale_client_timeout, id, seq);
     arm_timer();
@@ -91,21 +91,27 @@ Flight& CachedResolver::start_flight(const dns::Query& query) {
 void CachedResolver::send_upstream(std::uint64_t flight_id) {
   const Flight* flight = flights_.by_id(flight_id);
   if (DP_BUG(flight == nullptr)) return;
-  upstream_.resolve(dns::upstream_query_build(flight->query), flight->query.question,
+  dns::upstream_query_build_into(flight->query, upstream_query_);
+  upstream_.resolve(upstream_query_, flight->query.question,
                     [this, flight_id](const upstream::UpstreamResult& result) {
                       on_upstream(flight_id, result);
                     });
 }
 
 void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result) {
-  std::optional<Flight> flight = flights_.finish(flight_id);
-  if (DP_BUG(!flight)) return;
+  InFlightTable::Taken flight = flights_.take(flight_id);
+  if (DP_BUG(flight.empty())) return;
+  answer_flight(flight.mapped(), result);
+  flights_.recycle(std::move(flight));
+}
+
+void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResult& result) {
   const TimePoint now = clock_.now();
   if (result) {
     auto stored = dns::stored_answer_make(*result, options_.ttl);
     if (stored && stored->kind != dns::AnswerKind::kFailure) {
-      if (cache_ != nullptr) cache_->insert(flight->key, *stored, now);
-      for (const Waiter& waiter : flight->waiters) {
+      if (cache_ != nullptr) cache_->insert(flight.key, *stored, now);
+      for (const Waiter& waiter : flight.waiters) {
         dns::reply_build(stored->view(), waiter.query,
                          dns::ReplyShape{.max_size = reply_limit(waiter.client, waiter.query)},
                          reply_);
@@ -114,7 +120,7 @@ void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::Upstre
       return;
     }
     if (stored) {  // the upstream's own SERVFAIL, REFUSED, ...: an answer, cached briefly
-      answer_failed(*flight, *stored, now);
+      answer_failed(flight, *stored, now);
       return;
     }
   }
@@ -122,7 +128,7 @@ void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::Upstre
   const auto error = result ? upstream::UpstreamError::kProtocol : result.error();
   const auto ede = error == upstream::UpstreamError::kTimeout ? dns::Ede::kNetworkError
                                                               : dns::Ede::kNoReachableAuthority;
-  dns::Query edns_query = flight->query;
+  dns::Query edns_query = flight.query;
   edns_query.has_edns = true;  // so that the EDE is kept for every client that sent EDNS
   auto failure = dns::stored_answer_make(dns::reply_error(edns_query, dns::Rcode::kServFail, ede),
                                          options_.ttl);
@@ -130,8 +136,8 @@ void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::Upstre
   // RFC 9520 §3.2: a timed-out name is not asked again at once. Connection failures are not
   // cached: the upstream's back-off already answers them without waiting.
   if (error != upstream::UpstreamError::kTimeout) failure->cache_ttl = 0;
-  stats_.servfail_upstream += flight->waiters.size();
-  answer_failed(*flight, *failure, now);
+  stats_.servfail_upstream += flight.waiters.size();
+  answer_failed(flight, *failure, now);
 }
 
 void CachedResolver::answer_failed(Flight& flight, const dns::StoredAnswer& failure,

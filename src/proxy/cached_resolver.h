@@ -42,7 +42,8 @@ class CachedResolver {
   CachedResolver(const CachedResolver&) = delete;
   CachedResolver& operator=(const CachedResolver&) = delete;
 
-  // A hit only reads `query` (the caller's reused parse keeps its room); a miss moves from it.
+  // A hit only reads `query` (the caller's reused parse keeps its room); a miss takes its
+  // contents and leaves it a spare Query with room, in an unspecified state.
   void resolve(dns::Query&& query, const ClientRef& client);
 
   // What the timer does: serves stale answers to clients whose client-response timer is due
@@ -56,10 +57,12 @@ class CachedResolver {
  private:
   // Joins the flight for key_ (starting one if there is none). stale_held: the cache has a
   // stale answer to give the client if the upstream is slow.
-  void wait_for_upstream(dns::Query query, const ClientRef& client, bool stale_held, TimePoint now);
+  void wait_for_upstream(dns::Query& query, const ClientRef& client, bool stale_held,
+                         TimePoint now);
   Flight& start_flight(const dns::Query& query);
   void send_upstream(std::uint64_t flight_id);
   void on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result);
+  void answer_flight(Flight& flight, const upstream::UpstreamResult& result);
   // The upstream failed the flight: its clients get what the cache still holds, or `failure`.
   void answer_failed(Flight& flight, const dns::StoredAnswer& failure, TimePoint now);
   void arm_timer();
@@ -71,8 +74,9 @@ class CachedResolver {
   ResolveOptions options_;
   const TimeSource& clock_;
   InFlightTable flights_;
-  std::string key_;                  // the current query's cache key, reused
-  std::vector<std::uint8_t> reply_;  // the current reply, reused: no allocation per hit
+  std::string key_;                           // the current query's cache key, reused
+  std::vector<std::uint8_t> reply_;           // the current reply, reused: no allocation per hit
+  std::vector<std::uint8_t> upstream_query_;  // the query being sent upstream, reused
   // Client-response timers: (when, flight id, waiter seq), soonest first.
   using StaleTimer = std::tuple<TimePoint, std::uint64_t, std::uint64_t>;
   std::priority_queue<StaleTimer, std::vector<StaleTimer>, std::greater<>> stale_timers_;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,27 +28,40 @@ struct Flight {
   std::vector<Waiter> waiters;
 };
 
-// Owned by one worker's resolver; its thread only.
+// Owned by one worker's resolver; its thread only. Finished flights, their map nodes and
+// their waiters' queries are kept for the next ones, so that once the table has held n
+// flights at once, n more allocate nothing.
 class InFlightTable {
  public:
+  using Taken = std::unordered_map<std::uint64_t, Flight>::node_type;
+
   Flight* find(std::string_view key);
   Flight* by_id(std::uint64_t id);
   Flight& start(std::string_view key, const dns::Query& query);
-  // Adds a waiter to `flight` and returns its seq.
-  std::uint64_t wait(Flight& flight, const ClientRef& client, dns::Query query);
+  // Adds a waiter to `flight` and returns its seq. `query` is swapped with a spare one: the
+  // caller gets back a Query whose strings have room, in an unspecified state.
+  std::uint64_t wait(Flight& flight, const ClientRef& client, dns::Query& query);
   // Removes one waiter (it was answered early, e.g. stale); false if it is not there.
   bool remove_waiter(Flight& flight, std::uint64_t seq);
-  // Takes the flight out of the table (its answer came); nullopt if unknown.
-  std::optional<Flight> finish(std::uint64_t id);
+  // Takes the flight out of the table (its answer came); empty if unknown. Hand it back with
+  // recycle() once done with it.
+  Taken take(std::uint64_t id);
+  void recycle(Taken flight);
 
   std::size_t flights() const { return by_id_.size(); }
   std::size_t waiters() const { return waiters_; }
 
  private:
+  using ByKey = std::unordered_map<std::string_view, std::uint64_t>;
+
   std::unordered_map<std::uint64_t, Flight> by_id_;
   // Keys are views of the flights' own keys: by_id_'s nodes never move, so they stay valid
-  // until finish() removes both.
-  std::unordered_map<std::string_view, std::uint64_t> by_key_;
+  // until take() removes both.
+  ByKey by_key_;
+  // Spares; each list is no longer than the most flights (or waiters) ever held at once.
+  std::vector<Taken> spare_flights_;
+  std::vector<ByKey::node_type> spare_keys_;
+  std::vector<dns::Query> spare_queries_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_seq_ = 1;
   std::size_t waiters_ = 0;

@@ -86,9 +86,9 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   // The upstream the handler sees: whichever pool is current (a reload may swap it).
   struct CurrentPool final : upstream::Upstream {
     upstream::Pool* pool = nullptr;
-    void resolve(std::vector<std::uint8_t> query, dns::Question question,
+    void resolve(std::span<const std::uint8_t> query, const dns::Question& question,
                  Callback done) override {
-      pool->resolve(std::move(query), std::move(question), std::move(done));
+      pool->resolve(query, question, std::move(done));
     }
   };
 

@@ -17,10 +17,10 @@ DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamC
       target_(target),
       credentials_(std::move(credentials)),
       stream_(std::move(stream)),
-      max_in_flight_(max_in_flight),
       stats_(stats),
       listener_(listener),
       clock_(clock),
+      pending_(max_in_flight),
       plain_(kPlainChunk),
       rng_(std::random_device{}()) {}
 
@@ -36,14 +36,14 @@ void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_tim
 }
 
 bool DotConnection::has_capacity() const {
-  return state_ != ConnectionState::kClosed && pending_.size() < max_in_flight_;
+  return state_ != ConnectionState::kClosed && !pending_.full();
 }
 
 std::uint16_t DotConnection::unused_id() {
   // RFC 7766 §6.2.1.1 / RFC 5452: IDs unpredictable and unique among pending queries.
   for (;;) {
     const auto id = static_cast<std::uint16_t>(rng_());
-    if (pending_.find(id) == pending_.end()) return id;
+    if (!pending_.contains(id)) return id;
   }
 }
 
@@ -54,7 +54,11 @@ std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std:
   const TimePoint now = clock_.now();
   if (pending_.empty()) pending_since_ = now;
   last_used_ = now;
-  pending_.emplace(id, Pending{request_id, question});
+  PendingTable::Entry& pending = pending_.insert(id);
+  pending.request_id = request_id;
+  pending.question.qname_lower.assign(question.qname_lower);  // in the slot's own room
+  pending.question.qtype = question.qtype;
+  pending.question.qclass = question.qclass;
   frame_.clear();
   dns::frame_append(frame_, query);
   dns::wire_set_id(std::span<std::uint8_t>(frame_).subspan(2), id);
@@ -212,20 +216,21 @@ void DotConnection::handle_answer(std::span<const std::uint8_t> message) {
     fail(UpstreamError::kProtocol, "answer shorter than a DNS header");
     return;
   }
-  const auto it = pending_.find(dns::wire_get_id(message));
-  if (it == pending_.end()) {
+  const std::uint16_t id = dns::wire_get_id(message);
+  const PendingTable::Entry* pending = pending_.find(id);
+  if (pending == nullptr) {
     ++stats_.answers_unknown_id;
     return;
   }
-  if (auto checked = dns::answer_check(message, it->second.question); !checked) {
+  if (auto checked = dns::answer_check(message, pending->question); !checked) {
     // RFC 7858 §3.3: match by ID and question; a mismatch is never delivered or cached.
     ++stats_.answers_mismatched;
     DP_LOG(kDebug, "upstream answer discarded", {"upstream", target_.display()},
            {"reason", dns::answer_error_name(checked.error())});
     return;
   }
-  const std::uint64_t request_id = it->second.request_id;
-  pending_.erase(it);
+  const std::uint64_t request_id = pending->request_id;
+  pending_.erase(id);
   const TimePoint now = clock_.now();
   last_answer_ = now;
   last_used_ = now;
@@ -286,7 +291,8 @@ void DotConnection::fail(UpstreamError error, std::string detail) {
   stream_->close();
   std::vector<std::uint64_t> orphans;
   orphans.reserve(pending_.size());
-  for (const auto& [id, pending] : pending_) orphans.push_back(pending.request_id);
+  pending_.for_each(
+      [&](const PendingTable::Entry& pending) { orphans.push_back(pending.request_id); });
   pending_.clear();
   listener_.on_connection_failed(*this, ConnectionFailure{error, std::move(detail), was_ready},
                                  orphans);

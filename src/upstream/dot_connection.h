@@ -8,7 +8,6 @@
 #include <random>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -17,6 +16,7 @@
 #include "dns/message.h"
 #include "io/byte_stream.h"
 #include "tls/client_session.h"
+#include "upstream/pending_table.h"
 #include "upstream/pool_stats.h"
 #include "upstream/upstream.h"
 
@@ -108,11 +108,6 @@ class DotConnection final : public io::ByteStream::Handler {
   void on_stream_closed(io::StreamError error, const std::string& detail) override;
 
  private:
-  struct Pending {
-    std::uint64_t request_id;
-    dns::Question question;
-  };
-
   void advance_handshake();
   void read_answers();
   void handle_answer(std::span<const std::uint8_t> message);
@@ -128,7 +123,6 @@ class DotConnection final : public io::ByteStream::Handler {
   std::shared_ptr<const tls::ClientCredentials> credentials_;
   std::unique_ptr<io::ByteStream> stream_;
   std::unique_ptr<tls::ClientSession> session_;
-  std::size_t max_in_flight_;
   PoolStats& stats_;
   Listener& listener_;
 
@@ -144,7 +138,7 @@ class DotConnection final : public io::ByteStream::Handler {
   TimePoint last_used_{};                       // last query sent or answer received
   std::chrono::milliseconds server_idle_timeout_{0};  // RFC 7828; zero: not announced
   bool keepalive_announced_ = false;
-  std::unordered_map<std::uint16_t, Pending> pending_;  // by DNS ID
+  PendingTable pending_;             // by DNS ID; bounded by max_in_flight
   std::vector<std::uint8_t> held_;   // framed queries waiting for the handshake
   std::vector<std::uint8_t> frame_;  // reused to frame one query
   std::vector<std::uint8_t> plain_;  // reused for decrypted bytes

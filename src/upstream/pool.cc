@@ -82,7 +82,23 @@ void Pool::start() {
   arm_timer();
 }
 
-void Pool::resolve(std::vector<std::uint8_t> query, dns::Question question, Callback done) {
+Pool::Request& Pool::request_add(std::uint64_t id) {
+  if (spare_requests_.empty()) return requests_[id];
+  Requests::node_type node = std::move(spare_requests_.back());
+  spare_requests_.pop_back();
+  node.key() = id;
+  Request& request = requests_.insert(std::move(node)).position->second;
+  // What the last user left, except the buffers' room.
+  request.attempts = 0;
+  request.avoid_upstream = SIZE_MAX;
+  request.copies.clear();
+  request.hedged = false;
+  request.fallback.clear();
+  return request;
+}
+
+void Pool::resolve(std::span<const std::uint8_t> query, const dns::Question& question,
+                   Callback done) {
   ++stats_.queries;
   if (requests_.size() >= options_.max_pending || upstreams_.empty()) {
     ++stats_.failures[static_cast<std::size_t>(UpstreamError::kOverloaded)];
@@ -91,12 +107,13 @@ void Pool::resolve(std::vector<std::uint8_t> query, dns::Question question, Call
   }
   const TimePoint now = clock_.now();
   const std::uint64_t id = next_id_++;
-  Request request;
-  request.wire = std::move(query);
-  request.question = std::move(question);
+  Request& request = request_add(id);
+  request.wire.assign(query.begin(), query.end());
+  request.question.qname_lower.assign(question.qname_lower);
+  request.question.qtype = question.qtype;
+  request.question.qclass = question.qclass;
   request.done = std::move(done);
   request.deadline = now + options_.query_timeout;
-  requests_.emplace(id, std::move(request));
   deadlines_.emplace(now + options_.query_timeout, id);
   dispatch(id, now);
   arm_timer();
@@ -247,9 +264,11 @@ void Pool::finish(std::uint64_t id, const UpstreamResult& result) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   forget_copies(it->second);
-  Callback done = std::move(it->second.done);
-  std::vector<std::uint8_t> fallback = std::move(it->second.fallback);
-  requests_.erase(it);
+  Requests::node_type node = requests_.extract(it);
+  Callback done = std::move(node.mapped().done);
+  std::vector<std::uint8_t> fallback;
+  if (!result) fallback.swap(node.mapped().fallback);  // rare: a SERVFAIL kept for later
+  spare_requests_.push_back(std::move(node));          // before done(), which may resolve again
   if (!result && !fallback.empty()) {
     // Nothing better came: the upstream's own SERVFAIL/REFUSED is more honest than ours.
     ++stats_.answers;

@@ -80,7 +80,8 @@ class Pool final : public Upstream, private DotConnection::Listener {
   // no handshake. Optional: without it, connections open on demand.
   void start();
 
-  void resolve(std::vector<std::uint8_t> query, dns::Question question, Callback done) override;
+  void resolve(std::span<const std::uint8_t> query, const dns::Question& question,
+               Callback done) override;
 
   // New trust after a reload: the CA store, and each upstream's pins and minimum TLS version
   // (matched by address and auth name). New connections use it; open ones were verified
@@ -107,6 +108,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
     std::size_t upstream = 0;
     TimePoint sent_at{};
   };
+  // Reused: a finished request's node, buffers and all, serves a later one (spare_requests_).
   struct Request {
     std::vector<std::uint8_t> wire;
     dns::Question question;
@@ -145,6 +147,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   DotConnection* open_connection(std::size_t upstream, TimePoint now);
   void drain_waiting(TimePoint now);
   void finish(std::uint64_t id, const UpstreamResult& result);
+  Request& request_add(std::uint64_t id);
   void on_timer();
   void arm_timer();
   void remove_connection(DotConnection& conn);
@@ -167,7 +170,10 @@ class Pool final : public Upstream, private DotConnection::Listener {
   PoolStats stats_;
 
   std::uint64_t next_id_ = 1;
-  std::unordered_map<std::uint64_t, Request> requests_;
+  using Requests = std::unordered_map<std::uint64_t, Request>;
+  Requests requests_;
+  // Finished requests' nodes, for the next ones: at most the most ever pending at once.
+  std::vector<Requests::node_type> spare_requests_;
   std::deque<std::uint64_t> waiting_;  // no connection capacity yet; stale ids skipped
   using Deadline = std::pair<TimePoint, std::uint64_t>;
   using DeadlineQueue = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <functional>
 #include <span>
-#include <vector>
 
 #include "common/result.h"
 #include "dns/message.h"
@@ -34,8 +33,9 @@ class Upstream {
 
   // Sends `query` (its ID is replaced) and calls done exactly once, with an answer that
   // passed dns::answer_check against `question`, or with the error. done may run before
-  // resolve() returns (overload, no usable upstream).
-  virtual void resolve(std::vector<std::uint8_t> query, dns::Question question,
+  // resolve() returns (overload, no usable upstream). `query` and `question` are copied, if
+  // at all, before done runs: the caller may reuse their buffers once resolve() returns.
+  virtual void resolve(std::span<const std::uint8_t> query, const dns::Question& question,
                        Callback done) = 0;
 };
 

@@ -16,9 +16,9 @@ class FakeUpstream final : public upstream::Upstream {
     Callback done;
   };
 
-  void resolve(std::vector<std::uint8_t> query, dns::Question question,
+  void resolve(std::span<const std::uint8_t> query, const dns::Question& question,
                Callback done) override {
-    calls.push_back(Call{std::move(query), std::move(question), std::move(done)});
+    calls.push_back(Call{{query.begin(), query.end()}, question, std::move(done)});
   }
 
   void answer(std::size_t i, const std::vector<std::uint8_t>& wire) {

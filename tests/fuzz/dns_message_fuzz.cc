@@ -7,6 +7,7 @@
 
 #include "dns/framing.h"
 #include "dns/message.h"
+#include "dns/record_check.h"
 #include "dns/reply.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -20,6 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (full.has_value() && !(**common == *full)) __builtin_trap();
     if (!full.has_value() && common->error() != full.error()) __builtin_trap();
   }
+
+  // So must the records judged without ldns (A, AAAA, root OPT) on the answer path.
+  if (section_records_check(bytes) != section_records_check_ldns(bytes)) __builtin_trap();
 
   auto query = query_parse(bytes);
   if (query) {

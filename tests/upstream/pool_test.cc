@@ -655,5 +655,54 @@ TEST_F(UpstreamPoolTest, NxdomainIsAnAnswerAndNeverRetried) {
   EXPECT_EQ(queries_to(net_, first_) + queries_to(net_, second_), 1u);
 }
 
+// Finished requests are reused: one that spent its retry must not hand that on.
+TEST_F(UpstreamPoolTest, AReusedRequestGetsARetryOfItsOwn) {
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  net_.close_from_server(net_.streams()[0]);
+  settle();
+  net_.close_from_server(net_.streams()[1]);
+  settle();
+  ASSERT_EQ(a.error, UpstreamError::kClosed);  // its one retry used
+  Outcome& b = resolve("b.test");
+  settle();
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/true));
+  net_.close_from_server(net_.streams().back());
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(pool_->stats().retries, 2u);
+}
+
+// Nor the REFUSED answer it kept in case nothing better came.
+TEST_F(UpstreamPoolTest, AReusedRequestDoesNotServeTheLastOnesFallback) {
+  options_.probe_every = 0;
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  auto& first = *net_.streams()[0]->server;
+  Bytes refused = testing::zone_answer(first.held().front());
+  refused[3] = static_cast<std::uint8_t>((refused[3] & 0xf0) | 5);  // REFUSED
+  first.send_message(refused);
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  ASSERT_TRUE(a.done);
+  ASSERT_FALSE(a.error.has_value());  // answered by the second; the REFUSED stays behind
+
+  for (const auto& s : net_.streams()) s->server->set_auto_answer(false);
+  Outcome& b = resolve("b.test");
+  settle();
+  clock_.advance(options_.query_timeout);
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_EQ(b.error, UpstreamError::kTimeout);
+  EXPECT_TRUE(b.answer.empty());
+}
+
 }  // namespace
 }  // namespace dp::upstream
