@@ -108,7 +108,8 @@ void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::Upstre
 void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResult& result) {
   const TimePoint now = clock_.now();
   if (result) {
-    auto stored = dns::stored_answer_make(*result, options_.ttl);
+    const bool parsed = dns::stored_answer_make_into(*result, options_.ttl, stored_);
+    const dns::StoredAnswer* stored = parsed ? &stored_ : nullptr;
     if (stored && stored->kind != dns::AnswerKind::kFailure) {
       if (cache_ != nullptr) cache_->insert(flight.key, *stored, now);
       for (const Waiter& waiter : flight.waiters) {

@@ -76,6 +76,7 @@ class CachedResolver {
   InFlightTable flights_;
   std::string key_;                           // the current query's cache key, reused
   std::vector<std::uint8_t> reply_;           // the current reply, reused: no allocation per hit
+  dns::StoredAnswer stored_;  // the current upstream answer's stored form, its buffers reused
   std::vector<std::uint8_t> upstream_query_;  // the query being sent upstream, reused
   // Client-response timers: (when, flight id, waiter seq), soonest first.
   using StaleTimer = std::tuple<TimePoint, std::uint64_t, std::uint64_t>;
