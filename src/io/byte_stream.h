@@ -26,6 +26,8 @@ class ByteStream {
     virtual ~Handler() = default;
     virtual void on_stream_connected() = 0;
     virtual void on_stream_data(std::span<const std::uint8_t> bytes) = 0;
+    // Asked for by write_soon(): the last moment to write what this loop turn gathered.
+    virtual void on_stream_flush() {}
     // No callback follows this one.
     virtual void on_stream_closed(StreamError error, const std::string& detail) = 0;
   };
@@ -35,6 +37,9 @@ class ByteStream {
   virtual void connect(const SocketAddress& to, Handler& handler) = 0;
   virtual void write(std::span<const std::uint8_t> bytes) = 0;
   virtual std::size_t write_pending() const = 0;  // bytes not yet taken by the kernel
+  // The handler will have more to write before this loop turn's bytes leave: calls
+  // on_stream_flush() then (a stream that sends at once calls it at once).
+  virtual void write_soon() = 0;
   // Closes at once; no callback follows.
   virtual void close() = 0;
 };

@@ -77,6 +77,12 @@ void TcpStream::write(std::span<const std::uint8_t> bytes) {
   if (connected_ && !watching_writable_) schedule_flush();
 }
 
+void TcpStream::write_soon() {
+  if (fd_ < 0 || !connected_) return;
+  flush_hook_ = true;
+  schedule_flush();
+}
+
 void TcpStream::schedule_flush() {
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
@@ -119,6 +125,10 @@ void TcpStream::watch_writable(bool on) {
 
 void TcpStream::on_flush(int /*fd*/, short /*what*/, void* self) noexcept {
   auto* stream = static_cast<TcpStream*>(self);
+  if (stream->flush_hook_ && stream->handler_ != nullptr) {
+    stream->flush_hook_ = false;
+    stream->handler_->on_stream_flush();  // its writes join this flush, not another one
+  }
   stream->flush_scheduled_ = false;
   if (stream->fd_ >= 0 && stream->connected_ && !stream->watching_writable_) stream->flush();
 }
@@ -165,6 +175,7 @@ void TcpStream::close() {
   handler_ = nullptr;
   connected_ = false;
   flush_scheduled_ = false;
+  flush_hook_ = false;
   watching_writable_ = false;
   out_.clear();
   out_sent_ = 0;

@@ -25,6 +25,7 @@ class TcpStream final : public ByteStream {
   void connect(const SocketAddress& to, Handler& handler) override;
   void write(std::span<const std::uint8_t> bytes) override;
   std::size_t write_pending() const override { return out_.size() - out_sent_; }
+  void write_soon() override;
   void close() override;
 
  private:
@@ -42,6 +43,7 @@ class TcpStream final : public ByteStream {
   Handler* handler_ = nullptr;
   bool connected_ = false;
   bool flush_scheduled_ = false;
+  bool flush_hook_ = false;  // write_soon() was called: on_stream_flush() first
   bool watching_writable_ = false;
   EventPtr read_event_;
   EventPtr write_event_;  // connect completion, then a send the kernel did not take whole

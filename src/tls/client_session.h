@@ -61,6 +61,10 @@ class ClientSession {
 
   // Encrypts plaintext into output(). Errors: kRecord (also before the handshake is done).
   Result<void, TlsError> write(std::span<const std::uint8_t> plaintext);
+  // Between cork() and uncork(), writes are gathered and then leave as one record (or as few
+  // as the record size allows): the peer decrypts one record for a loop turn's queries.
+  void cork() { transport_.cork(); }
+  Result<void, TlsError> uncork() { return transport_.uncork(); }
   // Decrypts into buf; 0 means no whole record is buffered yet. Errors: kClosed, kRecord.
   Result<std::size_t, TlsError> read(std::span<std::uint8_t> buf);
 

@@ -65,6 +65,17 @@ Result<void, TlsError> MemoryTransport::send(std::span<const std::uint8_t> plain
   return {};
 }
 
+void MemoryTransport::cork() { gnutls_record_cork(session_); }
+
+Result<void, TlsError> MemoryTransport::uncork() {
+  for (;;) {
+    const int n = gnutls_record_uncork(session_, 0);
+    if (n >= 0) return {};
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;  // push() never blocks
+    return unexpected(TlsError{TlsErrorKind::kRecord, gnutls_strerror(n)});
+  }
+}
+
 Result<std::size_t, TlsError> MemoryTransport::receive(std::span<std::uint8_t> buf,
                                                        bool continue_on_rehandshake) {
   for (;;) {

@@ -44,6 +44,9 @@ class MemoryTransport {
 
   // Encrypts all of plaintext into output(). Errors: kRecord.
   Result<void, TlsError> send(std::span<const std::uint8_t> plaintext);
+  // While corked, send() gathers plaintext; uncork() encrypts it all as few records as fit.
+  void cork();
+  Result<void, TlsError> uncork();
   // Decrypts one record into buf: its size, or 0 when more ciphertext is needed. Errors:
   // kClosed (close_notify, or EOF), kRecord. continue_on_rehandshake: a TLS 1.2 HelloRequest
   // is ignored (a client may see one); a server refuses renegotiation.

@@ -244,9 +244,30 @@ void DotConnection::handle_answer(std::span<const std::uint8_t> message) {
 }
 
 void DotConnection::write_plaintext(std::span<const std::uint8_t> bytes) {
+  if (!corked_) {
+    session_->cork();
+    corked_ = true;
+    stream_->write_soon();  // may call on_stream_flush() at once
+  }
+  if (!corked_) {  // a stream that sends at once has uncorked already: no gathering
+    auto written = session_->write(bytes);
+    if (!written) {
+      fail(UpstreamError::kProtocol, written.error().detail);
+      return;
+    }
+    flush_ciphertext();
+    return;
+  }
   auto written = session_->write(bytes);
-  if (!written) {
-    fail(UpstreamError::kProtocol, written.error().detail);
+  if (!written) fail(UpstreamError::kProtocol, written.error().detail);
+}
+
+void DotConnection::on_stream_flush() {
+  if (!corked_ || !session_ || state_ == ConnectionState::kClosed) return;
+  corked_ = false;
+  auto sent = session_->uncork();
+  if (!sent) {
+    fail(UpstreamError::kProtocol, sent.error().detail);
     return;
   }
   flush_ciphertext();

@@ -106,6 +106,7 @@ class DotConnection final : public io::ByteStream::Handler {
   void on_stream_connected() override;
   void on_stream_data(std::span<const std::uint8_t> bytes) override;
   void on_stream_closed(io::StreamError error, const std::string& detail) override;
+  void on_stream_flush() override;
 
  private:
   void advance_handshake();
@@ -141,6 +142,10 @@ class DotConnection final : public io::ByteStream::Handler {
   PendingTable pending_;             // by DNS ID; bounded by max_in_flight
   std::vector<std::uint8_t> held_;   // framed queries waiting for the handshake
   std::vector<std::uint8_t> frame_;  // reused to frame one query
+  // The TLS session gathers this loop turn's queries into one record (on_stream_flush): the
+  // upstream decrypts one record, not one per query (bench: its CPU per answer through us was
+  // 10.5 µs, through dnsdist 9.0, directly 8.7).
+  bool corked_ = false;
   std::vector<std::uint8_t> plain_;  // reused for decrypted bytes
   dns::FrameAssembler answers_;
   std::mt19937 rng_;

@@ -482,6 +482,9 @@ class FakeByteStream final : public io::ByteStream {
     network_.on_write(state_, bytes);
   }
   std::size_t write_pending() const override { return 0; }
+  void write_soon() override {  // it sends at once
+    if (!state_->client_closed && state_->handler != nullptr) state_->handler->on_stream_flush();
+  }
   void close() override { state_->client_closed = true; }
 
  private:

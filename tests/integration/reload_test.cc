@@ -2,7 +2,10 @@
 // configuration that does not load leaves the running one in place.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <fstream>
 #include <thread>
 
@@ -125,19 +128,34 @@ TEST_F(IntegrationReloadTest, ANewUpstreamTakesOverWithNoQueryLost) {
   std::atomic<int> sent{0};
   std::atomic<int> answered{0};
   std::atomic<int> failed{0};
+  // Which queries (by index, the ID they were sent with) have their reply: the old upstream
+  // answers one at a time, so it reads a query long after it was sent; only once every query
+  // the old pool may have had is answered does its count say anything about the swap.
+  std::mutex replied_mutex;
+  std::vector<bool> replied;
   std::thread load([&] {
     UdpClient client(proxy_->port());
     int next = 0;
     while (!stop || sent > answered + failed) {
       while (!stop && sent - answered - failed < 20) {
-        client.send(query_build("load" + std::to_string(next++) + ".test.", LDNS_RR_TYPE_A,
+        {
+          std::lock_guard lock(replied_mutex);
+          replied.push_back(false);
+        }
+        client.send(query_build("load" + std::to_string(next) + ".test.", LDNS_RR_TYPE_A,
                                 static_cast<std::uint16_t>(next)));
+        ++next;
         ++sent;
       }
       auto reply = client.receive(seconds(3));
       if (!reply) break;  // a lost query: counted below as sent - answered - failed
-      const auto rcode = ldns_pkt_get_rcode(reply_parse(*reply).get());
-      ++(rcode == LDNS_RCODE_NOERROR ? answered : failed);
+      const auto parsed = reply_parse(*reply);
+      {
+        std::lock_guard lock(replied_mutex);
+        const std::size_t index = ldns_pkt_id(parsed.get());
+        if (index < replied.size()) replied[index] = true;
+      }
+      ++(ldns_pkt_get_rcode(parsed.get()) == LDNS_RCODE_NOERROR ? answered : failed);
     }
   });
   std::this_thread::sleep_for(milliseconds(300));
@@ -146,11 +164,19 @@ TEST_F(IntegrationReloadTest, ANewUpstreamTakesOverWithNoQueryLost) {
                               << "\nauth_name = \"" << kAuthName << "\"\n";
   reload();
   // The swap is applied by each worker on its own loop: wait until the new upstream is in use
-  // (bounded), then give every worker the same 300 ms, however slow the build (sanitizers).
+  // (bounded); the client's queries all reach one worker (one socket), so every query sent
+  // from then on goes to the new pool. Then wait until each one sent before is answered.
   for (int i = 0; i < 200 && second->queries_received() == 0; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
-  std::this_thread::sleep_for(milliseconds(300));
+  const std::size_t sent_before_swap = static_cast<std::size_t>(sent.load());
+  const auto all_answered = [&] {
+    std::lock_guard lock(replied_mutex);
+    return std::all_of(replied.begin(), replied.begin() + static_cast<std::ptrdiff_t>(sent_before_swap),
+                       [](bool r) { return r; });
+  };
+  for (int i = 0; i < 500 && !all_answered(); ++i) std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_TRUE(all_answered()) << "a query sent before the swap got no reply in 5 s";
   const auto first_after_swap = server_->queries_received();
   std::this_thread::sleep_for(milliseconds(300));
   stop = true;

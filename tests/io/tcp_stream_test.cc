@@ -30,11 +30,17 @@ struct Recorder final : ByteStream::Handler {
   std::optional<StreamError> closed;
   std::string detail;
   std::function<void()> on_data;  // runs after each piece of data
+  std::function<void()> on_flush;  // runs when the stream asks for the turn's last writes
+  int flushes = 0;
 
   void on_stream_connected() override { connected = true; }
   void on_stream_data(std::span<const std::uint8_t> bytes) override {
     data.append(bytes.begin(), bytes.end());
     if (on_data) on_data();
+  }
+  void on_stream_flush() override {
+    ++flushes;
+    if (on_flush) on_flush();
   }
   void on_stream_closed(StreamError error, const std::string& why) override {
     closed = error;
@@ -117,6 +123,27 @@ TEST(TcpStream, WritesOfOneTurnArriveInOrderAndDataComesBack) {
   run_until(loop, [&] { return recorder.data.size() >= 6; });
   EXPECT_EQ(recorder.data, "answer");
   EXPECT_FALSE(recorder.closed.has_value());
+}
+
+TEST(TcpStream, WriteSoonAsksForTheTurnsLastWritesOnceBeforeTheyLeave) {
+  EventLoop loop;
+  Peer peer;
+  Recorder recorder;
+  TcpStream stream(loop);
+  connect_both(loop, stream, peer, recorder);
+  recorder.on_flush = [&] { stream.write(bytes_of("+gathered")); };
+  stream.write(bytes_of("first"));
+  stream.write_soon();
+  stream.write_soon();  // asked twice in one turn: one callback
+  EXPECT_EQ(recorder.flushes, 0);  // never from inside the call
+  std::string got;
+  run_until(loop, [&] {
+    got += peer.read_available();
+    return got.size() >= 14;
+  });
+  EXPECT_EQ(got, "first+gathered");
+  EXPECT_EQ(recorder.flushes, 1);
+  EXPECT_EQ(stream.write_pending(), 0u);
 }
 
 TEST(TcpStream, ARefusedConnectIsAConnectFailure) {
