@@ -28,10 +28,14 @@ Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, Time
       answer.wire.size() < dns::kHeaderSize + question.size()) {
     return nullptr;
   }
-  // Label length bytes are at most 63, below 'A': lowering the whole section leaves them be.
+  // The qname ignoring case (label length bytes are at most 63, below 'A', so lowering them
+  // changes nothing); QTYPE and QCLASS exactly: type 65 (HTTPS) is the byte 'A'.
   const auto* stored_question = reinterpret_cast<const char*>(answer.wire.data() + dns::kHeaderSize);
-  for (std::size_t i = 0; i < question.size(); ++i) {
+  for (std::size_t i = 0; i < qname_size; ++i) {
     if (ascii_lower(stored_question[i]) != question[i]) return nullptr;
+  }
+  if (std::memcmp(stored_question + qname_size, question.data() + qname_size, kQuestionTail) != 0) {
+    return nullptr;
   }
 
   const std::size_t offsets_bytes = answer.ttl_offsets.size() * sizeof(std::uint16_t);
