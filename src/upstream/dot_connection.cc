@@ -249,17 +249,13 @@ void DotConnection::write_plaintext(std::span<const std::uint8_t> bytes) {
     corked_ = true;
     stream_->write_soon();  // may call on_stream_flush() at once
   }
-  if (!corked_) {  // a stream that sends at once has uncorked already: no gathering
-    auto written = session_->write(bytes);
-    if (!written) {
-      fail(UpstreamError::kProtocol, written.error().detail);
-      return;
-    }
-    flush_ciphertext();
+  auto written = session_->write(bytes);
+  if (!written) {
+    fail(UpstreamError::kProtocol, written.error().detail);
     return;
   }
-  auto written = session_->write(bytes);
-  if (!written) fail(UpstreamError::kProtocol, written.error().detail);
+  // A stream that sends at once has uncorked already: this record leaves now.
+  if (!corked_) flush_ciphertext();
 }
 
 void DotConnection::on_stream_flush() {
