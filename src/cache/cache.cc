@@ -46,17 +46,17 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
 
   Lookup result;
   if (now < entry->expires_at()) {
-    shard.touch(entry, now);
+    Shard::touch(entry);
     dns::reply_build(
         entry->view(), query,
-        dns::ReplyShape{.age_seconds = whole_seconds(now - entry->stored_at), .max_size = max_size},
+        dns::ReplyShape{.age_seconds = whole_seconds(now - entry->stored_at()), .max_size = max_size},
         out);
     result.state = Freshness::kFresh;
     result.built = true;
     using std::chrono::milliseconds;
     const auto left = std::chrono::duration_cast<milliseconds>(entry->expires_at() - now);
     const auto lifetime =
-        std::chrono::duration_cast<milliseconds>(entry->expires_at() - entry->stored_at);
+        std::chrono::duration_cast<milliseconds>(entry->expires_at() - entry->stored_at());
     result.prefetch_due = left.count() * 100 <= lifetime.count() * options_.prefetch_percent;
     return result;
   }
@@ -64,7 +64,7 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
     shard.remove_too_old(entry);
     return {};
   }
-  shard.touch(entry, now);
+  Shard::touch(entry);
   result.state = Freshness::kStale;
   result.refresh_failing = shard.refresh_failing(entry, now);
   if (build_stale || result.refresh_failing) {

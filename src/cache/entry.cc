@@ -17,7 +17,7 @@ char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + (
 
 }  // namespace
 
-static_assert(sizeof(Entry) == 48, "the header is what 1M cached names cost first: keep it packed");
+static_assert(sizeof(Entry) == 28, "the header is what 1M cached names cost first: keep it packed");
 
 Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, TimePoint now) {
   if (key.size() < kKeyFlagsSize + 1 + kQuestionTail) return nullptr;
@@ -65,7 +65,7 @@ Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, Time
   std::memcpy(wire + dns::kHeaderSize, question.data(), question.size());
   append(answer.ede_options.data(), answer.ede_options.size());
 
-  entry->stored_at = now;
+  entry->set_stored_at(now);
   entry->ttl_seconds = answer.cache_ttl;
   entry->servable_stale = answer.kind != dns::AnswerKind::kFailure;
   return entry;

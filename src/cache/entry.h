@@ -2,12 +2,14 @@
 // options. A hit reads it in place; nothing is parsed again. The key is not stored apart: it
 // is the flags byte here plus the answer's question, kept lowercased in the wire bytes.
 // Per-entry bytes are what a large cache is made of (RSS after 1M names, bench/RESULTS.md),
-// so the header is packed to 48 bytes: expiry derived from stored_at, 32-bit indexes, and the
-// rare retry time after a failed refresh kept by the shard instead.
+// so the header is packed to 28 bytes: expiry derived from the store time, no list links
+// (eviction is a clock sweep over the shard's index, shard.h), and the rare retry time after a
+// failed refresh kept by the shard instead.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -38,16 +40,15 @@ class Entry {
   dns::AnswerView view() const;
   std::size_t footprint() const { return malloc_footprint(allocated_size()); }
 
-  TimePoint expires_at() const { return stored_at + std::chrono::seconds(ttl_seconds); }
+  TimePoint stored_at() const {
+    Clock::rep ticks;
+    std::memcpy(&ticks, stored_at_, sizeof ticks);
+    return TimePoint(Clock::duration(ticks));
+  }
+  TimePoint expires_at() const { return stored_at() + std::chrono::seconds(ttl_seconds); }
 
-  TimePoint stored_at{};
-  // Links of the shard's LRU list.
-  Entry* lru_newer = nullptr;
-  Entry* lru_older = nullptr;
-  std::uint32_t ttl_seconds = 0;  // fresh before stored_at + this
-  std::uint32_t heap_index = 0;   // its place in the shard's expiry heap
+  std::uint32_t ttl_seconds = 0;  // fresh before stored_at() + this
   std::uint32_t table_hash = 0;   // low bits of its key's hash: its home in the shard's index
-  std::uint16_t touched_second = 0;  // second of its life (mod 2^16) last moved to the LRU front
 
  private:
   Entry() = default;
@@ -56,7 +57,13 @@ class Entry {
   const std::uint8_t* data() const { return reinterpret_cast<const std::uint8_t*>(this + 1); }
   std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(this + 1); }
   std::string_view question() const;
+  void set_stored_at(TimePoint at) {
+    const Clock::rep ticks = at.time_since_epoch().count();
+    std::memcpy(stored_at_, &ticks, sizeof ticks);
+  }
 
+  // The store time as bytes: an 8-byte member would align the header to 8 and pad it to 32.
+  unsigned char stored_at_[sizeof(Clock::rep)] = {};
   std::uint16_t ttl_count_ = 0;
   std::uint16_t wire_size_ = 0;
   std::uint16_t ede_size_ = 0;
@@ -68,6 +75,8 @@ class Entry {
   // RFC 8767 is about data: an expired failure is never served stale, only dropped.
   bool servable_stale : 1 = true;
   bool refresh_failing : 1 = false;  // the shard holds a retry time for it (Shard::retry_at)
+  // Used since the shard's clock hand last passed it (or stored since): spared once more.
+  bool recently_used : 1 = true;
 };
 
 }  // namespace dp::cache

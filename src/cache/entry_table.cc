@@ -1,5 +1,7 @@
 #include "cache/entry_table.h"
 
+#include "common/check.h"
+
 namespace dp::cache {
 
 static_assert(sizeof(void*) == 8, "slots pack a 48-bit address with a 16-bit tag");
@@ -38,9 +40,16 @@ void EntryTable::grow() {
   slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, Slot{0});
   slots_.shrink_to_fit();
   mask_ = slots_.size() - 1;
+  hand_ = 0;
   for (const Slot slot : old) {
     if (slot != 0) place(slot);
   }
+}
+
+Entry* EntryTable::hand_entry() {
+  DP_ASSERT(size_ > 0);
+  while (slots_[hand_] == 0) hand_advance();
+  return entry_of(slots_[hand_]);
 }
 
 void EntryTable::erase(const Entry* entry) {

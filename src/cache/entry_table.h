@@ -7,6 +7,9 @@
 // AArch64 Linux unless a program asks mmap for more) with 16 bits of its hash, so most
 // probes that are not the key are ruled out without touching the entry. The home slot comes
 // from the hash's low bits, which the entry keeps (Entry::table_hash) for growing and erasing.
+//
+// The array is also the shard's eviction order: a clock hand goes round its slots (Shard::
+// evict_one), so ordering entries costs no list links in them.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +38,12 @@ class EntryTable {
   bool empty() const { return size_ == 0; }
   std::size_t held_bytes() const { return slots_.capacity() * sizeof(Slot); }
 
+  // The clock hand's entry: the hand first moves past empty slots, wrapping at the end. The
+  // table must not be empty. An erase at the hand fills it with the next of its run, if any,
+  // so the hand stays; growing puts it back at the start.
+  Entry* hand_entry();
+  void hand_advance() { hand_ = (hand_ + 1) & mask_; }
+
   // Calls fn(Entry*) for every entry, in no particular order.
   template <class Fn>
   void for_each(Fn&& fn) const {
@@ -60,6 +69,7 @@ class EntryTable {
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
+  std::size_t hand_ = 0;  // a slot index
 };
 
 }  // namespace dp::cache

@@ -1,6 +1,7 @@
-// One shard of the cache: an index of entries, an LRU list and an expiry heap, held within
-// a byte budget. Eviction is TTL-aware: an expired entry goes first, then the least recently
-// used one.
+// One shard of the cache: an index of entries held within a byte budget. Eviction is CLOCK
+// (second chance), an approximation of least recently used that needs no list: a hand goes
+// round the index and evicts the first entry not used since it last passed. TTL-aware: an
+// expired entry it meets goes at once, with no second chance.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +9,6 @@
 #include <mutex>
 #include <unordered_map>
 #include <string_view>
-#include <vector>
 
 #include "cache/entry.h"
 #include "cache/entry_table.h"
@@ -28,11 +28,11 @@ struct ShardStats {
   std::uint64_t inserts = 0;
   std::uint64_t replaced = 0;          // an insert over an entry of the same key
   std::uint64_t evicted_expired = 0;   // made room: an expired entry
-  std::uint64_t evicted_lru = 0;       // made room: the least recently used fresh entry
+  std::uint64_t evicted_lru = 0;       // made room: a fresh entry not used for a lap of the hand
   std::uint64_t removed_too_old = 0;   // expired beyond the stale window, found by a lookup
   std::uint64_t rejected_too_big = 0;  // one answer larger than the whole shard
   std::uint64_t entries = 0;
-  std::uint64_t bytes = 0;  // held: entries, the index's array, the heap's array
+  std::uint64_t bytes = 0;  // held: entries, the index's array, retry records
 };
 
 // Owned by the Cache; every member is guarded by `mutex`, which the caller holds.
@@ -46,9 +46,11 @@ class Shard {
   std::mutex mutex;
 
   Entry* find(const KeyRef& key) const;
-  // Most recently used now. The LRU order is kept to the second: an entry already moved to
-  // the front in this second of its life stays where it is, so a hot entry costs no relinks.
-  void touch(Entry* entry, TimePoint now);
+  // Used now: the clock hand spares it once more. Writes only when the mark is not yet set,
+  // so a hot entry's cache line stays clean.
+  static void touch(Entry* entry) {
+    if (!entry->recently_used) entry->recently_used = true;
+  }
   // Takes ownership of `entry`, replacing an entry of the same key, and evicts until the
   // budget holds again. An entry larger than the whole budget is destroyed instead: false.
   bool insert(const KeyRef& key, Entry* entry, TimePoint now);
@@ -64,26 +66,10 @@ class Shard {
  private:
   void erase(Entry* entry);  // unlinks and destroys
   void evict_one(TimePoint now);
-  void lru_unlink(Entry* entry);
-  void lru_push_newest(Entry* entry);
-  void heap_push(Entry* entry);
-  void heap_remove(Entry* entry);
-  void heap_sift_up(std::size_t index);
-  void heap_sift_down(std::size_t index);
-  void heap_swap(std::size_t a, std::size_t b);
 
   std::size_t budget_;
   std::size_t entry_bytes_ = 0;  // the entries, as malloc holds them
-  EntryTable table_;
-  Entry* newest_ = nullptr;
-  Entry* oldest_ = nullptr;
-  // Min-heap on expiry: heap_[0] expires first. The time sits in the slot, so sifting
-  // compares without touching the entries (each would be a cache miss in a large cache).
-  struct HeapSlot {
-    TimePoint expires_at;
-    Entry* entry;
-  };
-  std::vector<HeapSlot> heap_;
+  EntryTable table_;  // also the clock's ring
   // Retry times after a failed refresh: a few entries at a time, so here rather than 8 bytes
   // in every entry. An entry's flag says whether it has one.
   std::unordered_map<const Entry*, TimePoint> retry_at_;

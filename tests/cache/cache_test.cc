@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <random>
 
 #include "cache/cache_key.h"
@@ -188,54 +189,91 @@ class CacheShardTest : public ::testing::Test {
   std::map<std::string, std::string> keys_;
 };
 
-TEST_F(CacheShardTest, ExpiredEntriesAreEvictedBeforeTheLeastRecentlyUsed) {
-  Entry* probe = entry("k0", 60, kStart);
-  const std::size_t one = probe->footprint();
-  Entry::destroy(probe);
-  Shard shard(4 * (one + 256));
-  shard.insert(ref("old-long"), entry("old-long", 3600, kStart), kStart);
-  shard.insert(ref("short"), entry("short", 10, kStart), kStart);
-  shard.insert(ref("new-long"), entry("new-long", 3600, kStart), kStart);
-  // "old-long" is least recently used, but "short" has expired by now: it goes first.
-  const TimePoint later = kStart + seconds(20);
-  std::size_t inserted = 0;
-  while (shard.stats().evicted_expired + shard.stats().evicted_lru == 0) {
-    const std::string label = "filler" + std::to_string(inserted++);
-    shard.insert(ref(label), entry(label, 3600, later), later);
+// The clock hand goes round the index's slots in order; a hash below the table's size is the
+// slot itself, so these tests lay the ring out as they like. Each key's hash is its slot.
+class CacheClockTest : public CacheShardTest {
+ protected:
+  // A shard that holds three entries the size of "a"'s and not four (the tests' labels are
+  // short enough that their entries take the same malloc chunk: checked by `put`).
+  void make_shard_of_three() {
+    Entry* sample = entry("a", 3600, kStart);
+    one_ = sample->footprint();
+    Entry::destroy(sample);
+    Shard sizing(1 << 20);
+    put_into(sizing, "a", 0, 3600);
+    shard_.emplace(sizing.held_bytes() + 2 * one_ + one_ / 2);
   }
-  EXPECT_EQ(shard.stats().evicted_expired, 1u);
-  EXPECT_EQ(shard.find(ref("short")), nullptr);
-  EXPECT_NE(shard.find(ref("old-long")), nullptr);
-  // With nothing expired, the least recently used goes, and a touch saves an entry.
-  shard.touch(shard.find(ref("old-long")), later);
-  while (shard.stats().evicted_lru == 0) {
-    const std::string label = "filler" + std::to_string(inserted++);
-    shard.insert(ref(label), entry(label, 3600, later), later);
+  void put_into(Shard& shard, const std::string& label, std::size_t slot, std::uint32_t ttl,
+                TimePoint at = kStart) {
+    Entry* made = entry(label, ttl, at);
+    ASSERT_EQ(made->footprint(), one_ == 0 ? made->footprint() : one_) << label;
+    ASSERT_TRUE(shard.insert(KeyRef{key(label), slot}, made, at));
   }
-  EXPECT_NE(shard.find(ref("old-long")), nullptr);
-  EXPECT_EQ(shard.find(ref("new-long")), nullptr);
+  void put(const std::string& label, std::size_t slot, std::uint32_t ttl, TimePoint at = kStart) {
+    put_into(*shard_, label, slot, ttl, at);  // the new entry is marked used: never the one evicted
+  }
+  bool held(const std::string& label, std::size_t slot) {
+    return shard_->find(KeyRef{key(label), slot}) != nullptr;
+  }
+  void use(const std::string& label, std::size_t slot) {
+    Shard::touch(shard_->find(KeyRef{key(label), slot}));
+  }
+
+  std::size_t one_ = 0;  // the footprint of one entry
+  std::optional<Shard> shard_;
+};
+
+TEST_F(CacheClockTest, AnExpiredEntryIsEvictedBeforeAFreshOneItPasses) {
+  make_shard_of_three();
+  put("a", 0, 3600);
+  put("short", 1, 10);
+  put("c", 2, 3600);
+  ASSERT_EQ(shard_->stats().entries, 3u) << "the budget holds three";
+  // All three are marked (just stored). The hand spares "a", then meets "short", expired.
+  put("d", 3, 3600, kStart + seconds(20));
+  EXPECT_EQ(shard_->stats().evicted_expired, 1u);
+  EXPECT_EQ(shard_->stats().evicted_lru, 0u);
+  EXPECT_FALSE(held("short", 1));
+  EXPECT_TRUE(held("a", 0));
+  EXPECT_TRUE(held("c", 2));
+  EXPECT_TRUE(held("d", 3));
 }
 
-TEST_F(CacheShardTest, TheLruOrderIsKeptToTheSecond) {
-  // A budget of two entries and a half, measured on a shard that holds them all.
-  Shard sizing(1 << 20);
-  sizing.insert(ref("a"), entry("a", 600, kStart), kStart);
-  sizing.insert(ref("b"), entry("b", 600, kStart), kStart);
-  const std::size_t two = sizing.held_bytes();
-  sizing.insert(ref("c"), entry("c", 600, kStart), kStart);
-  Shard shard(two + (sizing.held_bytes() - two) / 2);
-  shard.insert(ref("a"), entry("a", 600, kStart), kStart);
-  shard.insert(ref("b"), entry("b", 600, kStart), kStart);
-  // Used again in the second it was stored in: no relink, "a" is still the older one.
-  shard.touch(shard.find(ref("a")), kStart + std::chrono::milliseconds(900));
-  shard.insert(ref("c"), entry("c", 600, kStart), kStart + seconds(1));
-  ASSERT_EQ(shard.stats().entries, 2u) << "the budget holds two";
-  EXPECT_EQ(shard.find(ref("a")), nullptr);
-  // In a later second a use counts: "b" is saved, "c" goes.
-  shard.touch(shard.find(ref("b")), kStart + seconds(2));
-  shard.insert(ref("d"), entry("d", 600, kStart), kStart + seconds(2));
-  EXPECT_NE(shard.find(ref("b")), nullptr);
-  EXPECT_EQ(shard.find(ref("c")), nullptr);
+TEST_F(CacheClockTest, AnEntryUsedSinceTheHandPassedIsSparedAndTheFirstUnusedOneGoes) {
+  make_shard_of_three();
+  put("a", 0, 3600);
+  put("b", 1, 3600);
+  put("c", 2, 3600);
+  // The first lap clears every mark ("d" is marked too, being new), and the hand comes
+  // round to "a": the least recently used of the three stored first goes.
+  put("d", 3, 3600);
+  EXPECT_FALSE(held("a", 0));
+  EXPECT_EQ(shard_->stats().evicted_lru, 1u);
+  // The hand stays at slot 0, now empty, and goes on from there: "b" was used since its last
+  // pass, so it is spared and "c" goes.
+  use("b", 1);
+  put("e", 4, 3600);
+  EXPECT_TRUE(held("b", 1));
+  EXPECT_FALSE(held("c", 2));
+  EXPECT_TRUE(held("d", 3));
+  EXPECT_TRUE(held("e", 4));
+  EXPECT_EQ(shard_->stats().evicted_lru, 2u);
+}
+
+TEST_F(CacheClockTest, AnEntryMovedUnderTheHandByAnEraseIsTheNextOneLookedAt) {
+  make_shard_of_three();
+  // "a" and "b" both have slot 0 as home: "b" sits in slot 1, and moves into slot 0 when
+  // "a" goes (backward-shift deletion).
+  put("a", 0, 3600);
+  put("b", 0, 3600);
+  put("c", 2, 3600);
+  put("d", 3, 3600);  // a lap clears the marks; "a" goes and "b" comes under the hand
+  ASSERT_FALSE(held("a", 0));
+  use("c", 2);
+  put("e", 4, 3600);  // "b", unused, is looked at first and goes
+  EXPECT_FALSE(held("b", 0));
+  EXPECT_TRUE(held("c", 2));
+  EXPECT_TRUE(held("d", 3));
 }
 
 TEST_F(CacheShardTest, KeysWithTheSameHashAreTellApartByTheirBytes) {
@@ -300,8 +338,9 @@ TEST_F(CacheShardTest, ARetryTimeAfterAFailedRefreshLeavesWithItsEntry) {
 }
 
 TEST_F(CacheShardTest, AnAnswerLargerThanTheShardIsRefused) {
-  Shard shard(100);  // less than one entry and its map node
-  EXPECT_FALSE(shard.insert(ref("k"), entry("k", 60, kStart), kStart));
+  Entry* k = entry("k", 60, kStart);
+  Shard shard(k->footprint() - 1);
+  EXPECT_FALSE(shard.insert(ref("k"), k, kStart));
   EXPECT_EQ(shard.stats().rejected_too_big, 1u);
   EXPECT_EQ(shard.stats().entries, 0u);
 }
