@@ -81,7 +81,7 @@ void BM_ReplyBuild(benchmark::State& state) {
 }
 BENCHMARK(BM_ReplyBuild)->Arg(1)->Arg(8);
 
-// A hit: key build, shard lock, lookup, LRU touch, rebuild with aged TTLs into a reused buffer.
+// A hit: key build, shard lock, lookup, clock mark, rebuild with aged TTLs into a reused buffer.
 void BM_CacheHit(benchmark::State& state) {
   const auto entries = static_cast<std::size_t>(state.range(0));
   Cache cache(CacheOptions{.max_bytes = std::size_t{1} << 30});

@@ -17,10 +17,10 @@ Worker::Worker(std::size_t index, const config::Config& config,
       max_tcp_clients_(config.max_tcp_clients),
       max_tcp_clients_per_ip_(config.max_tcp_clients_per_address),
       rate_limiter_(config.rate_limit),
-      query_log_(query_log),
-      query_log_timer_(loop_, [this] { query_log_flush(); }),
       tls_credentials_(std::move(tls.credentials)),
-      handshake_limiter_(handshake_limit_options(config.tls_handshake_rate)) {
+      handshake_limiter_(handshake_limit_options(config.tls_handshake_rate)),
+      query_log_(query_log),
+      query_log_timer_(loop_, [this] { query_log_flush(); }) {
   tcp_limits_.idle_timeout = config.tcp_idle_timeout;
   tcp_limits_.max_in_flight = config.max_tcp_queries_per_client;
   tcp_limits_.read_timeout = config.tcp_read_timeout;
