@@ -28,8 +28,11 @@ bool Shard::insert(const KeyRef& key, Entry* entry, TimePoint now) {
   }
   entry_bytes_ += cost;
   ++stats_.inserts;
-  while (held_bytes() > budget_ && !table_.empty()) evict_one(now);
-  return find(key) == entry;
+  bool kept = true;  // the new entry is marked used, so only a second lap takes it
+  while (held_bytes() > budget_ && !table_.empty()) {
+    if (evict_one(now, entry)) kept = false;
+  }
+  return kept;
 }
 
 void Shard::remove_too_old(Entry* entry) {
@@ -68,20 +71,17 @@ void Shard::erase(Entry* entry) {
   Entry::destroy(entry);
 }
 
-void Shard::evict_one(TimePoint now) {
+bool Shard::evict_one(TimePoint now, const Entry* watched) {
   // Ends within two laps: the first clears every mark. Each step past an entry clears a mark
   // that a use or an insert set, so a lap costs about one step per use.
   for (;;) {
     Entry* entry = table_.hand_entry();
-    if (now >= entry->expires_at()) {
-      ++stats_.evicted_expired;
+    const bool expired = now >= entry->expires_at();  // no second chance
+    if (expired || !entry->recently_used) {
+      ++(expired ? stats_.evicted_expired : stats_.evicted_lru);
+      const bool was_watched = entry == watched;
       erase(entry);  // the next entry of its run, if any, moves in under the hand
-      return;
-    }
-    if (!entry->recently_used) {
-      ++stats_.evicted_lru;
-      erase(entry);
-      return;
+      return was_watched;
     }
     entry->recently_used = false;
     table_.hand_advance();

@@ -65,7 +65,8 @@ class Shard {
 
  private:
   void erase(Entry* entry);  // unlinks and destroys
-  void evict_one(TimePoint now);
+  // Evicts one entry: true if it was `watched`.
+  bool evict_one(TimePoint now, const Entry* watched);
 
   std::size_t budget_;
   std::size_t entry_bytes_ = 0;  // the entries, as malloc holds them

@@ -345,6 +345,17 @@ TEST_F(CacheShardTest, AnAnswerLargerThanTheShardIsRefused) {
   EXPECT_EQ(shard.stats().entries, 0u);
 }
 
+TEST_F(CacheShardTest, AnEntryEvictedToMakeRoomForItselfIsReportedNotKept) {
+  // It fits the budget, but not with the index's array beside it: the sweep, finding no
+  // other entry, takes it on its second lap.
+  Entry* k = entry("k", 60, kStart);
+  Shard shard(k->footprint());
+  EXPECT_FALSE(shard.insert(ref("k"), k, kStart));
+  EXPECT_EQ(shard.stats().entries, 0u);
+  EXPECT_EQ(shard.stats().evicted_lru, 1u);
+  EXPECT_EQ(shard.find(ref("k")), nullptr);
+}
+
 TEST(CacheBudgetTest, WhatIsHeldNeverExceedsTheBudgetUnderRandomTraffic) {
   constexpr std::size_t kBudget = 1 << 20;
   Cache cache(CacheOptions{.max_bytes = kBudget});
