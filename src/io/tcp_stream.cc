@@ -8,6 +8,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
+
+#include "common/check.h"
 
 namespace dp::io {
 namespace {
@@ -19,16 +22,23 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
-TcpStream::TcpStream(EventLoop& loop) : loop_(loop), read_buffer_(kReadChunk) {}
+TcpStream::TcpStream(EventLoop& loop)
+    : loop_(loop),
+      connect_failure_event_(event_new(loop.base(), -1, 0, &on_connect_failure, this)),
+      read_buffer_(kReadChunk) {}
 
 TcpStream::~TcpStream() { close(); }
 
 void TcpStream::connect(const SocketAddress& to, Handler& handler) {
   close();
   handler_ = &handler;
-  // Reported from the loop, never from inside connect(): the caller is mid-setup.
+  // Reported from the loop, never from inside connect(): the caller is mid-setup. By an event
+  // of the stream's own, so that close() or the destructor takes the report back with it.
   const auto fail_later = [this](std::string why) {
-    loop_.defer([this, why] { fail(StreamError::kConnectFailed, why); });
+    connect_failure_ = std::move(why);
+    if (!DP_BUG(connect_failure_event_ == nullptr)) {
+      event_active(connect_failure_event_.get(), EV_TIMEOUT, 0);
+    }
   };
   fd_ = ::socket(to.sa()->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
@@ -50,6 +60,11 @@ void TcpStream::connect(const SocketAddress& to, Handler& handler) {
   }
   // Done or not (loopback may finish at once), the outcome is read when it is writable.
   watch_writable(true);
+}
+
+void TcpStream::on_connect_failure(int /*fd*/, short /*what*/, void* self) noexcept {
+  auto* stream = static_cast<TcpStream*>(self);
+  stream->fail(StreamError::kConnectFailed, std::string(stream->connect_failure_));
 }
 
 void TcpStream::on_connect_result() {
@@ -167,7 +182,7 @@ void TcpStream::on_readable(int /*fd*/, short /*what*/, void* self) noexcept {
 
 void TcpStream::close() {
   // The events stay allocated until the destructor: close() may run inside their callbacks.
-  for (EventPtr* ev : {&read_event_, &write_event_, &flush_event_}) {
+  for (EventPtr* ev : {&read_event_, &write_event_, &flush_event_, &connect_failure_event_}) {
     if (*ev) event_del(ev->get());
   }
   if (fd_ >= 0) ::close(fd_);
@@ -179,6 +194,7 @@ void TcpStream::close() {
   watching_writable_ = false;
   out_.clear();
   out_sent_ = 0;
+  connect_failure_.clear();
 }
 
 void TcpStream::fail(StreamError error, const std::string& detail) {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "io/byte_stream.h"
@@ -32,6 +33,7 @@ class TcpStream final : public ByteStream {
   static void on_readable(int fd, short what, void* self) noexcept;
   static void on_writable(int fd, short what, void* self) noexcept;
   static void on_flush(int fd, short what, void* self) noexcept;
+  static void on_connect_failure(int fd, short what, void* self) noexcept;
   void on_connect_result();
   void flush();  // sends what the kernel takes; waits for writability for the rest
   void schedule_flush();
@@ -39,6 +41,8 @@ class TcpStream final : public ByteStream {
   void fail(StreamError error, const std::string& detail);
 
   EventLoop& loop_;
+  EventPtr connect_failure_event_;  // made active by a connect() that failed at once
+  std::string connect_failure_;     // what it will report
   int fd_ = -1;
   Handler* handler_ = nullptr;
   bool connected_ = false;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -161,6 +162,45 @@ TEST(TcpStream, ARefusedConnectIsAConnectFailure) {
   EXPECT_EQ(*recorder.closed, StreamError::kConnectFailed);
   EXPECT_FALSE(recorder.connected);
   EXPECT_NE(recorder.detail.find("refused"), std::string::npos) << recorder.detail;
+}
+
+// TCP to a multicast address fails inside connect() itself (ENETUNREACH), before any packet
+// leaves: the failure that connect() has to report later.
+SocketAddress fails_at_once() { return *SocketAddress::parse("224.0.0.1:853"); }
+
+TEST(TcpStream, AFailureReportedLaterGoesWithTheStreamThatHadIt) {
+  EventLoop loop;
+  Recorder recorder;
+  auto stream = std::make_unique<TcpStream>(loop);
+  stream->connect(fails_at_once(), recorder);
+  ASSERT_FALSE(recorder.closed.has_value());
+  stream.reset();  // before the loop ran: nothing may run on the freed stream (ASan)
+  run_until(loop, [&] { return recorder.closed.has_value(); }, std::chrono::milliseconds(20));
+  EXPECT_FALSE(recorder.closed.has_value());
+}
+
+TEST(TcpStream, AFailureReportedLaterDoesNotEndTheNextConnection) {
+  EventLoop loop;
+  Peer peer;
+  Recorder failed_one;
+  TcpStream stream(loop);
+  stream.connect(fails_at_once(), failed_one);
+  stream.close();
+  Recorder recorder;
+  stream.connect(peer.address(), recorder);
+  run_until(loop, [&] { return recorder.connected || recorder.closed.has_value(); });
+  EXPECT_TRUE(recorder.connected);
+  EXPECT_FALSE(recorder.closed.has_value()) << recorder.detail;
+  EXPECT_FALSE(failed_one.closed.has_value());
+  // And on its own, the failure is reported, from the loop.
+  TcpStream alone(loop);
+  Recorder told;
+  alone.connect(fails_at_once(), told);
+  EXPECT_FALSE(told.closed.has_value());
+  run_until(loop, [&] { return told.closed.has_value(); });
+  ASSERT_TRUE(told.closed.has_value());
+  EXPECT_EQ(*told.closed, StreamError::kConnectFailed);
+  EXPECT_NE(told.detail.find("unreachable"), std::string::npos) << told.detail;
 }
 
 TEST(TcpStream, WhatThePeerDoesNotReadYetIsKeptAndDeliveredLater) {
