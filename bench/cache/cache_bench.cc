@@ -107,8 +107,8 @@ void BM_CacheHit(benchmark::State& state) {
 }
 BENCHMARK(BM_CacheHit)->Arg(1'000)->Arg(1'000'000);
 
-// An insert into a full cache: each one evicts the least recently used entry. TTLs from
-// 1 min to 1 h, so the expiry heap is sifted as in real traffic.
+// An insert into a full cache: each one evicts an entry (the clock hand's first unused one).
+// TTLs from 1 min to 1 h, as in real traffic.
 void BM_CacheInsertWithEviction(benchmark::State& state) {
   const auto entries = static_cast<std::size_t>(state.range(0));
   // An entry must answer its key's question, and 2M stored answers would not fit the

@@ -39,8 +39,8 @@ class EntryTable {
   std::size_t held_bytes() const { return slots_.capacity() * sizeof(Slot); }
 
   // The clock hand's entry: the hand first moves past empty slots, wrapping at the end. The
-  // table must not be empty. An erase at the hand fills it with the next of its run, if any,
-  // so the hand stays; growing puts it back at the start.
+  // table must not be empty. An erase at the hand may fill its slot with a later entry of the
+  // run (backward shift), so the hand stays put; growing puts it back at the start.
   Entry* hand_entry();
   void hand_advance() { hand_ = (hand_ + 1) & mask_; }
 

@@ -28,9 +28,9 @@ bool Shard::insert(const KeyRef& key, Entry* entry, TimePoint now) {
   }
   entry_bytes_ += cost;
   ++stats_.inserts;
-  bool kept = true;  // the new entry is marked used, so only a second lap takes it
+  bool kept = true;  // marked used, it is spared by the first lap, not always by a second
   while (held_bytes() > budget_ && !table_.empty()) {
-    if (evict_one(now, entry)) kept = false;
+    if (evict_one(now, kept ? entry : nullptr)) kept = false;
   }
   return kept;
 }
@@ -72,15 +72,17 @@ void Shard::erase(Entry* entry) {
 }
 
 bool Shard::evict_one(TimePoint now, const Entry* watched) {
-  // Ends within two laps: the first clears every mark. Each step past an entry clears a mark
-  // that a use or an insert set, so a lap costs about one step per use.
-  for (;;) {
+  // Each step past an entry clears a mark that a use or an insert set, so on average a step
+  // per use; but when every entry is marked (a cache just filled, or all of it hot) a lap
+  // would read every entry under the lock. After kMaxSpared the hand takes the one it is at.
+  constexpr int kMaxSpared = 64;  // about 64 cache misses, some 10 µs: the worst one insert pays
+  for (int spared = 0;; ++spared) {
     Entry* entry = table_.hand_entry();
     const bool expired = now >= entry->expires_at();  // no second chance
-    if (expired || !entry->recently_used) {
+    if (expired || !entry->recently_used || spared == kMaxSpared) {
       ++(expired ? stats_.evicted_expired : stats_.evicted_lru);
       const bool was_watched = entry == watched;
-      erase(entry);  // the next entry of its run, if any, moves in under the hand
+      erase(entry);  // a later entry of its run may move in under the hand
       return was_watched;
     }
     entry->recently_used = false;

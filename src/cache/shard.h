@@ -1,7 +1,8 @@
 // One shard of the cache: an index of entries held within a byte budget. Eviction is CLOCK
 // (second chance), an approximation of least recently used that needs no list: a hand goes
-// round the index and evicts the first entry not used since it last passed. TTL-aware: an
-// expired entry it meets goes at once, with no second chance.
+// round the index and evicts the first entry not used since it last passed (or, past 64 used
+// ones in a row, the one it is at). TTL-aware: an expired entry it meets goes at once, with no
+// second chance.
 #pragma once
 
 #include <cstddef>
@@ -52,7 +53,8 @@ class Shard {
     if (!entry->recently_used) entry->recently_used = true;
   }
   // Takes ownership of `entry`, replacing an entry of the same key, and evicts until the
-  // budget holds again. An entry larger than the whole budget is destroyed instead: false.
+  // budget holds again. False if `entry` is not held after: larger than the whole budget (it
+  // is destroyed at once), or evicted itself in making room (it fits only without the index).
   bool insert(const KeyRef& key, Entry* entry, TimePoint now);
   void remove_too_old(Entry* entry);  // a lookup found it past the stale window
   // A refresh of `entry` failed: it is served stale at once until `until` (RFC 8767 §4).

@@ -165,7 +165,7 @@ void render_cache(PrometheusText& out, const Totals& t, const MetricsInput& in) 
   counter(out, "dotproxy_cache_rejected_total", "Answers larger than a cache shard.",
           c.rejected_too_big);
   gauge(out, "dotproxy_cache_entries", "Entries held.", c.entries);
-  gauge(out, "dotproxy_cache_bytes", "Bytes held: entries, index and expiry heap.", c.bytes);
+  gauge(out, "dotproxy_cache_bytes", "Bytes held: entries and their index.", c.bytes);
   gauge(out, "dotproxy_cache_budget_bytes", "--cache-size.", in.cache_budget_bytes);
 }
 

@@ -193,15 +193,15 @@ class CacheShardTest : public ::testing::Test {
 // slot itself, so these tests lay the ring out as they like. Each key's hash is its slot.
 class CacheClockTest : public CacheShardTest {
  protected:
-  // A shard that holds three entries the size of "a"'s and not four (the tests' labels are
-  // short enough that their entries take the same malloc chunk: checked by `put`).
-  void make_shard_of_three() {
+  // A shard that holds `count` entries the size of "a"'s and not one more (the tests' labels
+  // are short enough that their entries take the same malloc chunk: checked by `put`).
+  void make_shard_of(std::size_t count) {
     Entry* sample = entry("a", 3600, kStart);
     one_ = sample->footprint();
     Entry::destroy(sample);
     Shard sizing(1 << 20);
-    put_into(sizing, "a", 0, 3600);
-    shard_.emplace(sizing.held_bytes() + 2 * one_ + one_ / 2);
+    for (std::size_t i = 0; i < count; ++i) put_into(sizing, "s" + std::to_string(i), i, 3600);
+    shard_.emplace(sizing.held_bytes() + one_ / 2);
   }
   void put_into(Shard& shard, const std::string& label, std::size_t slot, std::uint32_t ttl,
                 TimePoint at = kStart) {
@@ -210,7 +210,7 @@ class CacheClockTest : public CacheShardTest {
     ASSERT_TRUE(shard.insert(KeyRef{key(label), slot}, made, at));
   }
   void put(const std::string& label, std::size_t slot, std::uint32_t ttl, TimePoint at = kStart) {
-    put_into(*shard_, label, slot, ttl, at);  // the new entry is marked used: never the one evicted
+    put_into(*shard_, label, slot, ttl, at);  // marked used: the first lap spares it
   }
   bool held(const std::string& label, std::size_t slot) {
     return shard_->find(KeyRef{key(label), slot}) != nullptr;
@@ -224,7 +224,7 @@ class CacheClockTest : public CacheShardTest {
 };
 
 TEST_F(CacheClockTest, AnExpiredEntryIsEvictedBeforeAFreshOneItPasses) {
-  make_shard_of_three();
+  make_shard_of(3);
   put("a", 0, 3600);
   put("short", 1, 10);
   put("c", 2, 3600);
@@ -240,7 +240,7 @@ TEST_F(CacheClockTest, AnExpiredEntryIsEvictedBeforeAFreshOneItPasses) {
 }
 
 TEST_F(CacheClockTest, AnEntryUsedSinceTheHandPassedIsSparedAndTheFirstUnusedOneGoes) {
-  make_shard_of_three();
+  make_shard_of(3);
   put("a", 0, 3600);
   put("b", 1, 3600);
   put("c", 2, 3600);
@@ -261,7 +261,7 @@ TEST_F(CacheClockTest, AnEntryUsedSinceTheHandPassedIsSparedAndTheFirstUnusedOne
 }
 
 TEST_F(CacheClockTest, AnEntryMovedUnderTheHandByAnEraseIsTheNextOneLookedAt) {
-  make_shard_of_three();
+  make_shard_of(3);
   // "a" and "b" both have slot 0 as home: "b" sits in slot 1, and moves into slot 0 when
   // "a" goes (backward-shift deletion).
   put("a", 0, 3600);
@@ -274,6 +274,26 @@ TEST_F(CacheClockTest, AnEntryMovedUnderTheHandByAnEraseIsTheNextOneLookedAt) {
   EXPECT_FALSE(held("b", 0));
   EXPECT_TRUE(held("c", 2));
   EXPECT_TRUE(held("d", 3));
+}
+
+TEST_F(CacheClockTest, AfterSixtyFourUsedEntriesInARowTheHandTakesTheOneItIsAt) {
+  constexpr std::size_t kCount = 80;  // in a table of 128 slots, the hand back at slot 0
+  make_shard_of(kCount);
+  for (std::size_t i = 0; i < kCount; ++i) put("e" + std::to_string(i), i, 3600);
+  ASSERT_EQ(shard_->stats().entries, kCount);
+  // Every entry is marked (just stored): a whole lap would read them all. The hand spares
+  // 64 and takes the 65th.
+  put("new", kCount, 3600);
+  EXPECT_EQ(shard_->stats().evicted_lru, 1u);
+  EXPECT_FALSE(held("e64", 64));
+  for (std::size_t i = 0; i < kCount; ++i) {
+    if (i != 64) EXPECT_TRUE(held("e" + std::to_string(i), i)) << i;
+  }
+  // The 64 it spared lost their marks: the next insert takes the first unmarked one after
+  // the hand, "e65" (marked still) is spared, and so on round to "e0".
+  put("newer", kCount + 1, 3600);
+  EXPECT_FALSE(held("e0", 0));
+  EXPECT_TRUE(held("e65", 65));
 }
 
 TEST_F(CacheShardTest, KeysWithTheSameHashAreTellApartByTheirBytes) {

@@ -121,8 +121,8 @@ TEST_F(IntegrationCacheTest, TheCacheCanBeTurnedOff) {
   EXPECT_EQ(server_->queries_received(), 2u);
 }
 
-// The budget holds about 45 % of the names (some 110 bytes each), so the clock hand goes
-// round more than once and every one of the first names is evicted. Under AddressSanitizer
+// The budget holds about a quarter of the names (some 113 bytes each), so the clock hand
+// goes round several times and every one of the first names is evicted. Under AddressSanitizer
 // the RSS is mostly shadow memory and the run slower: the same test with fewer names into a
 // smaller cache checks eviction and answers, not the RSS figure.
 #if defined(__SANITIZE_ADDRESS__)
@@ -131,7 +131,7 @@ constexpr std::size_t kBudget = 1 << 20;
 constexpr int kNames = 30'000;
 #else
 constexpr bool kRssMeaningful = true;
-constexpr std::size_t kBudget = 8 << 20;
+constexpr std::size_t kBudget = 4 << 20;
 constexpr int kNames = 150'000;
 #endif
 
@@ -159,7 +159,7 @@ TEST_F(IntegrationCacheTest, MemoryStaysWithinTheBudgetAfter150kDistinctNames) {
               answered);
   EXPECT_GE(answered, kNames * 99 / 100);  // UDP on loopback: nearly none lost
   // The budget plus a small constant (allocator slack, buffers), not 150k names' worth
-  // (about 16 MiB).
+  // (about 17 MB).
   if (kRssMeaningful) EXPECT_LT(after, before + kBudget + (4 << 20));
   // And the oldest names were evicted, the newest are answered from the cache.
   const auto upstream_before = server_->queries_received();
