@@ -133,6 +133,9 @@ def cmd_record(args):
         rec["cpu_us"] = args.cpu_ns / 1000.0 / good
     if good and args.upstream_cpu_ns >= 0:
         rec["upstream_cpu_us"] = args.upstream_cpu_ns / 1000.0 / good
+    if args.cpu_busy:  # "0:71,1:99": each CPU's busy share during the run, in %
+        rec["cpu_busy"] = {c: float(v) for c, v in
+                           (pair.split(":") for pair in args.cpu_busy.split(","))}
     if args.test == "rss":
         st = parse_status_file(args.file + ".status")
         if "VmRSS" in st:
@@ -377,6 +380,17 @@ def targets(res, names):
                          "limit here, so these figures say little about the servers")
     compare("cache-miss throughput at least 1.5× the best peer's", "miss_qps", PEERS, 1.5,
             True, "best")
+    # Which CPU ran out first: the server's, or the one dnsperf shares with the upstream.
+    busy = {}
+    for run in res.runs("dotproxy", "miss_max"):
+        for cpu, share in run.get("cpu_busy", {}).items():
+            busy.setdefault(cpu, []).append(share)
+    if "0" in busy and "1" in busy:
+        server, client = statistics.median(busy["0"]), statistics.median(busy["1"])
+        lines.append(f"  - note: in dotproxy's miss runs CPU 0 (dotproxy) was {server:.0f}% busy "
+                     f"and CPU 1 (dnsperf and the upstream) {client:.0f}%"
+                     + (": the upstream's CPU is the limit, not dotproxy" if client >= 95
+                        and server < 90 else ""))
     compare("CPU µs per miss at most half the best peer's", "miss_cpu", PEERS, 0.5, False,
             "best")
     added = res.median("dotproxy", "added_p50")
@@ -481,6 +495,8 @@ server's CPU time (all threads) per answer; q/s are answers per second.
   CPU) read just before and just after each dnsperf run, divided by the NOERROR answers. The
   upstream's CPU time is read the same way: near 0 per answer in a hit run shows the hits were
   hits, ~its direct figure in a miss run that the misses went upstream (flagged if not).
+  Each CPU's busy share over the same run comes from /proc/stat (user, nice, system, irq and
+  softirq against idle and iowait): it tells which CPU ran out first in the miss runs.
 - Order: the servers rotate from one round to the next; every dnsperf run is bounded by -l and
   timeout. Servers: {m.get('servers')}.
 
@@ -514,6 +530,7 @@ def main():
     rec.add_argument("--warmup", type=int, default=0)
     rec.add_argument("--status", default="")
     rec.add_argument("--upstream-cpu-ns", type=int, default=0)
+    rec.add_argument("--cpu-busy", default="")
     med = sub.add_parser("median", help="median q/s of one server's runs of one test")
     med.add_argument("--raw", required=True)
     med.add_argument("--server", required=True)
