@@ -190,10 +190,13 @@ bool Pool::send_copy(std::uint64_t id, std::size_t upstream, TimePoint now) {
   ++it->second.attempts;
   upstreams_[upstream].last_query = now;
   const std::uint16_t dns_id = conn->send(id, it->second.wire, it->second.question);
-  // Looked up again: nothing in send() calls back today, but the request must not dangle if
-  // that ever changes.
+  // A write that fails inside send() (the TLS session's, or a stream that reports at once)
+  // has failed the connection already, and its failure path has retried or finished this
+  // request: no copy of it lives on that connection, which is on its way to being freed.
+  if (conn->state() == ConnectionState::kClosed) return true;
   it = requests_.find(id);
-  if (it != requests_.end()) it->second.copies.push_back(Copy{conn, dns_id, upstream, now});
+  if (it == requests_.end()) return true;
+  it->second.copies.push_back(Copy{conn, dns_id, upstream, now});
   // When this copy is late by the standard of the fastest healthy upstream, another upstream
   // is asked too; so a probe of a slow upstream costs no more than a normal query.
   if (!it->second.hedged && upstreams_.size() > 1) {

@@ -314,10 +314,14 @@ struct FakeStreamState {
   bool client_closed = false;               // close() called or the stream destroyed
   bool ended = false;                       // on_stream_closed delivered
   bool destroyed = false;
+  // The next write() reports a reset from inside the call, which the ByteStream contract
+  // allows: the path a TLS write that fails inside DotConnection::send() takes too.
+  bool reset_inside_write = false;
 };
 
 // Routes connections by address and queues every callback until pump(): like the real
-// stream, nothing reaches the handler from inside connect() or write(). Owned by the test and
+// stream, nothing reaches the handler from inside connect() or write() (unless a test asks:
+// FakeStreamState::reset_inside_write). Owned by the test and
 // outlives every stream it made; callbacks run inside pump(), on the test's thread. Route
 // changes apply to connections made afterwards.
 class FakeNetwork {
@@ -479,6 +483,11 @@ class FakeByteStream final : public io::ByteStream {
   }
   void write(std::span<const std::uint8_t> bytes) override {
     if (state_->client_closed) throw std::logic_error("FakeByteStream: write after close");
+    if (state_->reset_inside_write && !state_->ended && state_->handler != nullptr) {
+      state_->ended = true;
+      state_->handler->on_stream_closed(io::StreamError::kReset, "reset inside write");
+      return;
+    }
     network_.on_write(state_, bytes);
   }
   std::size_t write_pending() const override { return 0; }

@@ -180,6 +180,50 @@ TEST_F(UpstreamPoolTest, QueriesOnAClosedConnectionAreRetriedOnANewOne) {
   EXPECT_EQ(pool_->stats().answers, 2u);
 }
 
+// A write that fails inside send() fails its connection there and then, and the failure path
+// retries the query on a new connection before send() returns: the failed connection, freed
+// on the next loop turn, must not be kept as a copy of the query (ASan: used after free when
+// the answer forgets the copies).
+TEST_F(UpstreamPoolTest, AConnectionThatFailsInsideSendIsNotKeptAsACopyOfTheRetriedQuery) {
+  net_.serve(first_, server(pki_->good));
+  make_pool({first_});
+  resolve("warm.test");
+  settle();
+  ASSERT_EQ(net_.streams().size(), 1u);
+  net_.streams()[0]->reset_inside_write = true;
+  Outcome& a = resolve("a.test");
+  EXPECT_FALSE(a.done);  // retried on a new connection, still handshaking
+  event_base_loop(loop_.base(), EVLOOP_NONBLOCK);  // the failed connection is freed now
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(pool_->stats().retries, 1u);
+  EXPECT_EQ(net_.streams().size(), 2u);
+  EXPECT_EQ(pool_->pending(), 0u);
+}
+
+// The same on the retry too: the query is finished (failed) inside its own send(), and
+// nothing may read the request after that.
+TEST_F(UpstreamPoolTest, AQueryFinishedInsideItsOwnSendIsNotTouchedAfterwards) {
+  options_.max_in_flight_per_connection = 1;  // two queries at once: two connections
+  net_.serve(first_, server(pki_->good));
+  make_pool({first_});
+  resolve("one.test");
+  resolve("two.test");
+  settle();
+  ASSERT_EQ(net_.streams().size(), 2u);
+  for (const auto& stream : net_.streams()) stream->reset_inside_write = true;
+  Outcome& a = resolve("a.test");
+  ASSERT_TRUE(a.done);  // lost on one ready connection, then on the other
+  EXPECT_EQ(a.error, UpstreamError::kClosed);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(pool_->stats().retries, 1u);
+  EXPECT_EQ(pool_->pending(), 0u);
+  settle();
+  EXPECT_EQ(a.calls, 1);
+}
+
 // Once only: a query whose retry is lost too fails with kClosed.
 TEST_F(UpstreamPoolTest, QueryLostTwiceFailsWithClosed) {
   net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
