@@ -172,8 +172,12 @@ void CachedResolver::on_deadline() {
     const std::size_t limit = reply_limit(waiter->client, waiter->query);
     if (!cache_->lookup(flight->key, now, waiter->query, limit, true, reply_).built) continue;
     ++stats_.stale_served;  // the refresh goes on; its answer updates the cache
-    reply_counted(sink_, stats_, waiter->client, reply_);
+    // Out of the flight before its reply leaves, as answer_flight takes flights out first:
+    // sending may run the client's next queries at once (a DoT client's TLS filter writes
+    // synchronously), and nothing they do may find this waiter still waiting.
+    const ClientRef client = waiter->client;
     flights_.remove_waiter(*flight, seq);
+    reply_counted(sink_, stats_, client, reply_);
   }
   arm_timer();
 }
