@@ -97,6 +97,17 @@ class UpstreamPoolTest : public ::testing::Test {
     settle();
   }
 
+  // The first connection's server answers the one query it holds with REFUSED.
+  void answer_first_refused() {
+    auto& first = *net_.streams()[0]->server;
+    ASSERT_EQ(first.held().size(), 1u);
+    Bytes refused = testing::zone_answer(first.held().front());
+    refused[3] = static_cast<std::uint8_t>((refused[3] & 0xf0) | 5);  // REFUSED
+    first.send_message(refused);
+    net_.flush_server(net_.streams()[0]);
+    settle();
+  }
+
   void settle() {
     for (int i = 0; i < 1000; ++i) {
       const std::size_t delivered = net_.pump();
@@ -591,13 +602,7 @@ TEST_F(UpstreamPoolTest, RefusedFromOneUpstreamIsRetriedOnTheOther) {
   make_pool({first_, second_});
   Outcome& a = resolve("a.test");
   settle();
-  auto& first = *net_.streams()[0]->server;
-  ASSERT_EQ(first.held().size(), 1u);
-  Bytes refused = testing::zone_answer(first.held().front());
-  refused[3] = static_cast<std::uint8_t>((refused[3] & 0xf0) | 5);  // REFUSED
-  first.send_message(refused);
-  net_.flush_server(net_.streams()[0]);
-  settle();
+  answer_first_refused();
   ASSERT_TRUE(a.done);
   EXPECT_FALSE(a.error.has_value());
   EXPECT_EQ(dns::wire_get_rcode(a.answer), dns::Rcode::kNoError);
@@ -728,12 +733,7 @@ TEST_F(UpstreamPoolTest, AReusedRequestDoesNotServeTheLastOnesFallback) {
   make_pool({first_, second_});
   Outcome& a = resolve("a.test");
   settle();
-  auto& first = *net_.streams()[0]->server;
-  Bytes refused = testing::zone_answer(first.held().front());
-  refused[3] = static_cast<std::uint8_t>((refused[3] & 0xf0) | 5);  // REFUSED
-  first.send_message(refused);
-  net_.flush_server(net_.streams()[0]);
-  settle();
+  answer_first_refused();
   ASSERT_TRUE(a.done);
   ASSERT_FALSE(a.error.has_value());  // answered by the second; the REFUSED stays behind
 
