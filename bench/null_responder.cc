@@ -30,10 +30,10 @@
 
 namespace {
 
-constexpr int kBatch = 64;                     // datagrams per recvmmsg/sendmmsg
-constexpr size_t kMaxDatagram = 4096;          // larger queries are truncated, still echoed
-constexpr size_t kMaxConnections = 1024;       // TCP clients at once
-constexpr size_t kMaxPendingOut = 64 * 1024;   // unsent replies per TCP client before pausing
+constexpr int kBatch = 64;                    // datagrams per recvmmsg/sendmmsg
+constexpr size_t kMaxDatagram = 4096;         // larger queries are truncated, still echoed
+constexpr size_t kMaxConnections = 1024;      // TCP clients at once
+constexpr size_t kMaxPendingOut = 64 * 1024;  // unsent replies per TCP client before pausing
 
 volatile std::sig_atomic_t g_stop = 0;
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_packets.h"
 #include "cache/cache.h"
 #include "cache/cache_key.h"
-#include "bench/bench_packets.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "dns/message.h"

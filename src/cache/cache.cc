@@ -47,10 +47,10 @@ Lookup Cache::lookup(std::string_view key_bytes, TimePoint now, const dns::Query
   Lookup result;
   if (now < entry->expires_at()) {
     Shard::touch(entry);
-    dns::reply_build(
-        entry->view(), query,
-        dns::ReplyShape{.age_seconds = whole_seconds(now - entry->stored_at()), .max_size = max_size},
-        out);
+    dns::reply_build(entry->view(), query,
+                     dns::ReplyShape{.age_seconds = whole_seconds(now - entry->stored_at()),
+                                     .max_size = max_size},
+                     out);
     result.state = Freshness::kFresh;
     result.built = true;
     using std::chrono::milliseconds;

@@ -30,7 +30,8 @@ Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, Time
   }
   // The qname ignoring case (label length bytes are at most 63, below 'A', so lowering them
   // changes nothing); QTYPE and QCLASS exactly: type 65 (HTTPS) is the byte 'A'.
-  const auto* stored_question = reinterpret_cast<const char*>(answer.wire.data() + dns::kHeaderSize);
+  const auto* stored_question =
+      reinterpret_cast<const char*>(answer.wire.data() + dns::kHeaderSize);
   for (std::size_t i = 0; i < qname_size; ++i) {
     if (ascii_lower(stored_question[i]) != question[i]) return nullptr;
   }

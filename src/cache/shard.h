@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
-#include <unordered_map>
 #include <string_view>
+#include <unordered_map>
 
 #include "cache/entry.h"
 #include "cache/entry_table.h"
@@ -72,7 +72,7 @@ class Shard {
 
   std::size_t budget_;
   std::size_t entry_bytes_ = 0;  // the entries, as malloc holds them
-  EntryTable table_;  // also the clock's ring
+  EntryTable table_;             // also the clock's ring
   // Retry times after a failed refresh: a few entries at a time, so here rather than 8 bytes
   // in every entry. An entry's flag says whether it has one.
   std::unordered_map<const Entry*, TimePoint> retry_at_;

@@ -19,5 +19,4 @@ std::uint64_t bug_count() noexcept;
   ((cond) ? static_cast<void>(0) : ::dp::check_fail(#cond, __FILE__, __LINE__))
 
 // Evaluates to cond, so it can guard the recovery path: if (DP_BUG(p == nullptr)) return;
-#define DP_BUG(cond) \
-  ((cond) ? (::dp::bug_report(#cond, __FILE__, __LINE__), true) : false)
+#define DP_BUG(cond) ((cond) ? (::dp::bug_report(#cond, __FILE__, __LINE__), true) : false)

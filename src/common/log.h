@@ -42,8 +42,8 @@ std::string format(Level level, std::string_view msg, std::initializer_list<Fiel
 
 }  // namespace dp::log
 
-#define DP_LOG(lvl, msg, ...)                                                    \
-  do {                                                                           \
-    if (::dp::log::enabled(::dp::log::Level::lvl))                               \
-      ::dp::log::write(::dp::log::Level::lvl, msg, {__VA_ARGS__});               \
+#define DP_LOG(lvl, msg, ...)                                      \
+  do {                                                             \
+    if (::dp::log::enabled(::dp::log::Level::lvl))                 \
+      ::dp::log::write(::dp::log::Level::lvl, msg, {__VA_ARGS__}); \
   } while (0)

@@ -54,7 +54,8 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text) {
     if (host.find(':') != std::string_view::npos) return std::nullopt;  // v6 needs brackets
   }
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535 ||
       port_text.empty())
     return std::nullopt;

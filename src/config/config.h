@@ -45,11 +45,11 @@ struct Config {
   // DNS-over-TLS listener for clients on other hosts (RFC 7858; 853 is its port): off unless
   // listen_tls is given, and then tls_cert and tls_key are required.
   std::vector<SocketAddress> listen_tls;
-  std::string tls_cert_file;       // PEM chain, leaf first
-  std::string tls_key_file;        // PEM private key
-  std::string tls_client_ca_file;  // set: mutual TLS, client certificates must chain to it
+  std::string tls_cert_file;         // PEM chain, leaf first
+  std::string tls_key_file;          // PEM private key
+  std::string tls_client_ca_file;    // set: mutual TLS, client certificates must chain to it
   unsigned tls_handshake_rate = 20;  // new handshakes/s per client IP, burst as many; 0: off
-  std::string ca_file;  // PEM bundle; empty: the system trust store
+  std::string ca_file;               // PEM bundle; empty: the system trust store
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kLogfmt;
 
@@ -76,13 +76,13 @@ struct Config {
   bool servfail_failover = true;  // SERVFAIL/REFUSED from one upstream: ask another
 
   // Cache (RFC 2181, 2308, 8767, 9520).
-  std::uint64_t cache_size = 64 << 20;  // bytes held by entries and index; 0: no cache
-  std::chrono::seconds min_ttl{0};      // floor for positive answers
-  std::chrono::seconds max_ttl{86'400};  // ceiling for positive answers
+  std::uint64_t cache_size = 64 << 20;           // bytes held by entries and index; 0: no cache
+  std::chrono::seconds min_ttl{0};               // floor for positive answers
+  std::chrono::seconds max_ttl{86'400};          // ceiling for positive answers
   std::chrono::seconds max_negative_ttl{3'600};  // ceiling for NXDOMAIN / NODATA
-  std::chrono::seconds servfail_ttl{5};  // SERVFAIL answers and upstream timeouts
+  std::chrono::seconds servfail_ttl{5};          // SERVFAIL answers and upstream timeouts
   bool serve_stale = true;
-  std::chrono::seconds max_stale{86'400};  // expired longer ago: never served
+  std::chrono::seconds max_stale{86'400};                 // expired longer ago: never served
   std::chrono::milliseconds stale_client_timeout{1'800};  // then a stale answer is sent
   bool prefetch = true;  // refresh an entry hit in the last 10 % of its TTL
 

@@ -224,9 +224,10 @@ constexpr std::array kOptions{
            .help = "New TLS handshakes per second per client IP address, with a burst of as many, "
                    "per worker, 0 to 1000000; over it, new TLS connections are closed at accept. "
                    "0: no limit.",
-           .set = [](Config& c, std::string_view t) {
-             c.tls_handshake_rate = static_cast<unsigned>(count_in(t, 0, 1'000'000));
-           },
+           .set =
+               [](Config& c, std::string_view t) {
+                 c.tls_handshake_rate = static_cast<unsigned>(count_in(t, 0, 1'000'000));
+               },
            .show = [](const Config& c) { return std::to_string(c.tls_handshake_rate); }},
     Option{
         .flag = "--upstream",
@@ -270,11 +271,12 @@ constexpr std::array kOptions{
            .toml_key = "log_format",
            .value_name = "FORMAT",
            .help = "Log lines as logfmt (key=value) or json (one object per line).",
-           .set = [](Config& c, std::string_view t) {
-             const auto format = log::format_parse(t);
-             if (!format) throw ValueError(quoted(t) + " is not logfmt or json");
-             c.log_format = *format;
-           },
+           .set =
+               [](Config& c, std::string_view t) {
+                 const auto format = log::format_parse(t);
+                 if (!format) throw ValueError(quoted(t) + " is not logfmt or json");
+                 c.log_format = *format;
+               },
            .show = [](const Config& c) { return std::string(log::format_name(c.log_format)); }},
     Option{.flag = "--metrics-listen",
            .env = "DOTPROXY_METRICS_LISTEN",
@@ -282,23 +284,28 @@ constexpr std::array kOptions{
            .value_name = "ADDR:PORT",
            .help = "Serve Prometheus /metrics, /healthz and /readyz over HTTP here (e.g. "
                    "127.0.0.1:9153); off unless set. Anyone who reaches it sees the counters.",
-           .set = [](Config& c, std::string_view t) {
-             const auto address = SocketAddress::parse(t);
-             if (!address) throw ValueError(quoted(t) + " is not ADDR:PORT (IPv6 as [::1]:9153)");
-             c.metrics_listen = *address;
-           },
-           .show = [](const Config& c) {
-             return c.metrics_listen ? c.metrics_listen->to_string() : std::string("off");
-           }},
-    Option{.flag = "--query-log",
-           .env = "DOTPROXY_QUERY_LOG",
-           .toml_key = "query_log",
-           .value_name = "FILE",
-           .help = "Append one line per answered query (time, client, name, type, rcode, "
-                   "source) to FILE, written by a thread of its own; lines that would not fit "
-                   "its bounded buffer are dropped and counted. Off unless set.",
-           .set = [](Config& c, std::string_view t) { c.query_log = t; },
-           .show = [](const Config& c) { return c.query_log.empty() ? std::string("off") : c.query_log; }},
+           .set =
+               [](Config& c, std::string_view t) {
+                 const auto address = SocketAddress::parse(t);
+                 if (!address)
+                   throw ValueError(quoted(t) + " is not ADDR:PORT (IPv6 as [::1]:9153)");
+                 c.metrics_listen = *address;
+               },
+           .show =
+               [](const Config& c) {
+                 return c.metrics_listen ? c.metrics_listen->to_string() : std::string("off");
+               }},
+    Option{
+        .flag = "--query-log",
+        .env = "DOTPROXY_QUERY_LOG",
+        .toml_key = "query_log",
+        .value_name = "FILE",
+        .help = "Append one line per answered query (time, client, name, type, rcode, "
+                "source) to FILE, written by a thread of its own; lines that would not fit "
+                "its bounded buffer are dropped and counted. Off unless set.",
+        .set = [](Config& c, std::string_view t) { c.query_log = t; },
+        .show =
+            [](const Config& c) { return c.query_log.empty() ? std::string("off") : c.query_log; }},
     Option{.flag = "--user",
            .env = "DOTPROXY_USER",
            .toml_key = "user",
@@ -355,9 +362,10 @@ constexpr std::array kOptions{
            .value_name = "N",
            .help = "Client TCP connections per worker from one IP address, 1 to 1000000; beyond, "
                    "new ones from it are closed, so one host cannot take every slot.",
-           .set = [](Config& c, std::string_view t) {
-             c.max_tcp_clients_per_address = count_in(t, 1, 1'000'000);
-           },
+           .set =
+               [](Config& c, std::string_view t) {
+                 c.max_tcp_clients_per_address = count_in(t, 1, 1'000'000);
+               },
            .show = [](const Config& c) { return std::to_string(c.max_tcp_clients_per_address); }},
     Option{.flag = "--tcp-read-timeout",
            .env = "DOTPROXY_TCP_READ_TIMEOUT",
@@ -410,60 +418,67 @@ constexpr std::array kOptions{
            .help = "Retry a SERVFAIL or REFUSED answer on another upstream (true or false); "
                    "NXDOMAIN is an answer and never retried.",
            .set = [](Config& c, std::string_view t) { c.servfail_failover = bool_in(t); },
-           .show = [](const Config& c) { return std::string(c.servfail_failover ? "true" : "false"); }},
+           .show =
+               [](const Config& c) { return std::string(c.servfail_failover ? "true" : "false"); }},
     Option{.flag = "--cache-size",
            .env = "DOTPROXY_CACHE_SIZE",
            .toml_key = "cache_size",
            .value_name = "SIZE",
            .help = "Bytes the cache may hold, its entries and index together, e.g. 64M, 512K, "
                    "1G (binary units; KiB, MiB, GiB too); 0: no cache.",
-           .set = [](Config& c, std::string_view t) {
-             const auto size = size_parse(t);
-             if (!size || *size > kMaxCacheSize)
-               throw ValueError(quoted(t) + " is not a size from 0 to 1TiB (e.g. 64M)");
-             c.cache_size = *size;
-           },
+           .set =
+               [](Config& c, std::string_view t) {
+                 const auto size = size_parse(t);
+                 if (!size || *size > kMaxCacheSize)
+                   throw ValueError(quoted(t) + " is not a size from 0 to 1TiB (e.g. 64M)");
+                 c.cache_size = *size;
+               },
            .show = [](const Config& c) { return size_format(c.cache_size); }},
-    Option{.flag = "--min-ttl",
-           .env = "DOTPROXY_MIN_TTL",
-           .toml_key = "min_ttl",
-           .value_name = "DUR",
-           .help = "Shortest TTL a positive answer is cached with and handed out with, 0 to 1d "
-                   "(whole seconds).",
-           .set = [](Config& c, std::string_view t) {
-             c.min_ttl = seconds_in(t, std::chrono::seconds(0), "1d");
-           },
-           .show = [](const Config& c) { return seconds_text(c.min_ttl); }},
+    Option{
+        .flag = "--min-ttl",
+        .env = "DOTPROXY_MIN_TTL",
+        .toml_key = "min_ttl",
+        .value_name = "DUR",
+        .help = "Shortest TTL a positive answer is cached with and handed out with, 0 to 1d "
+                "(whole seconds).",
+        .set = [](Config& c,
+                  std::string_view t) { c.min_ttl = seconds_in(t, std::chrono::seconds(0), "1d"); },
+        .show = [](const Config& c) { return seconds_text(c.min_ttl); }},
     Option{.flag = "--max-ttl",
            .env = "DOTPROXY_MAX_TTL",
            .toml_key = "max_ttl",
            .value_name = "DUR",
            .help = "Longest TTL a positive answer is cached with and handed out with, 1s to 30d.",
-           .set = [](Config& c, std::string_view t) {
-             c.max_ttl = seconds_in(t, std::chrono::seconds(1), "30d");
-           },
+           .set =
+               [](Config& c, std::string_view t) {
+                 c.max_ttl = seconds_in(t, std::chrono::seconds(1), "30d");
+               },
            .show = [](const Config& c) { return seconds_text(c.max_ttl); }},
-    Option{.flag = "--max-negative-ttl",
-           .env = "DOTPROXY_MAX_NEGATIVE_TTL",
-           .toml_key = "max_negative_ttl",
-           .value_name = "DUR",
-           .help = "Longest an NXDOMAIN or NODATA answer is cached, 0 to 1d; below it, the "
-                   "lesser of its SOA's TTL and MINIMUM (RFC 2308 §5). 0: never cached.",
-           .set = [](Config& c, std::string_view t) {
-             c.max_negative_ttl = seconds_in(t, std::chrono::seconds(0), "1d");
-           },
-           .show = [](const Config& c) { return seconds_text(c.max_negative_ttl); }},
-    Option{.flag = "--servfail-ttl",
-           .env = "DOTPROXY_SERVFAIL_TTL",
-           .toml_key = "servfail_ttl",
-           .value_name = "DUR",
-           .help = "How long a SERVFAIL (or other failure) answer and an upstream timeout are "
-                   "cached, and a failed refresh waits before it is tried again, 1s to 5m "
-                   "(RFC 9520 §3.2).",
-           .set = [](Config& c, std::string_view t) {
-             c.servfail_ttl = seconds_in(t, std::chrono::seconds(1), "5m");
-           },
-           .show = [](const Config& c) { return seconds_text(c.servfail_ttl); }},
+    Option{
+        .flag = "--max-negative-ttl",
+        .env = "DOTPROXY_MAX_NEGATIVE_TTL",
+        .toml_key = "max_negative_ttl",
+        .value_name = "DUR",
+        .help = "Longest an NXDOMAIN or NODATA answer is cached, 0 to 1d; below it, the "
+                "lesser of its SOA's TTL and MINIMUM (RFC 2308 §5). 0: never cached.",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.max_negative_ttl = seconds_in(t, std::chrono::seconds(0), "1d");
+            },
+        .show = [](const Config& c) { return seconds_text(c.max_negative_ttl); }},
+    Option{
+        .flag = "--servfail-ttl",
+        .env = "DOTPROXY_SERVFAIL_TTL",
+        .toml_key = "servfail_ttl",
+        .value_name = "DUR",
+        .help = "How long a SERVFAIL (or other failure) answer and an upstream timeout are "
+                "cached, and a failed refresh waits before it is tried again, 1s to 5m "
+                "(RFC 9520 §3.2).",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.servfail_ttl = seconds_in(t, std::chrono::seconds(1), "5m");
+            },
+        .show = [](const Config& c) { return seconds_text(c.servfail_ttl); }},
     Option{.flag = "--serve-stale",
            .env = "DOTPROXY_SERVE_STALE",
            .toml_key = "serve_stale",
@@ -473,24 +488,25 @@ constexpr std::array kOptions{
                    "background (RFC 8767).",
            .set = [](Config& c, std::string_view t) { c.serve_stale = bool_in(t); },
            .show = [](const Config& c) { return std::string(c.serve_stale ? "true" : "false"); }},
-    Option{.flag = "--max-stale",
-           .env = "DOTPROXY_MAX_STALE",
-           .toml_key = "max_stale",
-           .value_name = "DUR",
-           .help = "An entry expired longer ago than this is never served, 1s to 30d.",
-           .set = [](Config& c, std::string_view t) {
-             c.max_stale = seconds_in(t, std::chrono::seconds(1), "30d");
-           },
-           .show = [](const Config& c) { return seconds_text(c.max_stale); }},
+    Option{
+        .flag = "--max-stale",
+        .env = "DOTPROXY_MAX_STALE",
+        .toml_key = "max_stale",
+        .value_name = "DUR",
+        .help = "An entry expired longer ago than this is never served, 1s to 30d.",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.max_stale = seconds_in(t, std::chrono::seconds(1), "30d");
+            },
+        .show = [](const Config& c) { return seconds_text(c.max_stale); }},
     Option{.flag = "--stale-client-timeout",
            .env = "DOTPROXY_STALE_CLIENT_TIMEOUT",
            .toml_key = "stale_client_timeout",
            .value_name = "DUR",
            .help = "How long a client whose answer is stale in the cache waits for the upstream "
                    "before it gets the stale one, 1ms to 60s (RFC 8767 §5 client-response timer).",
-           .set = [](Config& c, std::string_view t) {
-             c.stale_client_timeout = duration_in(t, "60s");
-           },
+           .set = [](Config& c,
+                     std::string_view t) { c.stale_client_timeout = duration_in(t, "60s"); },
            .show = [](const Config& c) { return duration_format(c.stale_client_timeout); }},
     Option{.flag = "--prefetch",
            .env = "DOTPROXY_PREFETCH",
@@ -500,50 +516,59 @@ constexpr std::array kOptions{
                    "TTL, so popular names never expire for clients.",
            .set = [](Config& c, std::string_view t) { c.prefetch = bool_in(t); },
            .show = [](const Config& c) { return std::string(c.prefetch ? "true" : "false"); }},
-    Option{.flag = "--acl",
-           .env = "DOTPROXY_ACL",
-           .toml_key = "acl",
-           .value_name = "RULE",
-           .help = "Who may query: \"ADDR[/LEN] allow|refuse|drop\", first match wins, no match "
-                   "is refused (REFUSED with EDE 18). Repeatable; replaces the default list.",
-           .list = true,
-           .set = set_acl_rule,
-           .clear = [](Config& c) { c.acl.clear(); },
-           .show = [](const Config&) { return std::string("loopback and private ranges allowed"); }},
-    Option{.flag = "--rate-limit",
-           .env = "DOTPROXY_RATE_LIMIT",
-           .toml_key = "rate_limit",
-           .value_name = "QPS",
-           .help = "UDP queries per second per client /24 (IPv4) or /56 (IPv6), 0 to 10000000; "
-                   "0: no limit. Over it, queries are dropped or slipped (see --rate-limit-slip).",
-           .set = [](Config& c, std::string_view t) {
-             c.rate_limit.queries_per_second = static_cast<double>(count_in(t, 0, 10'000'000));
-           },
-           .show = [](const Config& c) {
-             return std::to_string(static_cast<std::uint64_t>(c.rate_limit.queries_per_second));
-           }},
-    Option{.flag = "--rate-limit-burst",
-           .env = "DOTPROXY_RATE_LIMIT_BURST",
-           .toml_key = "rate_limit_burst",
-           .value_name = "N",
-           .help = "Queries a client network may send at once above the rate, 0 to 10000000; 0: "
-                   "one second's worth.",
-           .set = [](Config& c, std::string_view t) {
-             c.rate_limit.burst = static_cast<double>(count_in(t, 0, 10'000'000));
-           },
-           .show = [](const Config& c) {
-             return std::to_string(static_cast<std::uint64_t>(c.rate_limit.burst));
-           }},
-    Option{.flag = "--rate-limit-slip",
-           .env = "DOTPROXY_RATE_LIMIT_SLIP",
-           .toml_key = "rate_limit_slip",
-           .value_name = "N",
-           .help = "Over the limit, every Nth query gets an empty TC=1 reply so a real client "
-                   "retries over TCP (which a spoofed source cannot), 0 to 100; 0: drop all.",
-           .set = [](Config& c, std::string_view t) {
-             c.rate_limit.slip = static_cast<unsigned>(count_in(t, 0, 100));
-           },
-           .show = [](const Config& c) { return std::to_string(c.rate_limit.slip); }},
+    Option{
+        .flag = "--acl",
+        .env = "DOTPROXY_ACL",
+        .toml_key = "acl",
+        .value_name = "RULE",
+        .help = "Who may query: \"ADDR[/LEN] allow|refuse|drop\", first match wins, no match "
+                "is refused (REFUSED with EDE 18). Repeatable; replaces the default list.",
+        .list = true,
+        .set = set_acl_rule,
+        .clear = [](Config& c) { c.acl.clear(); },
+        .show = [](const Config&) { return std::string("loopback and private ranges allowed"); }},
+    Option{
+        .flag = "--rate-limit",
+        .env = "DOTPROXY_RATE_LIMIT",
+        .toml_key = "rate_limit",
+        .value_name = "QPS",
+        .help = "UDP queries per second per client /24 (IPv4) or /56 (IPv6), 0 to 10000000; "
+                "0: no limit. Over it, queries are dropped or slipped (see --rate-limit-slip).",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.rate_limit.queries_per_second = static_cast<double>(count_in(t, 0, 10'000'000));
+            },
+        .show =
+            [](const Config& c) {
+              return std::to_string(static_cast<std::uint64_t>(c.rate_limit.queries_per_second));
+            }},
+    Option{
+        .flag = "--rate-limit-burst",
+        .env = "DOTPROXY_RATE_LIMIT_BURST",
+        .toml_key = "rate_limit_burst",
+        .value_name = "N",
+        .help = "Queries a client network may send at once above the rate, 0 to 10000000; 0: "
+                "one second's worth.",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.rate_limit.burst = static_cast<double>(count_in(t, 0, 10'000'000));
+            },
+        .show =
+            [](const Config& c) {
+              return std::to_string(static_cast<std::uint64_t>(c.rate_limit.burst));
+            }},
+    Option{
+        .flag = "--rate-limit-slip",
+        .env = "DOTPROXY_RATE_LIMIT_SLIP",
+        .toml_key = "rate_limit_slip",
+        .value_name = "N",
+        .help = "Over the limit, every Nth query gets an empty TC=1 reply so a real client "
+                "retries over TCP (which a spoofed source cannot), 0 to 100; 0: drop all.",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.rate_limit.slip = static_cast<unsigned>(count_in(t, 0, 100));
+            },
+        .show = [](const Config& c) { return std::to_string(c.rate_limit.slip); }},
     Option{.flag = "--local-zones",
            .env = "DOTPROXY_LOCAL_ZONES",
            .toml_key = "local_zones",
@@ -569,22 +594,23 @@ constexpr std::array kOptions{
                             : joined<std::string>(c.blocklist,
                                                   [](const std::string& f) { return f; });
                }},
-    Option{.flag = "--blocklist-answer",
-           .env = "DOTPROXY_BLOCKLIST_ANSWER",
-           .toml_key = "blocklist_answer",
-           .value_name = "ANSWER",
-           .help = "Reply to a blocked name: nxdomain, or null (A 0.0.0.0, AAAA ::, no records "
-                   "for other types); both with EDE 15 Blocked.",
-           .set =
-               [](Config& c, std::string_view t) {
-                 const auto answer = dns::blocked_answer_parse(t);
-                 if (!answer) throw ValueError(quoted(t) + " is not nxdomain or null");
-                 c.blocklist_answer = *answer;
-               },
-           .show =
-               [](const Config& c) {
-                 return std::string(dns::blocked_answer_name(c.blocklist_answer));
-               }},
+    Option{
+        .flag = "--blocklist-answer",
+        .env = "DOTPROXY_BLOCKLIST_ANSWER",
+        .toml_key = "blocklist_answer",
+        .value_name = "ANSWER",
+        .help = "Reply to a blocked name: nxdomain, or null (A 0.0.0.0, AAAA ::, no records "
+                "for other types); both with EDE 15 Blocked.",
+        .set =
+            [](Config& c, std::string_view t) {
+              const auto answer = dns::blocked_answer_parse(t);
+              if (!answer) throw ValueError(quoted(t) + " is not nxdomain or null");
+              c.blocklist_answer = *answer;
+            },
+        .show =
+            [](const Config& c) {
+              return std::string(dns::blocked_answer_name(c.blocklist_answer));
+            }},
     Option{.flag = "--check-config",
            .help = "Load and check the settings, then exit: 0 if good, 2 if not.",
            .show_unset = "off"},

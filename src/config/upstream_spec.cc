@@ -72,7 +72,6 @@ std::string_view tls_version_name(TlsVersion version) {
   return version == TlsVersion::kTls13 ? "1.3" : "1.2";
 }
 
-
 bool hostname_plausible(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
   std::size_t label = 0;

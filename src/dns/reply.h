@@ -53,8 +53,7 @@ const char* answer_error_name(AnswerError error);
 
 // Checks an upstream answer against the question that was sent (the ID is matched by the
 // caller). Errors: every AnswerError.
-Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
-                                       const Question& asked);
+Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer, const Question& asked);
 
 // Rewrites a checked upstream answer for the client: the client's ID, RD and question bytes;
 // the upstream's OPT replaced by ours when the client sent EDNS (DO and extended rcode kept,

@@ -26,8 +26,8 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   event_base* base() const { return base_.get(); }
-  void run();         // until stop()
-  void stop();        // from any thread (libevent's pthread locking is enabled)
+  void run();   // until stop()
+  void stop();  // from any thread (libevent's pthread locking is enabled)
   // Runs fn on the loop's thread at the next iteration, after the current callback returns:
   // deferred deletion for objects whose callback may destroy their owner. Loop thread only.
   void defer(std::function<void()> fn);

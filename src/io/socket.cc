@@ -27,8 +27,8 @@ FdGuard::~FdGuard() {
 }
 
 int socket_bind(const SocketAddress& address, SocketKind kind) {
-  const int type = (kind == SocketKind::kUdp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK |
-                   SOCK_CLOEXEC;
+  const int type =
+      (kind == SocketKind::kUdp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
   FdGuard fd(::socket(address.family(), type, 0));
   if (fd.get() < 0) fail(address, kind, "create a socket for");
   const int one = 1;

@@ -60,8 +60,8 @@ void TcpClientConnection::on_write(bufferevent* /*bev*/, void* self) noexcept {
 
 void TcpClientConnection::on_event(bufferevent* /*bev*/, short what, void* self) noexcept {
   auto* conn = static_cast<TcpClientConnection*>(self);
-  if ((what & BEV_EVENT_TIMEOUT) != 0 && (what & BEV_EVENT_READING) != 0 &&
-      conn->in_flight_ > 0 && !conn->closing_) {
+  if ((what & BEV_EVENT_TIMEOUT) != 0 && (what & BEV_EVENT_READING) != 0 && conn->in_flight_ > 0 &&
+      !conn->closing_) {
     // Not idle: the client waits for answers still on their way. libevent disabled reading
     // on the timeout; turn it back on.
     conn->update_reading();

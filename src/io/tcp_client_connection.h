@@ -18,7 +18,7 @@ namespace dp::io {
 
 struct TcpClientLimits {
   std::chrono::milliseconds idle_timeout{10'000};  // no query and nothing in flight: close
-  std::size_t max_in_flight = 128;          // stop reading beyond this many unanswered queries
+  std::size_t max_in_flight = 128;            // stop reading beyond this many unanswered queries
   std::size_t max_output_bytes = 256 * 1024;  // a client that does not read: stop reading
   std::chrono::milliseconds read_timeout{5'000};  // first byte of a query to its last: slowloris
 };
@@ -77,17 +77,17 @@ class TcpClientConnection {
   SocketAddress peer_;
   TcpClientLimits limits_;
   Handler& handler_;
-  bufferevent* bev_ = nullptr;  // owned; freed in the destructor (closes fd)
+  bufferevent* bev_ = nullptr;         // owned; freed in the destructor (closes fd)
   std::vector<std::uint8_t> message_;  // the query being handled, reused
   std::size_t in_flight_ = 0;
-  bool reading_ = false;   // inside read_messages(): no re-entry
-  bool closing_ = false;   // no more reads; close once the output is flushed
-  bool finished_ = false;  // on_client_closed already called
-  Timer read_deadline_;     // armed while a query is partly received
+  bool reading_ = false;                        // inside read_messages(): no re-entry
+  bool closing_ = false;                        // no more reads; close once the output is flushed
+  bool finished_ = false;                       // on_client_closed already called
+  Timer read_deadline_;                         // armed while a query is partly received
   std::unique_ptr<StreamTransform> transform_;  // null: plain TCP
-  bool established_ = false;   // the transform's handshake is done: plaintext flows
-  bool transform_failed_ = false;  // handshake failed, timed out, or a bad record
-  Timer handshake_deadline_;   // armed from accept until the handshake is done
+  bool established_ = false;          // the transform's handshake is done: plaintext flows
+  bool transform_failed_ = false;     // handshake failed, timed out, or a bad record
+  Timer handshake_deadline_;          // armed from accept until the handshake is done
   std::vector<std::uint8_t> framed_;  // a reply with its prefix, one record under TLS; reused
 };
 

@@ -30,8 +30,8 @@ void TcpListener::on_readable(int /*fd*/, short /*what*/, void* self) noexcept {
   for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
     SocketAddress peer;
     *peer.length_ptr() = SocketAddress::capacity();
-    const int fd = ::accept4(listener->fd_, peer.sa(), peer.length_ptr(),
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(listener->fd_, peer.sa(), peer.length_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or EMFILE: the backlog keeps the rest for later
     listener->on_accept_(fd, peer);
   }

@@ -108,8 +108,8 @@ void TcpStream::schedule_flush() {
 
 void TcpStream::flush() {
   while (out_sent_ < out_.size()) {
-    const ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n =
+        ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       out_sent_ += static_cast<std::size_t>(n);
       continue;
@@ -164,8 +164,8 @@ void TcpStream::on_writable(int /*fd*/, short /*what*/, void* self) noexcept {
 void TcpStream::on_readable(int /*fd*/, short /*what*/, void* self) noexcept {
   auto* stream = static_cast<TcpStream*>(self);
   for (int round = 0; round < kReadsPerWakeup && stream->fd_ >= 0; ++round) {
-    const ssize_t n = ::recv(stream->fd_, stream->read_buffer_.data(),
-                             stream->read_buffer_.size(), MSG_DONTWAIT);
+    const ssize_t n =
+        ::recv(stream->fd_, stream->read_buffer_.data(), stream->read_buffer_.size(), MSG_DONTWAIT);
     if (n > 0) {
       stream->handler_->on_stream_data(
           std::span<const std::uint8_t>(stream->read_buffer_.data(), static_cast<std::size_t>(n)));
@@ -177,7 +177,8 @@ void TcpStream::on_readable(int /*fd*/, short /*what*/, void* self) noexcept {
       return;
     }
     if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) stream->fail(StreamError::kReset, errno_text(errno));
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      stream->fail(StreamError::kReset, errno_text(errno));
     return;
   }
 }

@@ -74,8 +74,8 @@ class CachedResolver {
   ResolveOptions options_;
   const TimeSource& clock_;
   InFlightTable flights_;
-  std::string key_;                           // the current query's cache key, reused
-  std::vector<std::uint8_t> reply_;           // the current reply, reused: no allocation per hit
+  std::string key_;                  // the current query's cache key, reused
+  std::vector<std::uint8_t> reply_;  // the current reply, reused: no allocation per hit
   dns::StoredAnswer stored_;  // the current upstream answer's stored form, its buffers reused
   std::vector<std::uint8_t> upstream_query_;  // the query being sent upstream, reused
   // Client-response timers: (when, flight id, waiter seq), soonest first.

@@ -17,8 +17,8 @@ struct MetricsInput {
   std::size_t workers_configured = 0;
   std::optional<cache::ShardStats> cache;  // nullopt: caching off
   std::uint64_t cache_budget_bytes = 0;
-  std::uint64_t bugs = 0;       // DP_BUG conditions hit
-  std::int64_t now_unix = 0;    // for "seconds until the certificate expires"
+  std::uint64_t bugs = 0;     // DP_BUG conditions hit
+  std::int64_t now_unix = 0;  // for "seconds until the certificate expires"
 };
 
 std::string metrics_render(const MetricsInput& input);

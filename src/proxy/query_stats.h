@@ -13,7 +13,7 @@ struct QueryStats {
   std::uint64_t queries_udp = 0;
   std::uint64_t queries_tcp = 0;
   std::array<std::uint64_t, kQueryErrorCount> rejected{};  // by dns::QueryError
-  std::array<std::uint64_t, 24> replies_by_rcode{};          // extended rcodes up to BADVERS+
+  std::array<std::uint64_t, 24> replies_by_rcode{};        // extended rcodes up to BADVERS+
   std::uint64_t replies_truncated = 0;
   std::uint64_t servfail_upstream = 0;  // SERVFAIL because the upstream gave no answer
   std::uint64_t acl_refused = 0;        // REFUSED + EDE 18: not allowed by the ACL

@@ -16,11 +16,11 @@ Server::Server(const config::Config& config,
     : listen_(config.listen) {
   if (tls_credentials != nullptr) listen_tls_ = config.listen_tls;
   if (config.cache_size > 0) {
-    cache_ = std::make_unique<cache::Cache>(cache::CacheOptions{
-        .max_bytes = config.cache_size,
-        .serve_stale = config.serve_stale,
-        .max_stale = config.max_stale,
-        .prefetch_percent = config.prefetch ? 10U : 0U});
+    cache_ = std::make_unique<cache::Cache>(
+        cache::CacheOptions{.max_bytes = config.cache_size,
+                            .serve_stale = config.serve_stale,
+                            .max_stale = config.max_stale,
+                            .prefetch_percent = config.prefetch ? 10U : 0U});
   }
   unsigned count = config.workers;
   if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());

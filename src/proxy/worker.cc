@@ -26,15 +26,14 @@ Worker::Worker(std::size_t index, const config::Config& config,
   tcp_limits_.read_timeout = config.tcp_read_timeout;
   pool_ = pool_create(config, std::move(credentials));
   current_pool_.pool = pool_.get();
-  QueryPolicy policy{std::make_shared<const policy::Acl>(config.acl),
-                     rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
-                     std::make_shared<const dns::LocalZones>(config.local_zones
-                                                                 ? dns::LocalZones::defaults()
+  QueryPolicy policy{
+      std::make_shared<const policy::Acl>(config.acl),
+      rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
+      std::make_shared<const dns::LocalZones>(config.local_zones ? dns::LocalZones::defaults()
                                                                  : dns::LocalZones::none()),
-                     std::move(blocklist), config.blocklist_answer};
+      std::move(blocklist), config.blocklist_answer};
   handler_ = std::make_unique<QueryHandler>(loop_, current_pool_, static_cast<ReplySink&>(*this),
-                                            stats_,
-                                            std::move(policy), &clock_, cache,
+                                            stats_, std::move(policy), &clock_, cache,
                                             ResolveOptions::from_config(config));
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     udp_.push_back(std::make_unique<io::UdpListener>(
@@ -97,7 +96,8 @@ std::future<void> Worker::reload(std::shared_ptr<const tls::ClientCredentials> c
       pool_ = pool_create(c, credentials);
       pool_->start();
       current_pool_.pool = pool_.get();
-      if (!reap_timer_) reap_timer_ = std::make_unique<io::Timer>(loop_, [this] { retired_pools_reap(); });
+      if (!reap_timer_)
+        reap_timer_ = std::make_unique<io::Timer>(loop_, [this] { retired_pools_reap(); });
       reap_timer_->arm(std::chrono::milliseconds(200));
     } else {
       pool_->update_trust(credentials, c.upstreams);
@@ -108,10 +108,11 @@ std::future<void> Worker::reload(std::shared_ptr<const tls::ClientCredentials> c
     max_tcp_clients_ = c.max_tcp_clients;
     max_tcp_clients_per_ip_ = c.max_tcp_clients_per_address;
     rate_limiter_ = policy::RateLimiter(c.rate_limit);  // buckets start full again
-    handler_->update_guard(std::make_shared<const policy::Acl>(c.acl),
-                           rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
-                           std::make_shared<const dns::LocalZones>(
-                               c.local_zones ? dns::LocalZones::defaults() : dns::LocalZones::none()));
+    handler_->update_guard(
+        std::make_shared<const policy::Acl>(c.acl),
+        rate_limiter_.enabled() ? &rate_limiter_ : nullptr,
+        std::make_shared<const dns::LocalZones>(c.local_zones ? dns::LocalZones::defaults()
+                                                              : dns::LocalZones::none()));
     handler_->resolver().set_options(ResolveOptions::from_config(c));
     applied->set_value();
   });

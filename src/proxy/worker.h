@@ -20,8 +20,8 @@
 #include "proxy/query_handler.h"
 #include "proxy/query_log.h"
 #include "proxy/query_stats.h"
-#include "proxy/worker_snapshot.h"
 #include "proxy/tls_stats.h"
+#include "proxy/worker_snapshot.h"
 #include "tls/credentials.h"
 #include "tls/server_credentials.h"
 #include "upstream/pool.h"
@@ -121,7 +121,7 @@ class Worker final : private ReplySink, private io::TcpClientConnection::Handler
   // Open client connections per IP address (text form): one host cannot take every slot.
   std::unordered_map<std::string, std::size_t> tcp_clients_per_ip_;
   std::uint64_t next_conn_id_ = 1;
-  std::uint64_t tcp_clients_refused_ = 0;  // over max_tcp_clients
+  std::uint64_t tcp_clients_refused_ = 0;                          // over max_tcp_clients
   std::shared_ptr<const tls::ServerCredentials> tls_credentials_;  // null: no DoT listener
   std::vector<std::unique_ptr<io::TcpListener>> tls_;
   policy::RateLimiter handshake_limiter_;  // --tls-handshake-rate, per client IP

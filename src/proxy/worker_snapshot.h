@@ -17,10 +17,10 @@ struct WorkerSnapshot {
   TlsStats tls;  // the DoT listener's
   upstream::PoolStats pool;
   std::vector<upstream::UpstreamStatus> upstreams;  // in the configured order
-  std::uint64_t tcp_clients = 0;          // open now
-  std::uint64_t tcp_clients_refused = 0;  // over a connection cap
-  std::uint64_t flights = 0;              // upstream queries the in-flight table waits for
-  std::uint64_t upstream_pending = 0;     // the pool's queries in flight or queued
+  std::uint64_t tcp_clients = 0;                    // open now
+  std::uint64_t tcp_clients_refused = 0;            // over a connection cap
+  std::uint64_t flights = 0;           // upstream queries the in-flight table waits for
+  std::uint64_t upstream_pending = 0;  // the pool's queries in flight or queued
 };
 
 }  // namespace dp::proxy

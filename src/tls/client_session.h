@@ -86,7 +86,7 @@ class ClientSession {
 
   gnutls_session_int* session_ = nullptr;
   std::shared_ptr<const ClientCredentials> credentials_;  // outlives the session
-  std::string verify_name_;  // GnuTLS holds a pointer to it for the session's lifetime
+  std::string verify_name_;    // GnuTLS holds a pointer to it for the session's lifetime
   MemoryTransport transport_;  // the session's pull and push: our buffers, never a socket
   bool handshake_done_ = false;
   bool ticket_received_ = false;  // TLS 1.3 NewSessionTicket seen: session_data() can resume

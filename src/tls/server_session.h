@@ -43,7 +43,9 @@ class ServerSession {
   ServerSession& operator=(const ServerSession&) = delete;
 
   void feed(std::span<const std::uint8_t> ciphertext) { transport_.feed(ciphertext); }
-  std::vector<std::uint8_t>& output() { return transport_.output(); }  // the owner sends and clears it
+  std::vector<std::uint8_t>& output() {
+    return transport_.output();
+  }  // the owner sends and clears it
   void feed_eof() { transport_.feed_eof(); }
 
   // Done only once the handshake and, with mutual TLS, the client's certificate check have

@@ -115,9 +115,9 @@ void DotConnection::on_deadline(TimePoint now) {
       break;
   }
   if (!pending_.empty()) {
-    fail(UpstreamError::kTimeout,
-         "no answer for " + std::to_string(liveness_timeout_.count()) + " ms with " +
-             std::to_string(pending_.size()) + " queries in flight");
+    fail(UpstreamError::kTimeout, "no answer for " + std::to_string(liveness_timeout_.count()) +
+                                      " ms with " + std::to_string(pending_.size()) +
+                                      " queries in flight");
     return;
   }
   fail(UpstreamError::kClosed, "idle: closed before the server's keepalive timeout");
@@ -158,7 +158,7 @@ void DotConnection::advance_handshake() {
   flush_ciphertext();  // ClientHello, Finished, or an alert
   if (!step) {
     fail(step.error().kind == tls::TlsErrorKind::kVerify ? UpstreamError::kTlsVerify
-                                                          : UpstreamError::kTlsHandshake,
+                                                         : UpstreamError::kTlsHandshake,
          step.error().detail);
     return;
   }
@@ -294,9 +294,9 @@ void DotConnection::on_stream_closed(io::StreamError error, const std::string& d
       }
       return;
     case io::StreamError::kReset:
-      fail(state_ == ConnectionState::kReady ? UpstreamError::kClosed
-                                              : UpstreamError::kTlsHandshake,
-           detail);
+      fail(
+          state_ == ConnectionState::kReady ? UpstreamError::kClosed : UpstreamError::kTlsHandshake,
+          detail);
       return;
   }
 }

@@ -33,8 +33,8 @@ enum class ConnectionState {
 
 struct ConnectionFailure {
   UpstreamError error;
-  std::string detail;     // for the log line: GnuTLS's or the socket's words
-  bool was_ready;         // false: the upstream itself is suspect (connect/TLS/auth)
+  std::string detail;  // for the log line: GnuTLS's or the socket's words
+  bool was_ready;      // false: the upstream itself is suspect (connect/TLS/auth)
 };
 
 // Owned by the pool (one per slot per upstream), used on the worker's thread only.
@@ -58,8 +58,8 @@ class DotConnection final : public io::ByteStream::Handler {
 
   DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
                 std::shared_ptr<const tls::ClientCredentials> credentials,
-                std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
-                PoolStats& stats, Listener& listener, const TimeSource& clock);
+                std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight, PoolStats& stats,
+                Listener& listener, const TimeSource& clock);
   ~DotConnection() override;
   DotConnection(const DotConnection&) = delete;
   DotConnection& operator=(const DotConnection&) = delete;
@@ -134,9 +134,9 @@ class DotConnection final : public io::ByteStream::Handler {
   std::vector<std::uint8_t> resume_data_;
   bool session_reported_ = false;
   std::chrono::milliseconds liveness_timeout_{3'000};
-  TimePoint pending_since_ = TimePoint::max();  // when pending_ last became non-empty
-  TimePoint last_answer_{};                     // last matched answer
-  TimePoint last_used_{};                       // last query sent or answer received
+  TimePoint pending_since_ = TimePoint::max();        // when pending_ last became non-empty
+  TimePoint last_answer_{};                           // last matched answer
+  TimePoint last_used_{};                             // last query sent or answer received
   std::chrono::milliseconds server_idle_timeout_{0};  // RFC 7828; zero: not announced
   bool keepalive_announced_ = false;
   PendingTable pending_;             // by DNS ID; bounded by max_in_flight

@@ -15,14 +15,22 @@ using std::chrono::microseconds;
 
 const char* upstream_error_name(UpstreamError error) {
   switch (error) {
-    case UpstreamError::kConnectFailed: return "connect_failed";
-    case UpstreamError::kTlsHandshake: return "tls_handshake";
-    case UpstreamError::kTlsVerify: return "tls_verify";
-    case UpstreamError::kClosed: return "closed";
-    case UpstreamError::kProtocol: return "protocol";
-    case UpstreamError::kTimeout: return "timeout";
-    case UpstreamError::kOverloaded: return "overloaded";
-    case UpstreamError::kDown: return "down";
+    case UpstreamError::kConnectFailed:
+      return "connect_failed";
+    case UpstreamError::kTlsHandshake:
+      return "tls_handshake";
+    case UpstreamError::kTlsVerify:
+      return "tls_verify";
+    case UpstreamError::kClosed:
+      return "closed";
+    case UpstreamError::kProtocol:
+      return "protocol";
+    case UpstreamError::kTimeout:
+      return "timeout";
+    case UpstreamError::kOverloaded:
+      return "overloaded";
+    case UpstreamError::kDown:
+      return "down";
   }
   return "unknown";
 }
@@ -37,8 +45,8 @@ PoolOptions PoolOptions::from_config(const config::Config& config) {
   options.failover_on_servfail = config.servfail_failover;
   // Half the query's time at most for connect + handshake, so a query whose upstream cannot
   // be reached still has time to fail over to the next one.
-  options.handshake_timeout = std::clamp(config.upstream_timeout / 2,
-                                         std::chrono::milliseconds(1), kMaxHandshakeTimeout);
+  options.handshake_timeout =
+      std::clamp(config.upstream_timeout / 2, std::chrono::milliseconds(1), kMaxHandshakeTimeout);
   return options;
 }
 
@@ -130,8 +138,8 @@ std::size_t Pool::choose_upstream(const Request& request, TimePoint now) {
   for (std::size_t i = 0; i < upstreams_.size(); ++i) {
     if (!usable(i)) continue;
     const auto rtt = upstreams_[i].rtt.measured() ? upstreams_[i].rtt.srtt() : microseconds(0);
-    if (best == SIZE_MAX || rtt < (upstreams_[best].rtt.measured() ? upstreams_[best].rtt.srtt()
-                                                                    : microseconds(0)))
+    if (best == SIZE_MAX ||
+        rtt < (upstreams_[best].rtt.measured() ? upstreams_[best].rtt.srtt() : microseconds(0)))
       best = i;
   }
   if (best != SIZE_MAX) {
@@ -173,8 +181,7 @@ DotConnection* Pool::open_connection(std::size_t upstream, TimePoint now) {
   UpstreamSlot& slot = upstreams_[upstream];
   auto conn = std::make_unique<DotConnection>(upstream, slot.config, credentials_, make_stream_(),
                                               options_.max_in_flight_per_connection, stats_,
-                                              static_cast<DotConnection::Listener&>(*this),
-                                              clock_);
+                                              static_cast<DotConnection::Listener&>(*this), clock_);
   conn->set_liveness_timeout(options_.liveness_timeout);
   conn->set_trust_generation(trust_generation_);
   DotConnection* raw = conn.get();
@@ -342,8 +349,8 @@ void Pool::arm_timer() {
 
 void Pool::remove_connection(DotConnection& conn) {
   auto& conns = upstreams_[conn.upstream_index()].connections;
-  auto it = std::find_if(conns.begin(), conns.end(),
-                         [&](const auto& c) { return c.get() == &conn; });
+  auto it =
+      std::find_if(conns.begin(), conns.end(), [&](const auto& c) { return c.get() == &conn; });
   if (it == conns.end()) return;
   // Deferred deletion: we are inside one of its callbacks. Held here rather than in the
   // deferred call, so a pool destroyed before the loop turns still frees it.
@@ -382,8 +389,8 @@ void Pool::on_connection_ready(DotConnection& conn) {
   drain_waiting(clock_.now());
 }
 
-void Pool::copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError error,
-                     bool suspect, TimePoint now) {
+void Pool::copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError error, bool suspect,
+                     TimePoint now) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   Request& request = it->second;
@@ -396,8 +403,8 @@ void Pool::copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError 
   if (!request.copies.empty()) return;  // the other copy may still answer
   // Retried once (RFC 7766 §6.2.1: a closed connection loses nothing silently): on a new
   // connection if the old one had worked, else on another upstream when there is one.
-  const bool retry = request.attempts < 2 && now < request.deadline &&
-                     (!suspect || upstreams_.size() > 1);
+  const bool retry =
+      request.attempts < 2 && now < request.deadline && (!suspect || upstreams_.size() > 1);
   if (!retry) {
     finish(id, unexpected(error));
     return;

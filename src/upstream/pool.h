@@ -9,8 +9,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <string>
 #include <queue>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -30,11 +30,11 @@ namespace dp::upstream {
 struct PoolOptions {
   std::size_t connections_per_upstream = 2;
   std::size_t max_in_flight_per_connection = 256;
-  std::size_t max_pending = 8192;                    // in flight + waiting, all upstreams
-  std::chrono::milliseconds query_timeout{3'000};    // from resolve() to SERVFAIL
+  std::size_t max_pending = 8192;                      // in flight + waiting, all upstreams
+  std::chrono::milliseconds query_timeout{3'000};      // from resolve() to SERVFAIL
   std::chrono::milliseconds handshake_timeout{1'500};  // connect + TLS; < query_timeout
-  std::chrono::milliseconds backoff_initial{500};    // after a connect/TLS failure
-  std::chrono::milliseconds backoff_max{30'000};     // never longer: recovery needs no restart
+  std::chrono::milliseconds backoff_initial{500};      // after a connect/TLS failure
+  std::chrono::milliseconds backoff_max{30'000};       // never longer: recovery needs no restart
   // Queries in flight and no answer for this long: the connection is taken for black-holed.
   std::chrono::milliseconds liveness_timeout{3'000};
   // A connection closed while idle is re-opened at once if the upstream had a query this
@@ -56,8 +56,8 @@ struct PoolOptions {
 struct UpstreamStatus {
   std::string name;  // "1.1.1.1@853#cloudflare-dns.com"
   std::size_t open_connections = 0;
-  std::size_t in_flight = 0;  // queries sent on its connections, not answered yet
-  bool usable = false;        // not in back-off
+  std::size_t in_flight = 0;          // queries sent on its connections, not answered yet
+  bool usable = false;                // not in back-off
   metrics::LatencyHistogram latency;  // query sent to answer received
   std::optional<std::int64_t> certificate_expiry;  // Unix seconds, from the last handshake
 };
@@ -123,7 +123,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   struct UpstreamSlot {
     config::UpstreamConfig config;
     std::vector<std::unique_ptr<DotConnection>> connections;
-    TimePoint down_until{};                   // in back-off until then
+    TimePoint down_until{};  // in back-off until then
     std::chrono::milliseconds backoff{0};
     UpstreamError last_error = UpstreamError::kConnectFailed;
     std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
@@ -177,9 +177,9 @@ class Pool final : public Upstream, private DotConnection::Listener {
   std::deque<std::uint64_t> waiting_;  // no connection capacity yet; stale ids skipped
   using Deadline = std::pair<TimePoint, std::uint64_t>;
   using DeadlineQueue = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;
-  DeadlineQueue deadlines_;  // query deadlines: SERVFAIL
-  DeadlineQueue hedges_;     // hedge times: ask another upstream too
-  std::uint64_t choices_ = 0;  // upstream choices made, for the occasional probe
+  DeadlineQueue deadlines_;             // query deadlines: SERVFAIL
+  DeadlineQueue hedges_;                // hedge times: ask another upstream too
+  std::uint64_t choices_ = 0;           // upstream choices made, for the occasional probe
   std::uint64_t trust_generation_ = 0;  // bumped by update_trust()
   io::Timer timer_;
   TimePoint timer_at_ = TimePoint::max();

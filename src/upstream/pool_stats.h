@@ -10,11 +10,11 @@ inline constexpr std::size_t kUpstreamErrorCount = 8;
 
 // Plain integers: one pool per worker thread, so no atomics on the hot path.
 struct PoolStats {
-  std::uint64_t queries = 0;             // resolve() calls
-  std::uint64_t answers = 0;             // answers delivered
-  std::uint64_t retries = 0;             // queries re-sent after their connection failed
-  std::uint64_t hedges = 0;              // queries also sent to a second upstream (slow first)
-  std::uint64_t rcode_retries = 0;       // SERVFAIL/REFUSED answers retried elsewhere
+  std::uint64_t queries = 0;        // resolve() calls
+  std::uint64_t answers = 0;        // answers delivered
+  std::uint64_t retries = 0;        // queries re-sent after their connection failed
+  std::uint64_t hedges = 0;         // queries also sent to a second upstream (slow first)
+  std::uint64_t rcode_retries = 0;  // SERVFAIL/REFUSED answers retried elsewhere
   std::array<std::uint64_t, kUpstreamErrorCount> failures{};  // by UpstreamError
   std::uint64_t connections_opened = 0;
   std::uint64_t handshakes = 0;

@@ -22,7 +22,7 @@ class RttEstimator {
       return;
     }
     rttvar_ = 0.75 * rttvar_ + 0.25 * std::abs(srtt_ - x);  // beta 1/4
-    srtt_ = 0.875 * srtt_ + 0.125 * x;                        // alpha 1/8
+    srtt_ = 0.875 * srtt_ + 0.125 * x;                      // alpha 1/8
   }
 
   bool measured() const { return measured_; }

@@ -329,8 +329,8 @@ TEST_F(CacheShardTest, AnEntryIsMadeOnlyUnderTheKeyOfTheQuestionItAnswers) {
   // QTYPE and QCLASS are numbers, not letters: type 65 (HTTPS) is the byte 'A' (cache_fuzz).
   Records https;
   https.answer.push_back("a.example. 60 IN HTTPS 1 . alpn=h2");
-  auto stored = dns::stored_answer_make(answer_build("a.example.", LDNS_RR_TYPE_HTTPS, LDNS_RCODE_NOERROR, https),
-                                        dns::TtlPolicy{});
+  auto stored = dns::stored_answer_make(
+      answer_build("a.example.", LDNS_RR_TYPE_HTTPS, LDNS_RCODE_NOERROR, https), dns::TtlPolicy{});
   ASSERT_TRUE(stored.has_value());
   std::string https_key;
   cache_key_build(dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_HTTPS)), https_key);

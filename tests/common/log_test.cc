@@ -15,8 +15,8 @@ TEST(CommonLogTest, FormatsLogfmtAndQuotesWhatNeedsIt) {
 }
 
 TEST(CommonLogTest, FormatsOneJsonObjectWithEverythingEscaped) {
-  EXPECT_EQ(format(Level::kError, "reload rejected",
-                   {{"error", "bad \"x\"\\y\n\x01"}, {"n", "3"}}, Format::kJson),
+  EXPECT_EQ(format(Level::kError, "reload rejected", {{"error", "bad \"x\"\\y\n\x01"}, {"n", "3"}},
+                   Format::kJson),
             "{\"level\":\"error\",\"msg\":\"reload rejected\","
             "\"error\":\"bad \\\"x\\\"\\\\y\\n\\u0001\",\"n\":\"3\"}");
   EXPECT_EQ(format_parse("json"), Format::kJson);

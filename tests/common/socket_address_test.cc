@@ -20,9 +20,9 @@ TEST(CommonSocketAddressTest, ParsesIpv4AndIpv6WithPorts) {
 }
 
 TEST(CommonSocketAddressTest, RejectsMalformedText) {
-  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
-                          "::1:53", "[::1]", "[::1]53", "[127.0.0.1]:53", "host:53",
-                          "1.2.3.4:5x", "[::1]:"}) {
+  for (const char* bad :
+       {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "::1:53", "[::1]",
+        "[::1]53", "[127.0.0.1]:53", "host:53", "1.2.3.4:5x", "[::1]:"}) {
     EXPECT_FALSE(SocketAddress::parse(bad)) << bad;
   }
 }

@@ -430,8 +430,7 @@ TEST_F(ConfigLoadTest, FileSyntaxErrorGivesFileAndLine) {
 
 TEST_F(ConfigLoadTest, FileWrongTypes) {
   std::string path = with_file("workers = 1.5\n");
-  EXPECT_EQ(load_error({}),
-            path + ":1: workers: expected a string, a whole number or a boolean");
+  EXPECT_EQ(load_error({}), path + ":1: workers: expected a string, a whole number or a boolean");
   path = with_file("workers = true\n");
   EXPECT_THAT(load_error({}), HasSubstr(":1: workers: 'true' is not a whole number"));
   path = with_file("workers = -1\n");
@@ -473,13 +472,15 @@ TEST_F(ConfigLoadTest, FileUpstreamPinsAndTlsMinVersion) {
 [[upstream]]
 address = "9.9.9.9"
 auth_name = "dns.quad9.net"
-pin_sha256 = [")") + kPinA + R"(", ")" + kPinB + R"("]
+pin_sha256 = [")") +
+            kPinA + R"(", ")" + kPinB + R"("]
 tls_min_version = "1.3"
 
 [[upstream]]
 address = "1.1.1.1"
 tls_min_version = "1.2"
-pin_sha256 = ")" + kPinB + R"("
+pin_sha256 = ")" +
+            kPinB + R"("
 
 [[upstream]]
 address = "::1"
@@ -497,9 +498,9 @@ port = 8853
   EXPECT_EQ(quad9.pins[0][1], 0xb0);
   EXPECT_EQ(quad9.pins[0][2], 0xc4);
   EXPECT_EQ(quad9.pins[0][31], 0x55);
-  EXPECT_EQ(quad9.pins[1], (std::array<std::uint8_t, 32>{
-                               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                               1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(quad9.pins[1],
+            (std::array<std::uint8_t, 32>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                          1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
   EXPECT_EQ(quad9.tls_min_version, TlsVersion::kTls13);
 
   const auto& cloudflare = c.upstreams[1];  // one pin as a bare string
@@ -519,8 +520,7 @@ TEST_F(ConfigLoadTest, SpecUpstreamsHaveNoPinsAndTls12) {
   EXPECT_EQ(c.upstreams[0].tls_min_version, TlsVersion::kTls12);
 
   // The command line's list replaces the file's, pins and all.
-  with_file(std::string("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\"") + kPinA +
-            "\"]\n");
+  with_file(std::string("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\"") + kPinA + "\"]\n");
   c = load({"--upstream", "8.8.8.8"}).config;
   ASSERT_EQ(c.upstreams.size(), 1u);
   EXPECT_TRUE(c.upstreams[0].pins.empty());
@@ -530,16 +530,18 @@ TEST_F(ConfigLoadTest, FileUpstreamPinErrorsGiveTheItemLine) {
   std::string path =
       with_file(std::string("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = [\n  \"") + kPinA +
                 "\",\n  \"not*base64\",\n]\n");
-  EXPECT_EQ(load_error({}), path + ":5: upstream.pin_sha256: 'not*base64' is not base64 "
-                                   "(A-Z a-z 0-9 + /, padded with '=')");
+  EXPECT_EQ(load_error({}), path +
+                                ":5: upstream.pin_sha256: 'not*base64' is not base64 "
+                                "(A-Z a-z 0-9 + /, padded with '=')");
 
   // 31 and 33 bytes: valid base64, wrong length for a SHA-256.
   path = with_file(
       "[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = "
       "[\"/////////////////////////////////////////w==\"]\n");
   EXPECT_EQ(load_error({}),
-            path + ":3: upstream.pin_sha256: '/////////////////////////////////////////w==' is "
-                   "base64 of 31 bytes, not of a 32-byte SHA-256 (44 characters ending in '=')");
+            path +
+                ":3: upstream.pin_sha256: '/////////////////////////////////////////w==' is "
+                "base64 of 31 bytes, not of a 32-byte SHA-256 (44 characters ending in '=')");
   path = with_file(
       "[[upstream]]\naddress = \"1.1.1.1\"\n\npin_sha256 = "
       "\"////////////////////////////////////////////\"\n");
@@ -561,8 +563,9 @@ TEST_F(ConfigLoadTest, FileUpstreamPinErrorsGiveTheItemLine) {
             path + ":3: upstream.pin_sha256: expected base64 strings, e.g. [\"Gr6f...hQg=\"]");
 
   path = with_file("[[upstream]]\naddress = \"1.1.1.1\"\npin_sha256 = []\n");
-  EXPECT_EQ(load_error({}), path + ":3: upstream.pin_sha256: expected at least one pin (or no "
-                                   "pin_sha256 at all)");
+  EXPECT_EQ(load_error({}), path +
+                                ":3: upstream.pin_sha256: expected at least one pin (or no "
+                                "pin_sha256 at all)");
 }
 
 TEST_F(ConfigLoadTest, FileUpstreamTlsMinVersionErrors) {
@@ -627,12 +630,26 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
   EXPECT_THAT(table, HasSubstr("1.1.1.1@853#cloudflare-dns.com, 1.0.0.1@853#cloudflare-dns.com"));
   EXPECT_THAT(table, HasSubstr("| `--config FILE` | `DOTPROXY_CONFIG` | — |"));
   EXPECT_THAT(table, HasSubstr("| `-h, --help` | — | — | — |"));
-  for (const char* key : {"listen", "upstream", "ca_file", "log_level", "tcp_idle_timeout",
-                          "max_tcp_clients", "max_tcp_queries_per_client", "upstream_connections",
-                          "max_queries_per_connection", "max_pending_queries",
-                          "servfail_failover", "cache_size", "min_ttl", "max_ttl",
-                          "max_negative_ttl", "servfail_ttl", "serve_stale", "max_stale",
-                          "stale_client_timeout", "prefetch"}) {
+  for (const char* key : {"listen",
+                          "upstream",
+                          "ca_file",
+                          "log_level",
+                          "tcp_idle_timeout",
+                          "max_tcp_clients",
+                          "max_tcp_queries_per_client",
+                          "upstream_connections",
+                          "max_queries_per_connection",
+                          "max_pending_queries",
+                          "servfail_failover",
+                          "cache_size",
+                          "min_ttl",
+                          "max_ttl",
+                          "max_negative_ttl",
+                          "servfail_ttl",
+                          "serve_stale",
+                          "max_stale",
+                          "stale_client_timeout",
+                          "prefetch"}) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');

@@ -178,7 +178,8 @@ TEST(DnsReplyTest, AnswerKeepaliveReadsTheServersIdleTimeout) {
   Bytes answer = upstream_answer(1);
   EXPECT_FALSE(answer_keepalive(answer));  // no OPT at all
   // OPT with a cookie, then keepalive 25 (2.5 s), then padding.
-  const Bytes options = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 11, 0, 2, 0, 25, 0, 12, 0, 2, 0, 0};
+  const Bytes options = {0, 10, 0, 8, 1, 2,  3, 4,  5, 6, 7, 8,
+                         0, 11, 0, 2, 0, 25, 0, 12, 0, 2, 0, 0};
   add_opt(answer, 1232, 0, 0, false, options);
   EXPECT_EQ(answer_keepalive(answer), std::chrono::milliseconds(2500));
 

@@ -217,7 +217,8 @@ TEST(DnsStoredAnswerTest, MakingIntoAReusedAnswerEqualsMakingAFreshOne) {
   Records negative;
   negative.authority.push_back(kSoa);
   const std::vector<Bytes> answers = {
-      a_answer({std::string(kName) + " 600 IN A 192.0.2.1", std::string(kName) + " 60 IN A 192.0.2.2"}),
+      a_answer(
+          {std::string(kName) + " 600 IN A 192.0.2.1", std::string(kName) + " 60 IN A 192.0.2.2"}),
       answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, negative),
       answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, Records{}),
       a_answer({std::string(kName) + " 30 IN A 192.0.2.3"}),

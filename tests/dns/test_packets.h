@@ -148,8 +148,8 @@ inline Bytes query_build(const std::string& qname, ldns_rr_type qtype, std::uint
 inline std::vector<std::uint32_t> ttls_of(const Bytes& wire) {
   std::vector<std::uint32_t> out;
   const PacketPtr pkt = ldns_parse(wire);
-  for (const ldns_rr_list* list :
-       {ldns_pkt_answer(pkt.get()), ldns_pkt_authority(pkt.get()), ldns_pkt_additional(pkt.get())}) {
+  for (const ldns_rr_list* list : {ldns_pkt_answer(pkt.get()), ldns_pkt_authority(pkt.get()),
+                                   ldns_pkt_additional(pkt.get())}) {
     for (std::size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
       out.push_back(ldns_rr_ttl(ldns_rr_list_rr(list, i)));
     }

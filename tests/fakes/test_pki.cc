@@ -221,9 +221,9 @@ TestPki TestPki::create(const std::string& dir, const std::string& dns_name) {
   const std::string client_name = "client." + dns_name;
   pki.client =
       write_leaf(dir, "client", make_cert({client_name, false, {}, false, from, until, true}, &ca));
-  pki.untrusted_client = write_leaf(
-      dir, "untrusted-client",
-      make_cert({client_name, false, {}, false, from, until, true}, &other_ca));
+  pki.untrusted_client =
+      write_leaf(dir, "untrusted-client",
+                 make_cert({client_name, false, {}, false, from, until, true}, &other_ca));
   return pki;
 }
 

@@ -140,7 +140,7 @@ TEST_F(IntegrationBadInputTest, TcpZeroLengthAndStalledPrefixesCloseTheConnectio
   EXPECT_TRUE(zero.closed_by_peer(seconds(3)));
 
   TcpClient stalled(proxy_->port());
-  stalled.send_raw(Bytes{0xff, 0xff});  // promises 65535 bytes, sends none
+  stalled.send_raw(Bytes{0xff, 0xff});              // promises 65535 bytes, sends none
   EXPECT_TRUE(stalled.closed_by_peer(seconds(3)));  // idle timeout is 500 ms here
 
   TcpClient malformed(proxy_->port());

@@ -136,8 +136,8 @@ constexpr int kNames = 150'000;
 #endif
 
 TEST_F(IntegrationCacheTest, MemoryStaysWithinTheBudgetAfter150kDistinctNames) {
-  proxy_ = start_proxy(spec(server_->port()),
-                       {"--cache-size", std::to_string(kBudget >> 20) + "M"});
+  proxy_ =
+      start_proxy(spec(server_->port()), {"--cache-size", std::to_string(kBudget >> 20) + "M"});
   ASSERT_TRUE(ask("warm.test.", 1)) << proxy_->log();
   const std::size_t before = rss_bytes();
   // A window of queries in flight on one socket: bounded load, every answer waited for.

@@ -34,8 +34,8 @@ TEST(IntegrationCommandLineTest, BadValuesExitTwoWithOneLineNamingTheOption) {
   EXPECT_NE(bad_listen.err.find("--listen"), std::string::npos) << bad_listen.err;
   EXPECT_EQ(std::count(bad_listen.err.begin(), bad_listen.err.end(), '\n'), 1) << bad_listen.err;
 
-  auto bad_env = run_capture({"env", "DOTPROXY_UPSTREAM=1.1.1.1@99999", dotproxy_binary(),
-                              "--check-config"});
+  auto bad_env =
+      run_capture({"env", "DOTPROXY_UPSTREAM=1.1.1.1@99999", dotproxy_binary(), "--check-config"});
   EXPECT_EQ(bad_env.exit_code, 2);
   EXPECT_NE(bad_env.err.find("DOTPROXY_UPSTREAM"), std::string::npos) << bad_env.err;
 

@@ -425,8 +425,8 @@ TEST_F(IntegrationFailoverTest, RefusedFromTheFirstUpstreamFailsOverToTheNext) {
   UnboundUpstream unbound(*pki_);
   auto server = start_server();
   // localhost. is answered locally by default; here it must reach the upstreams.
-  auto proxy = start_proxy_for({spec(server->port()), spec(unbound.port())},
-                               {"--local-zones", "false"});
+  auto proxy =
+      start_proxy_for({spec(server->port()), spec(unbound.port())}, {"--local-zones", "false"});
   // The test server refuses localhost.; Unbound answers it.
   auto first = ask_once(proxy->port(), "localhost.", 1);
   ASSERT_TRUE(first) << proxy->log();

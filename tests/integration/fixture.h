@@ -43,8 +43,8 @@ class IntegrationTest : public ::testing::Test {
   // dotproxy with one upstream, our CA, and extra arguments.
   std::unique_ptr<DotproxyProcess> start_proxy(const std::string& upstream_spec,
                                                std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--upstream", upstream_spec, "--ca-file", pki_->ca_file,
-                                     "--workers", "1"};
+    std::vector<std::string> args = {"--upstream",  upstream_spec, "--ca-file",
+                                     pki_->ca_file, "--workers",   "1"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<DotproxyProcess>(args);
   }

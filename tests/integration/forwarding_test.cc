@@ -24,8 +24,8 @@ class IntegrationForwardingTest : public IntegrationTest {
 
 TEST_F(IntegrationForwardingTest, DigAndKdigOverUdpAndTcpGetTheAnswerWithTheirCase) {
   for (const char* transport : {"+notcp", "+tcp"}) {
-    auto dig = run_capture({"dig", "@127.0.0.1", "-p", port(), "+tries=1", "+time=3", transport,
-                            "WwW.TeSt", "A"});
+    auto dig = run_capture(
+        {"dig", "@127.0.0.1", "-p", port(), "+tries=1", "+time=3", transport, "WwW.TeSt", "A"});
     ASSERT_EQ(dig.exit_code, 0) << dig.out << dig.err;
     EXPECT_NE(dig.out.find("status: NOERROR"), std::string::npos) << dig.out;
     EXPECT_NE(dig.out.find(";WwW.TeSt.\t\t\tIN\tA"), std::string::npos) << dig.out;
@@ -43,8 +43,8 @@ TEST_F(IntegrationForwardingTest, DigAndKdigOverUdpAndTcpGetTheAnswerWithTheirCa
 }
 
 TEST_F(IntegrationForwardingTest, NxdomainPassesThroughWithItsSoa) {
-  auto dig = run_capture({"dig", "@127.0.0.1", "-p", port(), "+tries=1", "+time=3",
-                          "missing.nx.test", "A"});
+  auto dig = run_capture(
+      {"dig", "@127.0.0.1", "-p", port(), "+tries=1", "+time=3", "missing.nx.test", "A"});
   EXPECT_NE(dig.out.find("status: NXDOMAIN"), std::string::npos) << dig.out;
   EXPECT_NE(dig.out.find("SOA\tns.test. admin.test."), std::string::npos) << dig.out;
 }
@@ -55,8 +55,8 @@ TEST_F(IntegrationForwardingTest, HundredRecordAnswerIsTruncatedOverUdpAndWholeO
   EXPECT_NE(udp.out.find("flags: qr aa tc rd ra"), std::string::npos) << udp.out;
   EXPECT_NE(udp.out.find("ANSWER: 0"), std::string::npos) << udp.out;
 
-  auto tcp = run_capture({"dig", "@127.0.0.1", "-p", port(), "+tries=1", "+time=3", "+tcp",
-                          "big.test", "A"});
+  auto tcp = run_capture(
+      {"dig", "@127.0.0.1", "-p", port(), "+tries=1", "+time=3", "+tcp", "big.test", "A"});
   EXPECT_NE(tcp.out.find("ANSWER: 100,"), std::string::npos) << tcp.out;
 
   // Without EDNS the limit is 512 bytes (RFC 1035 §4.2.1).
@@ -70,8 +70,8 @@ TEST_F(IntegrationForwardingTest, HundredRecordAnswerIsTruncatedOverUdpAndWholeO
   EXPECT_EQ(ldns_pkt_id(pkt.get()), 77);
 
   // kdig retries over TCP by itself and gets all 100.
-  auto kdig = run_capture({"kdig", "@127.0.0.1", "-p", port(), "+retry=0", "+timeout=3",
-                           "big.test", "A"});
+  auto kdig =
+      run_capture({"kdig", "@127.0.0.1", "-p", port(), "+retry=0", "+timeout=3", "big.test", "A"});
   EXPECT_NE(kdig.out.find("ANSWER: 100;"), std::string::npos) << kdig.out;
 }
 
@@ -80,9 +80,8 @@ TEST_F(IntegrationForwardingTest, TwoHundredPipelinedTcpQueriesEachGetTheirOwnAn
   TcpClient client(proxy_->port());
   Bytes burst;
   for (int i = 0; i < 200; ++i) {
-    const Bytes query =
-        query_build("q" + std::to_string(i) + ".pipe.test.", LDNS_RR_TYPE_A,
-                    static_cast<std::uint16_t>(1000 + i));
+    const Bytes query = query_build("q" + std::to_string(i) + ".pipe.test.", LDNS_RR_TYPE_A,
+                                    static_cast<std::uint16_t>(1000 + i));
     burst.push_back(static_cast<std::uint8_t>(query.size() >> 8));
     burst.push_back(static_cast<std::uint8_t>(query.size() & 0xff));
     burst.insert(burst.end(), query.begin(), query.end());
@@ -158,16 +157,16 @@ TEST_F(IntegrationUnboundTest, UnboundAsAnIndependentUpstream) {
   auto proxy = start_proxy(spec(unbound.port()));
   const std::string port = std::to_string(proxy->port());
   for (const char* transport : {"+notcp", "+tcp"}) {
-    auto kdig = run_capture({"kdig", "@127.0.0.1", "-p", port, "+retry=0", "+timeout=3",
-                             transport, "WWW.unbound.test", "A"});
+    auto kdig = run_capture({"kdig", "@127.0.0.1", "-p", port, "+retry=0", "+timeout=3", transport,
+                             "WWW.unbound.test", "A"});
     EXPECT_NE(kdig.out.find("192.0.2.53"), std::string::npos) << kdig.out << proxy->log();
   }
   // dig prints names as received (kdig lowercases them): the client's case comes back.
-  auto dig = run_capture({"dig", "@127.0.0.1", "-p", port, "+tries=1", "+time=3",
-                          "WWW.unbound.test", "A"});
+  auto dig = run_capture(
+      {"dig", "@127.0.0.1", "-p", port, "+tries=1", "+time=3", "WWW.unbound.test", "A"});
   EXPECT_NE(dig.out.find(";WWW.unbound.test.\t\tIN\tA"), std::string::npos) << dig.out;
-  auto nx = run_capture({"dig", "@127.0.0.1", "-p", port, "+tries=1", "+time=3",
-                         "nx.unbound.test", "A"});
+  auto nx =
+      run_capture({"dig", "@127.0.0.1", "-p", port, "+tries=1", "+time=3", "nx.unbound.test", "A"});
   EXPECT_NE(nx.out.find("status: NXDOMAIN"), std::string::npos) << nx.out;
 }
 

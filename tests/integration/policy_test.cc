@@ -25,9 +25,8 @@ class IntegrationPolicyTest : public IntegrationTest {
 };
 
 TEST_F(IntegrationPolicyTest, AClientOutsideTheAclIsRefusedAndOthersAreServed) {
-  auto proxy = start_proxy(spec(server_->port()),
-                           {"--acl", "127.0.0.2 refuse", "--acl", "127.0.0.3 drop", "--acl",
-                            "127.0.0.0/8 allow"});
+  auto proxy = start_proxy(spec(server_->port()), {"--acl", "127.0.0.2 refuse", "--acl",
+                                                   "127.0.0.3 drop", "--acl", "127.0.0.0/8 allow"});
   auto refused = ask(proxy->port(), "127.0.0.2", "www.test.", 1);
   ASSERT_TRUE(refused) << proxy->log();
   EXPECT_EQ(ldns_pkt_get_rcode(refused.get()), LDNS_RCODE_REFUSED);
@@ -42,8 +41,7 @@ TEST_F(IntegrationPolicyTest, AClientOutsideTheAclIsRefusedAndOthersAreServed) {
 }
 
 TEST_F(IntegrationPolicyTest, AFloodFromOneNetworkIsLimitedWhileAnotherIsServed) {
-  auto proxy = start_proxy(spec(server_->port()),
-                           {"--rate-limit", "50", "--rate-limit-slip", "0"});
+  auto proxy = start_proxy(spec(server_->port()), {"--rate-limit", "50", "--rate-limit-slip", "0"});
   UdpClient flood(proxy->port(), "127.0.1.1");
   for (int i = 0; i < 500; ++i) {
     flood.send(query_build("f" + std::to_string(i) + ".test.", LDNS_RR_TYPE_A,
@@ -63,8 +61,7 @@ TEST_F(IntegrationPolicyTest, AFloodFromOneNetworkIsLimitedWhileAnotherIsServed)
 }
 
 TEST_F(IntegrationPolicyTest, SlippedQueriesGetTcAndTcpStillWorksForThem) {
-  auto proxy = start_proxy(spec(server_->port()),
-                           {"--rate-limit", "5", "--rate-limit-slip", "1"});
+  auto proxy = start_proxy(spec(server_->port()), {"--rate-limit", "5", "--rate-limit-slip", "1"});
   UdpClient client(proxy->port(), "127.0.3.1");
   for (int i = 0; i < 20; ++i) client.send(query_build("s.test.", LDNS_RR_TYPE_A, 100));
   int truncated = 0;
@@ -87,8 +84,8 @@ TEST_F(IntegrationPolicyTest, LocalNamesNeverLeaveTheHost) {
   auto invalid = ask(proxy->port(), "127.0.0.1", "foo.invalid.", 2);
   ASSERT_TRUE(invalid);
   EXPECT_EQ(ldns_pkt_get_rcode(invalid.get()), LDNS_RCODE_NXDOMAIN);
-  auto reverse = run_capture({"dig", "@127.0.0.1", "-p", std::to_string(proxy->port()),
-                              "+tries=1", "+time=2", "-x", "192.168.1.1"});
+  auto reverse = run_capture({"dig", "@127.0.0.1", "-p", std::to_string(proxy->port()), "+tries=1",
+                              "+time=2", "-x", "192.168.1.1"});
   EXPECT_NE(reverse.out.find("status: NXDOMAIN"), std::string::npos) << reverse.out;
   EXPECT_NE(reverse.out.find("168.192.in-addr.arpa."), std::string::npos) << reverse.out;
   EXPECT_EQ(server_->queries_received(), 0u);

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <vector>
 #include <fstream>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "fakes/process.h"
 #include "integration/fixture.h"
@@ -172,7 +172,8 @@ TEST_F(IntegrationReloadTest, ANewUpstreamTakesOverWithNoQueryLost) {
   const std::size_t sent_before_swap = static_cast<std::size_t>(sent.load());
   const auto all_answered = [&] {
     std::lock_guard lock(replied_mutex);
-    return std::all_of(replied.begin(), replied.begin() + static_cast<std::ptrdiff_t>(sent_before_swap),
+    return std::all_of(replied.begin(),
+                       replied.begin() + static_cast<std::ptrdiff_t>(sent_before_swap),
                        [](bool r) { return r; });
   };
   for (int i = 0; i < 500 && !all_answered(); ++i) std::this_thread::sleep_for(milliseconds(10));

@@ -30,7 +30,7 @@ struct Recorder final : ByteStream::Handler {
   std::string data;
   std::optional<StreamError> closed;
   std::string detail;
-  std::function<void()> on_data;  // runs after each piece of data
+  std::function<void()> on_data;   // runs after each piece of data
   std::function<void()> on_flush;  // runs when the stream asks for the turn's last writes
   int flushes = 0;
 
@@ -135,7 +135,7 @@ TEST(TcpStream, WriteSoonAsksForTheTurnsLastWritesOnceBeforeTheyLeave) {
   recorder.on_flush = [&] { stream.write(bytes_of("+gathered")); };
   stream.write(bytes_of("first"));
   stream.write_soon();
-  stream.write_soon();  // asked twice in one turn: one callback
+  stream.write_soon();             // asked twice in one turn: one callback
   EXPECT_EQ(recorder.flushes, 0);  // never from inside the call
   std::string got;
   run_until(loop, [&] {
@@ -184,7 +184,8 @@ TEST(TcpStream, AFailureReportedLaterGoesWithTheStreamThatHadIt) {
   auto stream = std::make_unique<TcpStream>(loop);
   stream->connect(fails_at_once(), recorder);
   stream.reset();
-  run_until(loop, [&] { return recorder.closed.has_value(); }, std::chrono::milliseconds(20));
+  run_until(
+      loop, [&] { return recorder.closed.has_value(); }, std::chrono::milliseconds(20));
   EXPECT_FALSE(recorder.closed.has_value());
 }
 
@@ -212,7 +213,8 @@ TEST(TcpStream, WhatThePeerDoesNotReadYetIsKeptAndDeliveredLater) {
   std::string big(32 << 20, '\0');  // far more than the two sockets' buffers hold
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
   stream.write(bytes_of(big));
-  run_until(loop, [] { return false; }, std::chrono::milliseconds(50));
+  run_until(
+      loop, [] { return false; }, std::chrono::milliseconds(50));
   ASSERT_GT(stream.write_pending(), 0u) << "the kernel took it all: the test proves nothing";
   std::string got;
   run_until(
@@ -266,7 +268,8 @@ TEST(TcpStream, CloseFromInsideADataCallbackEndsEveryCallback) {
   run_until(loop, [&] { return !recorder.data.empty(); });
   peer.send("two");
   peer.close();
-  run_until(loop, [] { return false; }, std::chrono::milliseconds(50));
+  run_until(
+      loop, [] { return false; }, std::chrono::milliseconds(50));
   EXPECT_EQ(recorder.data, "one");
   EXPECT_FALSE(recorder.closed.has_value());  // close() reports nothing
   EXPECT_EQ(stream.write_pending(), 0u);

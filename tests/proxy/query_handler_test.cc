@@ -55,7 +55,7 @@ TEST_F(ProxyQueryHandlerTest, ForwardsLowercasedQuestionAndRewritesAnswerForClie
   auto sent = ldns_parse(call.query);
   char* qname = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(sent.get()), 0)));
   EXPECT_STREQ(qname, "www.example.com.");
-  free(qname);  // NOLINT: ldns allocates with malloc
+  free(qname);                             // NOLINT: ldns allocates with malloc
   EXPECT_EQ(call.query.size() % 128, 0u);  // RFC 8467 padding
 
   upstream_.answer(0, upstream_answer(2));
@@ -172,7 +172,7 @@ TEST_F(ProxyQueryGuardTest, UdpFloodIsLimitedPerNetworkWithSlipsAndTcpIsNot) {
   p.rate_limiter = &limiter;
   auto handler = with(p);
   for (int i = 0; i < 30; ++i) handler.handle(plain_query(), from("203.0.113.5:5300"));
-  EXPECT_EQ(stats_.cache_misses, 10u);  // the burst got past the guard
+  EXPECT_EQ(stats_.cache_misses, 10u);    // the burst got past the guard
   EXPECT_EQ(upstream_.calls.size(), 1u);  // as one upstream query: they are identical
   EXPECT_EQ(stats_.rate_limited, 10u);
   EXPECT_EQ(stats_.rate_slipped, 10u);

@@ -12,10 +12,10 @@
 #include <string>
 
 #include "fakes/memory_dot_server.h"
-#include "tls/memory_handshake.h"
 #include "fakes/test_ocsp.h"
 #include "fakes/test_pki.h"
 #include "tls/client_session.h"
+#include "tls/memory_handshake.h"
 
 namespace dp::tls {
 namespace {
@@ -51,7 +51,6 @@ class TlsOcspTest : public ::testing::Test {
     delete pki_;
     delete dir_;
   }
-
 
   using Outcome = MemoryHandshake;
 

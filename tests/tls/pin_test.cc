@@ -12,9 +12,9 @@
 
 #include "config/upstream_spec.h"
 #include "fakes/memory_dot_server.h"
-#include "tls/memory_handshake.h"
 #include "fakes/test_pki.h"
 #include "tls/client_session.h"
+#include "tls/memory_handshake.h"
 
 namespace dp::tls {
 namespace {
@@ -94,7 +94,6 @@ class TlsPinTest : public ::testing::Test {
                                               std::string* server_error = nullptr) {
     return run_memory_handshake(c, s, server_error);
   }
-
 
   using Outcome = MemoryHandshake;
   static Outcome handshake_with(const testing::CertKey& cert, const SessionOptions& options,

@@ -85,10 +85,9 @@ class UpstreamDotConnectionTest : public ::testing::Test {
 
   // Opens the connection (start() only: nothing is delivered until pump()).
   void open(std::size_t max_in_flight = 256) {
-    conn_ =
-        std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName}, *credentials_,
-                                        net_.make_stream(), max_in_flight, stats_, listener_,
-                                        clock_);
+    conn_ = std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName},
+                                            *credentials_, net_.make_stream(), max_in_flight,
+                                            stats_, listener_, clock_);
     stream_ = net_.streams().back();
     conn_->start(clock_.now(), kHandshakeTimeout);
   }
@@ -120,7 +119,8 @@ class UpstreamDotConnectionTest : public ::testing::Test {
 };
 
 const testing::TestPki* UpstreamDotConnectionTest::pki_ = nullptr;
-const std::shared_ptr<const tls::ClientCredentials>* UpstreamDotConnectionTest::credentials_ = nullptr;
+const std::shared_ptr<const tls::ClientCredentials>* UpstreamDotConnectionTest::credentials_ =
+    nullptr;
 
 TEST_F(UpstreamDotConnectionTest, QueryIsAnsweredAfterTheHandshake) {
   open_serving(true);

@@ -203,7 +203,7 @@ TEST_F(UpstreamPoolTest, AConnectionThatFailsInsideSendIsNotKeptAsACopyOfTheRetr
   ASSERT_EQ(net_.streams().size(), 1u);
   net_.streams()[0]->reset_inside_write = true;
   Outcome& a = resolve("a.test");
-  EXPECT_FALSE(a.done);  // retried on a new connection, still handshaking
+  EXPECT_FALSE(a.done);                            // retried on a new connection, still handshaking
   event_base_loop(loop_.base(), EVLOOP_NONBLOCK);  // the failed connection is freed now
   settle();
   ASSERT_TRUE(a.done);
@@ -573,7 +573,7 @@ TEST_F(UpstreamPoolTest, TheUpstreamWithTheLowerMeasuredRttIsPreferred) {
   net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
   net_.serve(second_, server(pki_->good));
   make_pool({first_, second_});
-  Outcome& a = resolve("a.test");  // nothing measured: the first in order
+  Outcome& a = resolve("a.test");                    // nothing measured: the first in order
   answer_held_after(std::chrono::milliseconds(50));  // the first takes 50 ms
   ASSERT_TRUE(a.done);
   for (int i = 0; i < 5; ++i) resolve("b" + std::to_string(i) + ".test");
