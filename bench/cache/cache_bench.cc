@@ -12,8 +12,6 @@
 #include "bench/bench_packets.h"
 #include "cache/cache.h"
 #include "cache/cache_key.h"
-#include "common/c_ptr.h"
-#include "dns/ldns_include.h"
 #include "dns/message.h"
 #include "dns/stored_answer.h"
 
@@ -21,8 +19,6 @@ namespace dp::cache {
 namespace {
 
 using bench::Bytes;
-using bench::PacketPtr;
-using bench::to_wire;
 
 const TimePoint kNow = TimePoint{} + std::chrono::hours(1);
 
@@ -33,28 +29,12 @@ dns::Query client_query(const std::string& name) {
   std::string mixed = name;
   for (std::size_t i = 0; i < mixed.size(); i += 2)
     mixed[i] = static_cast<char>(std::toupper(mixed[i]));
-  ldns_pkt* raw = nullptr;
-  ldns_pkt_query_new_frm_str(&raw, mixed.c_str(), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
-  PacketPtr pkt(raw);
-  ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
-  return *dns::query_parse(to_wire(pkt.get()));
+  return *dns::query_parse(bench::query_wire(mixed));
 }
 
 // The upstream's answer for `name`: `records` A records, TTL 3600, with its OPT.
 Bytes upstream_answer(const std::string& name, int records) {
-  ldns_pkt* raw = nullptr;
-  ldns_pkt_query_new_frm_str(&raw, name.c_str(), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
-  PacketPtr pkt(raw);
-  ldns_pkt_set_qr(pkt.get(), true);
-  ldns_pkt_set_ra(pkt.get(), true);
-  ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
-  for (int i = 0; i < records; ++i) {
-    ldns_rr* rr = nullptr;
-    const std::string text = name + " 3600 IN A 192.0.2." + std::to_string(i % 250);
-    ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr);
-    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
-  }
-  return to_wire(pkt.get());
+  return bench::answer_wire(name, records);
 }
 
 dns::StoredAnswer stored(const std::string& name, int records = 1) {

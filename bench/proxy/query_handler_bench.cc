@@ -7,30 +7,15 @@
 
 #include "bench/alloc_count.h"
 #include "bench/bench_packets.h"
-#include "common/c_ptr.h"
-#include "dns/ldns_include.h"
 #include "proxy/query_handler.h"
 
 namespace dp::proxy {
 namespace {
 
 using bench::Bytes;
-using bench::PacketPtr;
-using bench::to_wire;
 
 Bytes packet(const char* name, bool answer) {
-  ldns_pkt* raw = nullptr;
-  ldns_pkt_query_new_frm_str(&raw, name, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
-  PacketPtr pkt(raw);
-  ldns_pkt_set_id(pkt.get(), 0x1234);
-  ldns_pkt_set_edns_udp_size(pkt.get(), 1232);
-  if (answer) {
-    ldns_pkt_set_qr(pkt.get(), true);
-    ldns_rr* rr = nullptr;
-    ldns_rr_new_frm_str(&rr, "www.example.com. 3600 IN A 192.0.2.1", 0, nullptr, nullptr);
-    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr);
-  }
-  return to_wire(pkt.get());
+  return answer ? bench::answer_wire(name, 1, 0x1234) : bench::query_wire(name, 0x1234);
 }
 
 // Answers every query at once with the same answer (ID and question as asked).

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "fakes/dns_client.h"
 #include "fakes/dot_test_server.h"
 #include "fakes/test_pki.h"
-#include "integration/dns_client.h"
 #include "integration/dotproxy_process.h"
 
 namespace dp::testing {

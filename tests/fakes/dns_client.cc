@@ -1,4 +1,4 @@
-#include "integration/dns_client.h"
+#include "fakes/dns_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

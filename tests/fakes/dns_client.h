@@ -1,5 +1,6 @@
-// Raw DNS clients for the integration tests: exact bytes over UDP and TCP to dotproxy, so
-// malformed packets and pipelining can be tested, plus ldns helpers to build and read them.
+// Raw DNS clients for the integration tests (a fake client: it speaks DNS with ldns itself): exact
+// bytes over UDP and TCP to dotproxy, so malformed packets and pipelining can be tested, plus ldns
+// helpers to build and read them.
 #pragma once
 
 #include <chrono>
