@@ -15,8 +15,8 @@ namespace dp::io {
 namespace {
 // Ciphertext the socket's buffer may hold before the filter stops encrypting: the rest waits
 // as plaintext in our output, which update_reading() bounds (max_output_bytes).
-constexpr std::size_t kWireHighWater = 64 * 1024;
-constexpr std::size_t kReadChunk = 16 * 1024;  // one TLS record's plaintext at most
+constexpr std::size_t kWireHighWater = std::size_t{64} * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;  // one TLS record's plaintext at most
 
 timeval to_timeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000),

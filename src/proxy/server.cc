@@ -10,9 +10,9 @@
 namespace dp::proxy {
 
 Server::Server(const config::Config& config,
-               std::shared_ptr<const tls::ClientCredentials> credentials,
-               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log,
-               std::shared_ptr<const tls::ServerCredentials> tls_credentials)
+               const std::shared_ptr<const tls::ClientCredentials>& credentials,
+               const std::shared_ptr<const policy::Blocklist>& blocklist, QueryLogWriter* query_log,
+               const std::shared_ptr<const tls::ServerCredentials>& tls_credentials)
     : listen_(config.listen) {
   if (tls_credentials != nullptr) listen_tls_ = config.listen_tls;
   if (config.cache_size > 0) {
@@ -76,7 +76,7 @@ void Server::reload(const std::shared_ptr<const tls::ClientCredentials>& credent
   for (auto& done : applied) done.wait();
 }
 
-void Server::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+void Server::update_blocklist(const std::shared_ptr<const policy::Blocklist>& blocklist,
                               dns::BlockedAnswer answer) {
   std::vector<std::future<void>> applied;
   for (auto& worker : workers_) applied.push_back(worker->update_blocklist(blocklist, answer));

@@ -20,10 +20,11 @@ namespace dp::proxy {
 class Server {
  public:
   // Binds all sockets; throws std::runtime_error with one line on failure (nothing started).
-  Server(const config::Config& config, std::shared_ptr<const tls::ClientCredentials> credentials,
-         std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
+  Server(const config::Config& config,
+         const std::shared_ptr<const tls::ClientCredentials>& credentials,
+         const std::shared_ptr<const policy::Blocklist>& blocklist = nullptr,
          QueryLogWriter* query_log = nullptr,
-         std::shared_ptr<const tls::ServerCredentials> tls_credentials = nullptr);
+         const std::shared_ptr<const tls::ServerCredentials>& tls_credentials = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -40,7 +41,7 @@ class Server {
               const std::shared_ptr<const config::Config>& config);
   // SIGHUP: every worker takes the new blocklist (null: none); returns once all have. The old
   // list goes with the last worker to drop it: two frees, as it is two flat arrays.
-  void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
+  void update_blocklist(const std::shared_ptr<const policy::Blocklist>& blocklist,
                         dns::BlockedAnswer answer);
 
   // Every worker's counters; a worker that does not answer within `timeout` (a stuck loop)

@@ -15,7 +15,7 @@ constexpr unsigned char kAlpnDot[] = "dot";
 
 // GnuTLS keeps the pointer for the session's lifetime, so it must be static. A client
 // certificate must be for client auth (RFC 5280 §4.2.1.12 id-kp-clientAuth), not a server's.
-gnutls_typed_vdata_st kClientPurpose{
+gnutls_typed_vdata_st client_purpose_vdata{
     GNUTLS_DT_KEY_PURPOSE_OID,
     const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(GNUTLS_KP_TLS_WWW_CLIENT)),
     0};
@@ -66,7 +66,7 @@ Result<std::unique_ptr<ServerSession>, HandshakeError> ServerSession::create(
     // Mutual TLS: GnuTLS asks for a certificate, fails the handshake without one, and
     // verifies the chain (and its client-auth purpose) before the handshake completes.
     gnutls_certificate_server_set_request(s->session_, GNUTLS_CERT_REQUIRE);
-    gnutls_session_set_verify_cert2(s->session_, &kClientPurpose, 1, 0);
+    gnutls_session_set_verify_cert2(s->session_, &client_purpose_vdata, 1, 0);
     // No CA names in the CertificateRequest: a GnuTLS client would otherwise withhold a
     // certificate from another CA, and an untrusted client would look like one without a
     // certificate (in the counters and the log). It also keeps our trust list private.

@@ -6,7 +6,7 @@
 
 namespace dp::upstream {
 namespace {
-constexpr std::size_t kPlainChunk = 16 * 1024;  // one TLS record's worth of plaintext
+constexpr std::size_t kPlainChunk = std::size_t{16} * 1024;  // one TLS record's worth of plaintext
 }
 
 DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
