@@ -11,6 +11,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ meson ninja-build pkg-config \
       libldns-dev libgnutls28-dev libevent-dev libtomlplusplus-dev libcli11-dev \
+      prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the release build reads (tests/ and bench/ are behind options that are off), so
@@ -28,7 +29,7 @@ FROM debian:bookworm-slim
 # The shared libraries build/src/dotproxy links (ldd), by package; evhttp is libevent-extra.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libldns3 libgnutls30 libtomlplusplus3 \
+      ca-certificates libldns3 libgnutls30 libtomlplusplus3 libprometheus-cpp-core1.0 \
       libevent-core-2.1-7 libevent-extra-2.1-7 libevent-pthreads-2.1-7 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10053 dotproxy \

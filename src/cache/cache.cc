@@ -102,15 +102,7 @@ ShardStats Cache::stats() const {
   ShardStats total;
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mutex);
-    const ShardStats s = shard->stats();
-    total.inserts += s.inserts;
-    total.replaced += s.replaced;
-    total.evicted_expired += s.evicted_expired;
-    total.evicted_lru += s.evicted_lru;
-    total.removed_too_old += s.removed_too_old;
-    total.rejected_too_big += s.rejected_too_big;
-    total.entries += s.entries;
-    total.bytes += s.bytes;
+    total += shard->stats();
   }
   return total;
 }

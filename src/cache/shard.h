@@ -14,6 +14,7 @@
 #include "cache/entry.h"
 #include "cache/entry_table.h"
 #include "common/clock.h"
+#include "metrics/counters.h"
 
 namespace dp::cache {
 
@@ -25,15 +26,33 @@ struct KeyRef {
   static KeyRef of(std::string_view bytes) { return {bytes, std::hash<std::string_view>{}(bytes)}; }
 };
 
+// clang-format off
+#define DP_CACHE_STATS_COUNTS(X) \
+  X(metrics::Count, inserts, "dotproxy_cache_inserts_total", "", "Answers stored.") \
+  /* An insert over an entry of the same key (no sample of its own). */ \
+  X(metrics::Count, replaced, "", "", "") \
+  /* Made room: an expired entry. */ \
+  X(metrics::Count, evicted_expired, "dotproxy_cache_evictions_total", "reason=expired", \
+    "Entries removed: expired or lru to make room, too_old past the stale window.") \
+  /* Made room: a fresh entry not used for a lap of the hand. */ \
+  X(metrics::Count, evicted_lru, "dotproxy_cache_evictions_total", "reason=lru", "") \
+  /* Expired beyond the stale window, found by a lookup. */ \
+  X(metrics::Count, removed_too_old, "dotproxy_cache_evictions_total", "reason=too_old", "") \
+  /* One answer larger than the whole shard. */ \
+  X(metrics::Count, rejected_too_big, "dotproxy_cache_rejected_total", "", \
+    "Answers larger than a cache shard.") \
+  X(metrics::Count, entries, "dotproxy_cache_entries", "", "Entries held.") \
+  /* Held: entries, the index's array, retry records. */ \
+  X(metrics::Count, bytes, "dotproxy_cache_bytes", "", "Bytes held: entries and their index.")
+// clang-format on
+
 struct ShardStats {
-  std::uint64_t inserts = 0;
-  std::uint64_t replaced = 0;          // an insert over an entry of the same key
-  std::uint64_t evicted_expired = 0;   // made room: an expired entry
-  std::uint64_t evicted_lru = 0;       // made room: a fresh entry not used for a lap of the hand
-  std::uint64_t removed_too_old = 0;   // expired beyond the stale window, found by a lookup
-  std::uint64_t rejected_too_big = 0;  // one answer larger than the whole shard
-  std::uint64_t entries = 0;
-  std::uint64_t bytes = 0;  // held: entries, the index's array, retry records
+  DP_CACHE_STATS_COUNTS(DP_METRICS_DECLARE)
+
+  ShardStats& operator+=(const ShardStats& other) {
+    DP_CACHE_STATS_COUNTS(DP_METRICS_ADD)
+    return *this;
+  }
 };
 
 // Owned by the Cache; every member is guarded by `mutex`, which the caller holds.

@@ -38,6 +38,7 @@ enum class QueryError {
   kBadEdnsVersion,     // EDNS version != 0: BADVERS (RFC 6891 §6.1.3)
   kZoneTransfer,       // AXFR/IXFR: NOTIMP (a stub does not transfer zones)
   kBadClass,           // class not IN, CH or ANY: REFUSED
+  kLast = kBadClass,   // keep it the last value: it sizes the per-reason counters
 };
 
 const char* query_error_name(QueryError error);

@@ -1,101 +1,58 @@
 #include "metrics/prometheus.h"
 
-#include <cmath>
-#include <cstdio>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
 
 namespace dp::metrics {
 
-std::string label_escape(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (const char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-void PrometheusText::family(std::string_view name, std::string_view type, std::string_view help) {
-  name_ = name;
-  out_ += "# HELP ";
-  out_ += name;
-  out_ += ' ';
-  out_ += help;  // our own fixed strings: no newlines or backslashes
-  out_ += "\n# TYPE ";
-  out_ += name;
-  out_ += ' ';
-  out_ += type;
-  out_ += '\n';
-}
-
-void PrometheusText::sample_start(std::initializer_list<Label> labels, std::string_view suffix,
-                                  std::string_view extra_key, std::string_view extra_value) {
-  out_ += name_;
-  out_ += suffix;
-  if (labels.size() == 0 && extra_key.empty()) {
-    out_ += ' ';
-    return;
-  }
-  out_ += '{';
-  bool first = true;
-  const auto put = [&](std::string_view key, std::string_view value) {
-    if (!first) out_ += ',';
-    first = false;
-    out_ += key;
-    out_ += "=\"";
-    out_ += label_escape(value);
-    out_ += '"';
-  };
-  for (const auto& [key, value] : labels) put(key, value);
-  if (!extra_key.empty()) put(extra_key, extra_value);
-  out_ += "} ";
-}
-
-void PrometheusText::sample(std::initializer_list<Label> labels, std::uint64_t value,
-                            std::string_view suffix) {
-  sample_start(labels, suffix);
-  out_ += std::to_string(value);
-  out_ += '\n';
-}
-
-void PrometheusText::sample(std::initializer_list<Label> labels, double value,
-                            std::string_view suffix) {
-  sample_start(labels, suffix);
-  if (std::isinf(value)) {
-    out_ += value > 0 ? "+Inf" : "-Inf";
-  } else if (std::isnan(value)) {
-    out_ += "NaN";
+prometheus::ClientMetric& Exposition::metric_add(std::string_view name, std::string_view help,
+                                                 prometheus::MetricType type,
+                                                 std::initializer_list<Label> labels) {
+  // Samples of one family mostly come together: look from the last family back.
+  const auto found =
+      std::find_if(families_.rbegin(), families_.rend(),
+                   [&](const prometheus::MetricFamily& f) { return f.name == name; });
+  prometheus::MetricFamily* family = nullptr;
+  if (found == families_.rend()) {
+    family = &families_.emplace_back();
+    family->name = name;
+    family->type = type;
   } else {
-    char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.6g", value);
-    out_ += buf;
+    family = &*found;
   }
-  out_ += '\n';
+  if (family->help.empty()) family->help = help;
+  prometheus::ClientMetric& metric = family->metric.emplace_back();
+  metric.label.reserve(labels.size());
+  for (const auto& [key, value] : labels)
+    metric.label.push_back({std::string(key), std::string(value)});
+  return metric;
 }
 
-void PrometheusText::histogram(std::initializer_list<Label> labels, const LatencyHistogram& h) {
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i <= LatencyHistogram::kBoundsUs.size(); ++i) {
-    cumulative += h.bucket(i);
-    std::string le = "+Inf";
-    if (i < LatencyHistogram::kBoundsUs.size()) {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "%g",
-                    static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6);
-      le = buf;
-    }
-    sample_start(labels, "_bucket", "le", le);
-    out_ += std::to_string(cumulative);
-    out_ += '\n';
-  }
-  sample(labels, static_cast<double>(h.sum_us()) / 1e6, "_sum");
-  sample(labels, h.count(), "_count");
+void Exposition::sample(std::string_view name, std::string_view help,
+                        std::initializer_list<Label> labels, double value) {
+  const bool counter = name.ends_with("_total");
+  prometheus::ClientMetric& metric =
+      metric_add(name, help,
+                 counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge, labels);
+  (counter ? metric.counter.value : metric.gauge.value) = value;
 }
+
+void Exposition::histogram(std::string_view name, std::string_view help,
+                           std::initializer_list<Label> labels, const LatencyHistogram& h) {
+  prometheus::ClientMetric& metric =
+      metric_add(name, help, prometheus::MetricType::Histogram, labels);
+  auto& out = metric.histogram;
+  out.bucket.reserve(LatencyHistogram::kBoundsUs.size());
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < LatencyHistogram::kBoundsUs.size(); ++i) {
+    cumulative += h.bucket(i);
+    out.bucket.push_back({cumulative, static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6});
+  }
+  out.sample_count = h.count();  // the serializer's +Inf bucket
+  out.sample_sum = static_cast<double>(h.sum_us()) / 1e6;
+}
+
+std::string Exposition::text() const { return prometheus::TextSerializer().Serialize(families_); }
 
 }  // namespace dp::metrics

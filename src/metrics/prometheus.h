@@ -1,12 +1,15 @@
-// Prometheus text exposition format 0.0.4: families written one after another, each with its
-// HELP and TYPE lines and then its samples, label values escaped.
+// Prometheus text exposition format 0.0.4 through prometheus-cpp: one scrape's families built
+// from plain per-worker sums (no prometheus-cpp metric objects, so no atomics on the hot path),
+// then written by its TextSerializer.
 #pragma once
 
-#include <cstdint>
+#include <prometheus/metric_family.h>
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "metrics/histogram.h"
 
@@ -15,27 +18,24 @@ namespace dp::metrics {
 using Label = std::pair<std::string_view, std::string_view>;
 
 // Builds one scrape's text. Not thread-safe; one per scrape.
-class PrometheusText {
+class Exposition {
  public:
-  // Starts a family: "# HELP name help" and "# TYPE name type" (counter, gauge, histogram).
-  void family(std::string_view name, std::string_view type, std::string_view help);
-  // One sample of the current family; `suffix` for histogram parts ("_bucket", "_sum", ...).
-  void sample(std::initializer_list<Label> labels, double value, std::string_view suffix = {});
-  void sample(std::initializer_list<Label> labels, std::uint64_t value,
-              std::string_view suffix = {});
+  // One sample of family `name`, typed by its name: a counter when it ends in _total, else a
+  // gauge. The family is made at its first sample, with the first non-empty `help` (our own
+  // fixed strings: prometheus-cpp 1.0 writes HELP without escaping).
+  void sample(std::string_view name, std::string_view help, std::initializer_list<Label> labels,
+              double value);
   // The buckets, sum (in seconds) and count of a latency histogram, with `labels` on each.
-  void histogram(std::initializer_list<Label> labels, const LatencyHistogram& h);
+  void histogram(std::string_view name, std::string_view help, std::initializer_list<Label> labels,
+                 const LatencyHistogram& h);
 
-  const std::string& text() const { return out_; }
+  std::string text() const;
 
  private:
-  void sample_start(std::initializer_list<Label> labels, std::string_view suffix,
-                    std::string_view extra_key = {}, std::string_view extra_value = {});
-  std::string out_;
-  std::string name_;
+  prometheus::ClientMetric& metric_add(std::string_view name, std::string_view help,
+                                       prometheus::MetricType type,
+                                       std::initializer_list<Label> labels);
+  std::vector<prometheus::MetricFamily> families_;
 };
-
-// "\\", "\"" and newlines escaped, as label values need.
-std::string label_escape(std::string_view value);
 
 }  // namespace dp::metrics

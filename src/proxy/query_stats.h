@@ -1,36 +1,66 @@
-// Counters of one worker's query handling (exported by the metrics endpoint in a later issue).
+// Counters of one worker's query handling, each declared once below with its /metrics sample
+// (dotproxy_queries_total, dotproxy_cache_*_total, ...; proxy/metrics_page.cc renders them).
 #pragma once
 
 #include <array>
 #include <cstdint>
 
+#include "dns/message.h"
+#include "metrics/counters.h"
+
 namespace dp::proxy {
 
-inline constexpr std::size_t kQueryErrorCount = 10;  // dns::QueryError values
+// Replies by header rcode, extended rcodes (RFC 6891 §6.1.3) up to BADVERS and a little past.
+struct RcodeCounts : std::array<std::uint64_t, 24> {};
+static_assert(RcodeCounts{}.size() > static_cast<std::size_t>(dns::Rcode::kBadVers));
 
-// Plain integers: one per worker thread, summed on read.
+// clang-format off
+#define DP_QUERY_STATS_COUNTS(X) \
+  X(metrics::Count, queries_udp, "dotproxy_queries_total", "transport=udp", \
+    "DNS messages received from clients.") \
+  X(metrics::Count, queries_tcp, "dotproxy_queries_total", "transport=tcp", "") \
+  X(metrics::CountByEnum<dns::QueryError>, rejected, "dotproxy_rejected_total", "reason", \
+    "Client messages that were not valid queries, by reason.") \
+  X(RcodeCounts, replies_by_rcode, "dotproxy_responses_total", "rcode", \
+    "Replies sent to clients, by header rcode.") \
+  X(metrics::Count, replies_truncated, "dotproxy_responses_truncated_total", "", \
+    "Replies sent with TC=1.") \
+  X(metrics::Count, servfail_upstream, "dotproxy_servfail_upstream_total", "", \
+    "Replies that were SERVFAIL because no upstream answered.") \
+  X(metrics::Count, acl_refused, "dotproxy_acl_refused_total", "", \
+    "Queries refused by the ACL (REFUSED, EDE 18).") \
+  X(metrics::Count, acl_dropped, "", "", "Queries dropped by an ACL drop rule.") \
+  X(metrics::Count, rate_limited, "", "", "Queries over the rate limit, dropped.") \
+  X(metrics::Count, rate_slipped, "dotproxy_rate_limit_slipped_total", "", \
+    "Queries over the rate limit answered with TC=1 instead of dropped.") \
+  X(metrics::Count, local_answers, "dotproxy_local_answers_total", "", \
+    "Queries answered from a local zone (RFC 6761/6303/8375).") \
+  X(metrics::Count, blocked, "dotproxy_blocked_total", "", "Queries for a blocklisted name.") \
+  /* The cache path: every query past the guard is one hit or one miss. */ \
+  X(metrics::Count, cache_hits, "dotproxy_cache_hits_total", "", \
+    "Queries answered from the cache at once (fresh, or stale after a failed refresh).") \
+  X(metrics::Count, cache_misses, "dotproxy_cache_misses_total", "", \
+    "Queries that waited for an upstream answer.") \
+  X(metrics::Count, stale_served, "dotproxy_cache_stale_served_total", "", \
+    "Stale answers served (RFC 8767).") \
+  X(metrics::Count, prefetches, "dotproxy_cache_prefetches_total", "", \
+    "Background refreshes of entries hit near the end of their TTL.") \
+  X(metrics::Count, coalesced, "dotproxy_cache_coalesced_total", "", \
+    "Misses that joined an identical query already in flight.") \
+  X(metrics::Count, waiting_overloaded, "", "", \
+    "Queries answered SERVFAIL at once: too many clients waiting already.") \
+  X(metrics::Count, query_log_dropped, "dotproxy_query_log_dropped_total", "", \
+    "Query log lines dropped because the writer was behind (--query-log).")
+// clang-format on
+
+// Plain integers: one per worker thread, summed on read (no atomics on the hot path).
 struct QueryStats {
-  std::uint64_t queries_udp = 0;
-  std::uint64_t queries_tcp = 0;
-  std::array<std::uint64_t, kQueryErrorCount> rejected{};  // by dns::QueryError
-  std::array<std::uint64_t, 24> replies_by_rcode{};        // extended rcodes up to BADVERS+
-  std::uint64_t replies_truncated = 0;
-  std::uint64_t servfail_upstream = 0;  // SERVFAIL because the upstream gave no answer
-  std::uint64_t acl_refused = 0;        // REFUSED + EDE 18: not allowed by the ACL
-  std::uint64_t acl_dropped = 0;        // dropped by an ACL "drop" rule
-  std::uint64_t rate_limited = 0;       // over the rate limit: dropped
-  std::uint64_t rate_slipped = 0;       // over the rate limit: TC=1 instead
-  std::uint64_t local_answers = 0;      // answered from a local zone, never sent upstream
-  std::uint64_t blocked = 0;            // name on the blocklist: answered here, never upstream
+  DP_QUERY_STATS_COUNTS(DP_METRICS_DECLARE)
 
-  // The cache path: every query past the guard is one hit or one miss.
-  std::uint64_t cache_hits = 0;          // answered from the cache at once (fresh or stale)
-  std::uint64_t cache_misses = 0;        // waited for an upstream answer
-  std::uint64_t stale_served = 0;        // RFC 8767 stale answers, at once or after the timer
-  std::uint64_t prefetches = 0;          // background refreshes of a popular entry
-  std::uint64_t coalesced = 0;           // misses that joined an identical query in flight
-  std::uint64_t waiting_overloaded = 0;  // SERVFAIL: too many clients waiting already
-  std::uint64_t query_log_dropped = 0;   // --query-log lines dropped: the writer was behind
+  QueryStats& operator+=(const QueryStats& other) {
+    DP_QUERY_STATS_COUNTS(DP_METRICS_ADD)
+    return *this;
+  }
 };
 
 }  // namespace dp::proxy

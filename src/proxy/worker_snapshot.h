@@ -2,9 +2,9 @@
 // path needs no atomics) and summed across workers by the metrics page.
 #pragma once
 
-#include <cstdint>
 #include <vector>
 
+#include "metrics/counters.h"
 #include "proxy/query_stats.h"
 #include "proxy/tls_stats.h"
 #include "upstream/pool.h"
@@ -12,15 +12,33 @@
 
 namespace dp::proxy {
 
+// clang-format off
+#define DP_WORKER_SNAPSHOT_COUNTS(X) \
+  X(metrics::Count, tcp_clients, "dotproxy_tcp_clients", "", "Client TCP connections open.") \
+  /* Over a connection cap (part of dotproxy_dropped_total). */ \
+  X(metrics::Count, tcp_clients_refused, "", "", "") \
+  /* Upstream queries the in-flight table waits for. */ \
+  X(metrics::Count, flights, "dotproxy_in_flight_queries", "", \
+    "Distinct upstream queries clients wait for.") \
+  /* The pool's queries in flight or queued. */ \
+  X(metrics::Count, upstream_pending, "dotproxy_upstream_pending_queries", "", \
+    "Queries in flight or queued in the pool.")
+// clang-format on
+
 struct WorkerSnapshot {
   QueryStats queries;
   TlsStats tls;  // the DoT listener's
   upstream::PoolStats pool;
   std::vector<upstream::UpstreamStatus> upstreams;  // in the configured order
-  std::uint64_t tcp_clients = 0;                    // open now
-  std::uint64_t tcp_clients_refused = 0;            // over a connection cap
-  std::uint64_t flights = 0;           // upstream queries the in-flight table waits for
-  std::uint64_t upstream_pending = 0;  // the pool's queries in flight or queued
+  DP_WORKER_SNAPSHOT_COUNTS(DP_METRICS_DECLARE)
+
+  // Adds `other`'s counters (not its upstreams, which the page sums by name).
+  void counts_add(const WorkerSnapshot& other) {
+    queries += other.queries;
+    tls += other.tls;
+    pool += other.pool;
+    DP_WORKER_SNAPSHOT_COUNTS(DP_METRICS_ADD)
+  }
 };
 
 }  // namespace dp::proxy

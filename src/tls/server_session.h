@@ -24,6 +24,7 @@ enum class HandshakeFailure {
   kProtocol,             // alert, no common version or cipher, garbage, hang-up mid-handshake
   kClientCertMissing,    // mutual TLS on and the client sent no certificate
   kClientCertUntrusted,  // its certificate does not chain to the client CA (or is expired)
+  kLast = kClientCertUntrusted,  // keep it the last value: it sizes the per-failure counters
 };
 const char* handshake_failure_name(HandshakeFailure failure);
 

@@ -1,39 +1,43 @@
-// Counters of one worker's upstream pool (read by the metrics endpoint in a later issue).
+// Counters of one worker's upstream pool, each declared once below with its /metrics sample
+// (dotproxy_upstream_*; proxy/metrics_page.cc renders them).
 #pragma once
 
-#include <array>
-#include <cstdint>
+#include "metrics/counters.h"
+#include "upstream/upstream.h"
 
 namespace dp::upstream {
 
-inline constexpr std::size_t kUpstreamErrorCount = 8;
+// clang-format off
+#define DP_POOL_STATS_COUNTS(X) \
+  X(metrics::Count, queries, "dotproxy_upstream_queries_total", "", \
+    "Queries given to the upstream pool.") \
+  X(metrics::Count, answers, "dotproxy_upstream_answers_total", "", \
+    "Answers the upstream pool delivered.") \
+  X(metrics::Count, retries, "dotproxy_upstream_retries_total", "", \
+    "Queries re-sent after their connection failed.") \
+  X(metrics::Count, hedges, "dotproxy_upstream_hedges_total", "", \
+    "Queries also sent to a second upstream because the first was slow.") \
+  X(metrics::Count, rcode_retries, "dotproxy_upstream_rcode_retries_total", "", \
+    "SERVFAIL/REFUSED answers retried on another upstream.") \
+  X(metrics::CountByEnum<UpstreamError>, failures, "dotproxy_upstream_failures_total", "cause", \
+    "Upstream queries that got no answer, by cause.") \
+  X(metrics::Count, connections_opened, "dotproxy_upstream_connections_opened_total", "", \
+    "TLS connections opened.") \
+  X(metrics::Count, handshakes, "", "", "TLS handshakes completed, full or resumed.") \
+  X(metrics::Count, handshakes_resumed, "", "", "Of those, resumed from a ticket or session.") \
+  X(metrics::Count, answers_unknown_id, "dotproxy_upstream_answers_discarded_total", \
+    "reason=unknown_id", "Upstream answers discarded: unknown_id (late or never asked), " \
+    "mismatched (question or format wrong; never cached).") \
+  X(metrics::Count, answers_mismatched, "dotproxy_upstream_answers_discarded_total", \
+    "reason=mismatched", "")
+// clang-format on
 
 // Plain integers: one pool per worker thread, so no atomics on the hot path.
 struct PoolStats {
-  std::uint64_t queries = 0;        // resolve() calls
-  std::uint64_t answers = 0;        // answers delivered
-  std::uint64_t retries = 0;        // queries re-sent after their connection failed
-  std::uint64_t hedges = 0;         // queries also sent to a second upstream (slow first)
-  std::uint64_t rcode_retries = 0;  // SERVFAIL/REFUSED answers retried elsewhere
-  std::array<std::uint64_t, kUpstreamErrorCount> failures{};  // by UpstreamError
-  std::uint64_t connections_opened = 0;
-  std::uint64_t handshakes = 0;
-  std::uint64_t handshakes_resumed = 0;
-  std::uint64_t answers_unknown_id = 0;  // late (after timeout) or never asked
-  std::uint64_t answers_mismatched = 0;  // ID known, question or format wrong: discarded
+  DP_POOL_STATS_COUNTS(DP_METRICS_DECLARE)
 
   PoolStats& operator+=(const PoolStats& other) {
-    queries += other.queries;
-    answers += other.answers;
-    retries += other.retries;
-    hedges += other.hedges;
-    rcode_retries += other.rcode_retries;
-    for (std::size_t i = 0; i < failures.size(); ++i) failures[i] += other.failures[i];
-    connections_opened += other.connections_opened;
-    handshakes += other.handshakes;
-    handshakes_resumed += other.handshakes_resumed;
-    answers_unknown_id += other.answers_unknown_id;
-    answers_mismatched += other.answers_mismatched;
+    DP_POOL_STATS_COUNTS(DP_METRICS_ADD)
     return *this;
   }
 };

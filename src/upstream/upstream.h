@@ -21,6 +21,7 @@ enum class UpstreamError {
   kTimeout,        // no answer before the query's deadline
   kOverloaded,     // every connection and the wait queue full
   kDown,           // the upstream failed recently and is in back-off
+  kLast = kDown,   // keep it the last value: it sizes the per-cause counters
 };
 const char* upstream_error_name(UpstreamError error);
 

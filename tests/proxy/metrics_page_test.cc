@@ -49,6 +49,95 @@ TEST(ProxyMetricsPageTest, WorkersAreSummedAndTheTextParses) {
   EXPECT_EQ(parsed.value("dotproxy_upstream_latency_seconds_count" + up), 2);
 }
 
+// Every scalar of the DP_*_COUNTS lists a value of its own, and each found on the page under
+// the name and label its line gives.
+void count_set(std::uint64_t& count, std::uint64_t& next) { count = next++; }
+template <class Array>
+void count_set(Array& /*array*/, std::uint64_t& /*next*/) {}
+
+void sample_expect(const testing::Exposition& parsed, std::string_view metric,
+                   std::string_view label, std::uint64_t value) {
+  if (metric.empty()) return;
+  std::string key(metric);
+  if (const auto eq = label.find('='); eq != std::string_view::npos) {
+    key +=
+        "{" + std::string(label.substr(0, eq)) + "=\"" + std::string(label.substr(eq + 1)) + "\"}";
+  }
+  EXPECT_EQ(parsed.value(key), static_cast<double>(value)) << key;
+}
+template <class Array>
+void sample_expect(const testing::Exposition& /*parsed*/, std::string_view /*metric*/,
+                   std::string_view /*label*/, const Array& /*array*/) {}
+
+#define DP_TEST_SET(type, member, metric, label, help) count_set(sum.member, next);
+#define DP_TEST_EXPECT(type, member, metric, label, help) \
+  sample_expect(parsed, metric, label, sum.member);
+#define DP_TEST_EVERY_LIST(ACTION)    \
+  {                                   \
+    auto& sum = w.queries;            \
+    DP_QUERY_STATS_COUNTS(ACTION)     \
+  }                                   \
+  {                                   \
+    auto& sum = w.tls;                \
+    DP_TLS_STATS_COUNTS(ACTION)       \
+  }                                   \
+  {                                   \
+    auto& sum = w.pool;               \
+    DP_POOL_STATS_COUNTS(ACTION)      \
+  }                                   \
+  {                                   \
+    auto& sum = w;                    \
+    DP_WORKER_SNAPSHOT_COUNTS(ACTION) \
+  }                                   \
+  {                                   \
+    auto& sum = *in.cache;            \
+    DP_CACHE_STATS_COUNTS(ACTION)     \
+  }
+
+TEST(ProxyMetricsPageTest, EveryListedCounterIsOnThePageUnderItsName) {
+  MetricsInput in;
+  in.workers_configured = 1;
+  in.cache.emplace();
+  WorkerSnapshot w;
+  std::uint64_t next = 1;
+  DP_TEST_EVERY_LIST(DP_TEST_SET)
+  w.pool.handshakes = w.pool.handshakes_resumed + 1;
+  in.workers = {w};
+  const auto parsed = testing::exposition_parse(metrics_render(in));
+  ASSERT_EQ(parsed.error, "");
+  DP_TEST_EVERY_LIST(DP_TEST_EXPECT)
+  EXPECT_GT(next, 40u);
+}
+
+TEST(ProxyMetricsPageTest, ArraysAreLabelledByTheirEnumsAndSumsAddUp) {
+  MetricsInput in;
+  in.workers_configured = 2;
+  WorkerSnapshot w;
+  w.queries.rejected[static_cast<std::size_t>(dns::QueryError::kTooShort)] = 1;
+  w.queries.rejected[static_cast<std::size_t>(dns::QueryError::kIsResponse)] = 2;
+  w.queries.rejected[static_cast<std::size_t>(dns::QueryError::kBadClass)] = 4;
+  w.queries.replies_by_rcode[16] = 1;  // BADVERS (rcode_text: RCODE16), shown once seen
+  w.tls.handshakes_failed[static_cast<std::size_t>(tls::HandshakeFailure::kProtocol)] = 3;
+  w.pool.failures[static_cast<std::size_t>(upstream::UpstreamError::kOverloaded)] = 5;
+  w.queries.waiting_overloaded = 6;
+  w.tcp_clients_refused = 7;
+  in.workers = {w, w};
+  const auto parsed = testing::exposition_parse(metrics_render(in));
+  ASSERT_EQ(parsed.error, "");
+  EXPECT_EQ(parsed.value("dotproxy_rejected_total{reason=\"bad_class\"}"), 8);
+  EXPECT_EQ(parsed.value("dotproxy_responses_total{rcode=\"RCODE16\"}"), 2);
+  EXPECT_EQ(parsed.value("dotproxy_responses_total{rcode=\"NOTIMP\"}"), 0);
+  EXPECT_EQ(parsed.value("dotproxy_responses_total{rcode=\"RCODE17\"}"), -1);  // never seen
+  EXPECT_EQ(parsed.value("dotproxy_tls_handshakes_total{result=\"protocol_error\"}"), 6);
+  EXPECT_EQ(parsed.value("dotproxy_tls_handshakes_total{result=\"client_cert_untrusted\"}"), 0);
+  EXPECT_EQ(parsed.value("dotproxy_upstream_failures_total{cause=\"overloaded\"}"), 10);
+  EXPECT_EQ(parsed.value("dotproxy_upstream_failures_total{cause=\"down\"}"), 0);
+  EXPECT_EQ(parsed.value("dotproxy_dropped_total{cause=\"bad_input\"}"), 6);
+  EXPECT_EQ(parsed.value("dotproxy_dropped_total{cause=\"overload\"}"), 22);
+  EXPECT_EQ(parsed.value("dotproxy_dropped_total{cause=\"tcp_limit\"}"), 14);
+  EXPECT_EQ(parsed.value("dotproxy_cache_entries"), -1);  // caching off
+}
+
 TEST(ProxyMetricsPageTest, ReadyOnlyWithEveryWorkerAndAUsableUpstream) {
   MetricsInput in;
   in.workers_configured = 2;
