@@ -55,7 +55,7 @@ std::uint16_t DotConnection::unused_id() {
 std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std::uint8_t> query,
                                   const dns::Question& question) {
   DP_ASSERT(has_capacity());
-  const bool outer = in_owner_call_;  // a send from inside our own answer callback: nested
+  const bool outer = in_owner_call_;  // restored on return; send() may nest in our callbacks
   in_owner_call_ = true;
   const std::uint16_t id = unused_id();
   const TimePoint now = clock_.now();
