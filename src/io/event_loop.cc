@@ -24,12 +24,20 @@ EventLoop::EventLoop() {
   if (!defer_event_) throw std::runtime_error("libevent: cannot create an event");
   post_event_.reset(event_new(base_.get(), -1, 0, &EventLoop::run_posted, this));
   if (!post_event_) throw std::runtime_error("libevent: cannot create an event");
+  delete_event_.reset(event_new(base_.get(), -1, 0, &EventLoop::run_deletes, this));
+  if (!delete_event_) throw std::runtime_error("libevent: cannot create an event");
 }
+
+EventLoop::~EventLoop() { doomed_free(); }
 
 // Until stop(), even while nothing is registered (a post() may still come).
 void EventLoop::run() { event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY); }
 
 void EventLoop::stop() { event_base_loopexit(base_.get(), nullptr); }
+
+// One non-blocking turn: libevent runs events made active during it in the same turn, so
+// work deferred by deferred work runs too.
+void EventLoop::run_pending() { event_base_loop(base_.get(), EVLOOP_NONBLOCK); }
 
 void EventLoop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));
@@ -41,6 +49,24 @@ void EventLoop::run_deferred(int /*fd*/, short /*what*/, void* self) noexcept {
   std::vector<std::function<void()>> batch;
   batch.swap(loop->deferred_);
   for (auto& fn : batch) fn();
+}
+
+void EventLoop::doomed_add(DoomedPtr object) {
+  doomed_.push_back(std::move(object));
+  event_active(delete_event_.get(), EV_TIMEOUT, 0);
+}
+
+// A destructor may hand further objects over: they are freed in the same go.
+void EventLoop::doomed_free() {
+  while (!doomed_.empty()) {
+    std::vector<DoomedPtr> batch;
+    batch.swap(doomed_);
+    for (DoomedPtr& object : batch) object.reset();  // in the order they were handed over
+  }
+}
+
+void EventLoop::run_deletes(int /*fd*/, short /*what*/, void* self) noexcept {
+  static_cast<EventLoop*>(self)->doomed_free();
 }
 
 void EventLoop::post(std::function<void()> fn) {
@@ -77,6 +103,8 @@ void Timer::arm(std::chrono::microseconds after) {
                    static_cast<suseconds_t>(after.count() % 1'000'000)};
   event_add(event_.get(), &tv);
 }
+
+void Timer::arm_now() { event_active(event_.get(), EV_TIMEOUT, 0); }
 
 void Timer::cancel() { event_del(event_.get()); }
 

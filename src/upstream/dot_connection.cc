@@ -12,7 +12,8 @@ constexpr std::size_t kPlainChunk = std::size_t{16} * 1024;  // one TLS record's
 DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
                              std::shared_ptr<const tls::ClientCredentials> credentials,
                              std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
-                             PoolStats& stats, Listener& listener, const TimeSource& clock)
+                             PoolStats& stats, Listener& listener, const TimeSource& clock,
+                             io::EventLoop& loop)
     : upstream_index_(upstream_index),
       target_(target),
       credentials_(std::move(credentials)),
@@ -20,10 +21,12 @@ DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamC
       stats_(stats),
       listener_(listener),
       clock_(clock),
+      report_timer_(loop, [this] { report_failure(); }),
       pending_(max_in_flight),
       plain_(kPlainChunk),
       rng_(std::random_device{}()) {}
 
+// Nothing of the pool's (stats_, listener_): it may be gone already.
 DotConnection::~DotConnection() { close(); }
 
 void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_timeout,
@@ -32,7 +35,9 @@ void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_tim
   resume_data_ = std::move(resume_data);
   last_used_ = now;
   ++stats_.connections_opened;
+  in_owner_call_ = true;  // connect() promises no report from inside it; one would wait
   stream_->connect(target_.address, *this);
+  in_owner_call_ = false;
 }
 
 bool DotConnection::has_capacity() const {
@@ -50,6 +55,8 @@ std::uint16_t DotConnection::unused_id() {
 std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std::uint8_t> query,
                                   const dns::Question& question) {
   DP_ASSERT(has_capacity());
+  const bool outer = in_owner_call_;  // restored on return; send() may nest in our callbacks
+  in_owner_call_ = true;
   const std::uint16_t id = unused_id();
   const TimePoint now = clock_.now();
   if (pending_.empty()) pending_since_ = now;
@@ -67,6 +74,7 @@ std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std:
   } else {
     held_.insert(held_.end(), frame_.begin(), frame_.end());  // never in clear: after TLS
   }
+  in_owner_call_ = outer;
   return id;
 }
 
@@ -100,27 +108,24 @@ TimePoint DotConnection::deadline() const {
   return TimePoint::max();
 }
 
-void DotConnection::on_deadline(TimePoint now) {
-  if (now < deadline()) return;
+std::optional<ConnectionFailure> DotConnection::on_deadline(TimePoint now) {
+  if (now < deadline()) return std::nullopt;
   switch (state_) {
     case ConnectionState::kConnecting:
-      fail(UpstreamError::kConnectFailed, "connect timed out");
-      return;
+      return close_failed(UpstreamError::kConnectFailed, "connect timed out");
     case ConnectionState::kHandshaking:
-      fail(UpstreamError::kTlsHandshake, "handshake timed out");
-      return;
+      return close_failed(UpstreamError::kTlsHandshake, "handshake timed out");
     case ConnectionState::kClosed:
-      return;
+      return std::nullopt;
     case ConnectionState::kReady:
       break;
   }
   if (!pending_.empty()) {
-    fail(UpstreamError::kTimeout, "no answer for " + std::to_string(liveness_timeout_.count()) +
-                                      " ms with " + std::to_string(pending_.size()) +
-                                      " queries in flight");
-    return;
+    return close_failed(UpstreamError::kTimeout,
+                        "no answer for " + std::to_string(liveness_timeout_.count()) + " ms with " +
+                            std::to_string(pending_.size()) + " queries in flight");
   }
-  fail(UpstreamError::kClosed, "idle: closed before the server's keepalive timeout");
+  return close_failed(UpstreamError::kClosed, "idle: closed before the server's keepalive timeout");
 }
 
 std::optional<std::int64_t> DotConnection::certificate_expiry() const {
@@ -303,16 +308,30 @@ void DotConnection::on_stream_closed(io::StreamError error, const std::string& d
 
 void DotConnection::fail(UpstreamError error, std::string detail) {
   if (state_ == ConnectionState::kClosed) return;
-  const bool was_ready = state_ == ConnectionState::kReady;
+  failure_ = close_failed(error, std::move(detail));
+  if (in_owner_call_) {
+    report_timer_.arm_now();  // the owner is mid-call: it hears of it once the call is over
+    return;
+  }
+  report_failure();
+}
+
+ConnectionFailure DotConnection::close_failed(UpstreamError error, std::string detail) {
+  ConnectionFailure failure{error, std::move(detail), state_ == ConnectionState::kReady, {}};
   state_ = ConnectionState::kClosed;
   stream_->close();
-  std::vector<std::uint64_t> orphans;
-  orphans.reserve(pending_.size());
+  failure.orphans.reserve(pending_.size());
   pending_.for_each(
-      [&](const PendingTable::Entry& pending) { orphans.push_back(pending.request_id); });
+      [&](const PendingTable::Entry& pending) { failure.orphans.push_back(pending.request_id); });
   pending_.clear();
-  listener_.on_connection_failed(*this, ConnectionFailure{error, std::move(detail), was_ready},
-                                 orphans);
+  return failure;
+}
+
+void DotConnection::report_failure() {
+  if (!failure_) return;
+  const ConnectionFailure failure = std::move(*failure_);
+  failure_.reset();
+  listener_.on_connection_failed(*this, failure);
 }
 
 }  // namespace dp::upstream

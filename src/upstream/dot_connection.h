@@ -15,6 +15,7 @@
 #include "dns/framing.h"
 #include "dns/message.h"
 #include "io/byte_stream.h"
+#include "io/event_loop.h"
 #include "tls/client_session.h"
 #include "upstream/pending_table.h"
 #include "upstream/pool_stats.h"
@@ -28,18 +29,24 @@ enum class ConnectionState {
   kConnecting,   // TCP connect in progress
   kHandshaking,  // TLS handshake in progress; nothing sent in clear, ever
   kReady,        // queries flow
-  kClosed,       // failed or closed; the owner destroys it (deferred)
+  kClosed,       // failed or closed; the owner destroys it (EventLoop::defer_delete)
 };
 
 struct ConnectionFailure {
   UpstreamError error;
-  std::string detail;  // for the log line: GnuTLS's or the socket's words
-  bool was_ready;      // false: the upstream itself is suspect (connect/TLS/auth)
+  std::string detail;                  // for the log line: GnuTLS's or the socket's words
+  bool was_ready;                      // false: the upstream itself is suspect (connect/TLS/auth)
+  std::vector<std::uint64_t> orphans;  // request ids that were in flight on it
 };
 
-// Owned by the pool (one per slot per upstream), used on the worker's thread only.
+// Owned by the pool (one per slot per upstream), used on the worker's thread only. Never
+// calls its listener from inside a call the owner made (send(), start(), on_deadline()): a
+// failure found there is reported from the loop once that call has returned, or returned.
+// Its destructor touches neither the listener nor the stats, so the loop may free it after
+// its pool is gone (a reload retires and frees pools).
 class DotConnection final : public io::ByteStream::Handler {
  public:
+  // Called from the stream's callbacks (the loop), never from inside the owner's calls.
   class Listener {
    public:
     virtual ~Listener() = default;
@@ -47,9 +54,8 @@ class DotConnection final : public io::ByteStream::Handler {
     // An answer that matched its pending query by ID and question.
     virtual void on_connection_answer(DotConnection& conn, std::uint64_t request_id,
                                       std::span<const std::uint8_t> answer) = 0;
-    // The connection is closed; `orphans` were in flight on it. Called once, last.
-    virtual void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
-                                      const std::vector<std::uint64_t>& orphans) = 0;
+    // The connection is closed; failure.orphans were in flight on it. Called once, last.
+    virtual void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure) = 0;
     // The server gave us something to resume a later session with (a TLS 1.3 ticket or the
     // TLS 1.2 session). Called at most once per connection.
     virtual void on_connection_session(DotConnection& /*conn*/,
@@ -59,7 +65,7 @@ class DotConnection final : public io::ByteStream::Handler {
   DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
                 std::shared_ptr<const tls::ClientCredentials> credentials,
                 std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight, PoolStats& stats,
-                Listener& listener, const TimeSource& clock);
+                Listener& listener, const TimeSource& clock, io::EventLoop& loop);
   ~DotConnection() override;
   DotConnection(const DotConnection&) = delete;
   DotConnection& operator=(const DotConnection&) = delete;
@@ -74,7 +80,9 @@ class DotConnection final : public io::ByteStream::Handler {
   // unanswered query and the last answer, so a stream of new queries cannot push it back.
   void set_liveness_timeout(std::chrono::milliseconds timeout) { liveness_timeout_ = timeout; }
 
-  // Sends one query (ID replaced) or holds it until Ready. Returns the ID it goes under.
+  // Sends one query (ID replaced) or holds it until Ready. Returns the ID it goes under. A
+  // write that fails in here closes the connection at once (state() kClosed, and the query
+  // is among the orphans) but is reported from the loop, after send() has returned.
   // Precondition: has_capacity().
   std::uint16_t send(std::uint64_t request_id, std::span<const std::uint8_t> query,
                      const dns::Question& question);
@@ -88,7 +96,9 @@ class DotConnection final : public io::ByteStream::Handler {
   // liveness deadline while queries are in flight, or (idle) closing just before the server's
   // RFC 7828 keepalive timeout would. TimePoint::max() when none.
   TimePoint deadline() const;
-  void on_deadline(TimePoint now);
+  // Closes the connection if deadline() has passed, and returns what failed; the listener
+  // hears nothing of it.
+  [[nodiscard]] std::optional<ConnectionFailure> on_deadline(TimePoint now);
   // The idle timeout the server announced (RFC 7828), zero when it announced none.
   std::chrono::milliseconds server_idle_timeout() const { return server_idle_timeout_; }
 
@@ -115,7 +125,10 @@ class DotConnection final : public io::ByteStream::Handler {
   void write_plaintext(std::span<const std::uint8_t> bytes);
   void flush_ciphertext();
   std::uint16_t unused_id();
+  // Closes; reports at once from a stream callback, from the loop when inside an owner's call.
   void fail(UpstreamError error, std::string detail);
+  ConnectionFailure close_failed(UpstreamError error, std::string detail);  // reports nothing
+  void report_failure();
   void report_session();
 
   std::size_t upstream_index_;
@@ -128,6 +141,9 @@ class DotConnection final : public io::ByteStream::Handler {
   Listener& listener_;
 
   const TimeSource& clock_;
+  bool in_owner_call_ = false;                // inside send() or start(): fail() defers its report
+  std::optional<ConnectionFailure> failure_;  // failed inside an owner's call, not reported yet
+  io::Timer report_timer_;                    // reports failure_; freed (cancelled) with us
 
   ConnectionState state_ = ConnectionState::kConnecting;
   TimePoint handshake_deadline_ = TimePoint::max();

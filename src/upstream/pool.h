@@ -22,7 +22,7 @@
 #include "tls/credentials.h"
 #include "upstream/dot_connection.h"
 #include "upstream/pool_stats.h"
-#include "upstream/rtt_estimator.h"
+#include "upstream/selection.h"
 #include "upstream/upstream.h"
 
 namespace dp::upstream {
@@ -66,7 +66,8 @@ struct UpstreamStatus {
 using StreamFactory = std::function<std::unique_ptr<io::ByteStream>()>;
 
 // Owned by one worker; everything runs on that worker's thread. May be destroyed while its
-// loop turns once pending() is 0 (a reload retires a pool so); its deferred work checks.
+// loop turns once pending() is 0 (a reload retires a pool so): what the loop still holds of
+// it (failed connections, EventLoop::defer_delete) touches nothing of the pool's.
 class Pool final : public Upstream, private DotConnection::Listener {
  public:
   Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<config::UpstreamConfig> upstreams,
@@ -114,31 +115,36 @@ class Pool final : public Upstream, private DotConnection::Listener {
     dns::Question question;
     Callback done;
     TimePoint deadline;
-    int attempts = 0;                       // sends so far, hedges included
-    std::size_t avoid_upstream = SIZE_MAX;  // the upstream that just failed it
-    std::vector<Copy> copies;               // in flight; empty: waiting for capacity
+    int attempts = 0;                               // sends so far, hedges included
+    std::size_t avoid_upstream = Selection::kNone;  // the upstream that just failed it
+    std::vector<Copy> copies;                       // in flight; empty: waiting for capacity
     bool hedged = false;
     std::vector<std::uint8_t> fallback;  // a SERVFAIL/REFUSED answer, if nothing better comes
+
+    // Clears what the last user left, except the buffers' room.
+    void reuse() {
+      attempts = 0;
+      avoid_upstream = Selection::kNone;
+      copies.clear();
+      hedged = false;
+      fallback.clear();
+    }
   };
+  // Health, back-off and RTT live in selection_, by the same index.
   struct UpstreamSlot {
     config::UpstreamConfig config;
     std::vector<std::unique_ptr<DotConnection>> connections;
-    TimePoint down_until{};  // in back-off until then
-    std::chrono::milliseconds backoff{0};
-    UpstreamError last_error = UpstreamError::kConnectFailed;
     std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
     TimePoint last_query{};                 // for keeping connections warm
-    RttEstimator rtt;
     metrics::LatencyHistogram latency;
     std::optional<std::int64_t> certificate_expiry;
   };
 
   void dispatch(std::uint64_t id, TimePoint now);
-  // Sends a copy of the request to `upstream`; false when no connection has room.
-  bool send_copy(std::uint64_t id, std::size_t upstream, TimePoint now);
-  std::size_t choose_upstream(const Request& request, TimePoint now);
+  // Sends a copy of the request to `upstream`; false when no connection has room. Calls
+  // nothing back: a connection that fails inside send() reports it from the loop.
+  bool send_copy(Request& request, std::uint64_t id, std::size_t upstream, TimePoint now);
   void hedge(std::uint64_t id, TimePoint now);
-  void forget_copies(Request& request);
   // A copy is gone (its connection failed, or its upstream refused): retry, wait for the
   // other copy, or fail with `error`.
   void copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError error, bool suspect,
@@ -156,8 +162,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   void on_connection_ready(DotConnection& conn) override;
   void on_connection_answer(DotConnection& conn, std::uint64_t request_id,
                             std::span<const std::uint8_t> answer) override;
-  void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure,
-                            const std::vector<std::uint64_t>& orphans) override;
+  void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure) override;
   void on_connection_session(DotConnection& conn, std::vector<std::uint8_t> data) override;
 
   io::EventLoop& loop_;
@@ -166,7 +171,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   PoolOptions options_;
   StreamFactory make_stream_;
   std::vector<UpstreamSlot> upstreams_;
-  std::vector<std::unique_ptr<DotConnection>> graveyard_;  // failed, freed at the next turn
+  Selection selection_;
   PoolStats stats_;
 
   std::uint64_t next_id_ = 1;
@@ -179,11 +184,9 @@ class Pool final : public Upstream, private DotConnection::Listener {
   using DeadlineQueue = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;
   DeadlineQueue deadlines_;             // query deadlines: SERVFAIL
   DeadlineQueue hedges_;                // hedge times: ask another upstream too
-  std::uint64_t choices_ = 0;           // upstream choices made, for the occasional probe
   std::uint64_t trust_generation_ = 0;  // bumped by update_trust()
   io::Timer timer_;
   TimePoint timer_at_ = TimePoint::max();
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for deferred work
 };
 
 }  // namespace dp::upstream

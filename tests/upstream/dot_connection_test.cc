@@ -49,11 +49,13 @@ struct RecordingListener final : DotConnection::Listener {
                             std::span<const std::uint8_t> answer) override {
     answers.push_back(Answer{request_id, Bytes(answer.begin(), answer.end())});
   }
-  void on_connection_failed(DotConnection& /*conn*/, const ConnectionFailure& f,
-                            const std::vector<std::uint64_t>& lost) override {
+  void on_connection_failed(DotConnection& /*conn*/, const ConnectionFailure& f) override {
+    record(f);
+  }
+  void record(const ConnectionFailure& f) {
     ++failures;
     failure = f;
-    orphans = lost;
+    orphans = f.orphans;
   }
   std::vector<std::uint64_t> answered_ids() const {
     std::vector<std::uint64_t> ids;
@@ -87,7 +89,7 @@ class UpstreamDotConnectionTest : public ::testing::Test {
   void open(std::size_t max_in_flight = 256) {
     conn_ = std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName},
                                             *credentials_, net_.make_stream(), max_in_flight,
-                                            stats_, listener_, clock_);
+                                            stats_, listener_, clock_, loop_);
     stream_ = net_.streams().back();
     conn_->start(clock_.now(), kHandshakeTimeout);
   }
@@ -98,6 +100,13 @@ class UpstreamDotConnectionTest : public ::testing::Test {
   std::uint16_t send(std::uint64_t request_id, const std::string& name) {
     const Bytes query = dot_query(name);
     return conn_->send(request_id, query, question_of(query));
+  }
+  // What the pool's timer does; the failure is returned, never told to the listener.
+  void on_deadline(TimePoint now) {
+    const int before = listener_.failures;
+    const auto failure = conn_->on_deadline(now);
+    EXPECT_EQ(listener_.failures, before) << "on_deadline() called back into its owner";
+    if (failure) listener_.record(*failure);
   }
   testing::MemoryDotServer& dot_server() { return *stream_->server; }
   // The server sends what the test made it encrypt; then everything is delivered.
@@ -110,6 +119,7 @@ class UpstreamDotConnectionTest : public ::testing::Test {
   static const std::shared_ptr<const tls::ClientCredentials>* credentials_;
 
   SocketAddress address_ = *SocketAddress::parse("127.0.0.1:853");
+  io::EventLoop loop_;  // turned by the tests (run_pending) for failures found inside send()
   testing::FakeClock clock_;
   FakeNetwork net_;
   PoolStats stats_;
@@ -407,9 +417,9 @@ TEST_F(UpstreamDotConnectionTest, ConnectDeadlineFailsWithConnectFailed) {
   send(1, "a.test");
   net_.pump();
   EXPECT_EQ(conn_->deadline(), clock_.now() + kHandshakeTimeout);
-  conn_->on_deadline(clock_.now() + kHandshakeTimeout - std::chrono::milliseconds(1));
+  on_deadline(clock_.now() + kHandshakeTimeout - std::chrono::milliseconds(1));
   EXPECT_EQ(listener_.failures, 0);
-  conn_->on_deadline(clock_.now() + kHandshakeTimeout);
+  on_deadline(clock_.now() + kHandshakeTimeout);
   ASSERT_EQ(listener_.failures, 1);
   EXPECT_EQ(listener_.failure->error, UpstreamError::kConnectFailed);
   EXPECT_FALSE(listener_.failure->was_ready);
@@ -422,7 +432,7 @@ TEST_F(UpstreamDotConnectionTest, HandshakeDeadlineFailsWithTlsHandshake) {
   open();
   net_.pump();
   EXPECT_EQ(conn_->state(), ConnectionState::kHandshaking);
-  conn_->on_deadline(clock_.now() + kHandshakeTimeout);
+  on_deadline(clock_.now() + kHandshakeTimeout);
   ASSERT_EQ(listener_.failures, 1);
   EXPECT_EQ(listener_.failure->error, UpstreamError::kTlsHandshake);
   EXPECT_FALSE(listener_.failure->was_ready);
@@ -438,9 +448,9 @@ TEST_F(UpstreamDotConnectionTest, SilentConnectionFailsAtItsLivenessDeadline) {
   clock_.advance(std::chrono::milliseconds(600));
   send(2, "b.test");
   net_.pump();
-  conn_->on_deadline(clock_.now() + std::chrono::milliseconds(399));
+  on_deadline(clock_.now() + std::chrono::milliseconds(399));
   EXPECT_EQ(listener_.failures, 0);
-  conn_->on_deadline(clock_.now() + std::chrono::milliseconds(400));
+  on_deadline(clock_.now() + std::chrono::milliseconds(400));
   ASSERT_EQ(listener_.failures, 1);
   EXPECT_EQ(listener_.failure->error, UpstreamError::kTimeout);
   EXPECT_TRUE(listener_.failure->was_ready);
@@ -457,7 +467,7 @@ TEST_F(UpstreamDotConnectionTest, AnAnswerRestartsTheLivenessClock) {
   dot_server().send_message(testing::zone_answer(dot_server().held().front()));  // one: alive
   server_flush();
   ASSERT_EQ(listener_.answers.size(), 1u);
-  conn_->on_deadline(clock_.now() + std::chrono::milliseconds(999));
+  on_deadline(clock_.now() + std::chrono::milliseconds(999));
   EXPECT_EQ(listener_.failures, 0);
   EXPECT_EQ(conn_->in_flight(), 1u);
 }
@@ -468,7 +478,7 @@ TEST_F(UpstreamDotConnectionTest, IdleWithoutKeepaliveHasNoDeadline) {
   net_.pump();
   ASSERT_EQ(listener_.answers.size(), 1u);
   EXPECT_EQ(conn_->deadline(), TimePoint::max());
-  conn_->on_deadline(clock_.now() + std::chrono::hours(1));
+  on_deadline(clock_.now() + std::chrono::hours(1));
   EXPECT_EQ(listener_.failures, 0);
 }
 
@@ -495,6 +505,65 @@ TEST_F(UpstreamDotConnectionTest, FrameShorterThanAHeaderIsAProtocolError) {
   EXPECT_EQ(listener_.failure->error, UpstreamError::kProtocol);
   EXPECT_TRUE(listener_.failure->was_ready);
   EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+}
+
+// The ownership contract: a write that fails inside send() closes the connection there, but
+// the owner hears of it from the loop, once send() has returned (the pool would otherwise
+// retry or finish the very query it is sending, and free what it is using).
+TEST_F(UpstreamDotConnectionTest, AFailureInsideSendIsReportedFromTheLoopNotFromInsideIt) {
+  open_serving(false);
+  send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(conn_->state(), ConnectionState::kReady);
+  stream_->reset_inside_write = true;
+  send(2, "b.test");
+  EXPECT_EQ(listener_.failures, 0);
+  EXPECT_EQ(conn_->state(), ConnectionState::kClosed);  // closed at once: no second send
+  EXPECT_FALSE(conn_->has_capacity());
+  EXPECT_EQ(conn_->deadline(), TimePoint::max());
+  loop_.run_pending();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kClosed);
+  EXPECT_TRUE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, UnorderedElementsAre(1u, 2u));
+  loop_.run_pending();
+  EXPECT_EQ(listener_.failures, 1);  // once
+}
+
+// A connection freed before the loop turned takes its report with it (ASan: the report
+// would run on freed memory).
+TEST_F(UpstreamDotConnectionTest, AConnectionFreedBeforeItsReportRanReportsNothing) {
+  open_serving(false);
+  send(1, "a.test");
+  net_.pump();
+  stream_->reset_inside_write = true;
+  send(2, "b.test");
+  conn_.reset();
+  loop_.run_pending();
+  EXPECT_EQ(listener_.failures, 0);
+  EXPECT_TRUE(stream_->destroyed);
+}
+
+// Its owner's stats and listener may be gone before it is freed (a retired pool's failed
+// connection, freed by the loop): the destructor touches neither (ASan: used after free).
+TEST_F(UpstreamDotConnectionTest, AFailedConnectionOutlivesItsStatsAndListener) {
+  net_.serve(address_, server(pki_->good, false));
+  auto stats = std::make_unique<PoolStats>();
+  auto listener = std::make_unique<RecordingListener>();
+  auto conn =
+      std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName}, *credentials_,
+                                      net_.make_stream(), 16, *stats, *listener, clock_, loop_);
+  conn->start(clock_.now(), kHandshakeTimeout);
+  const Bytes query = dot_query("a.test");
+  conn->send(1, query, question_of(query));
+  net_.pump();
+  net_.close_from_server(net_.streams().back());
+  net_.pump();
+  ASSERT_EQ(listener->failures, 1);
+  listener.reset();
+  stats.reset();
+  conn.reset();
+  EXPECT_TRUE(net_.streams().back()->destroyed);
 }
 
 TEST_F(UpstreamDotConnectionTest, CloseReportsNothing) {

@@ -1,6 +1,5 @@
 #include "upstream/pool.h"
 
-#include <event2/event.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -46,7 +45,7 @@ class UpstreamPoolTest : public ::testing::Test {
     credentials_ = &testing::SharedPki::get().credentials;
   }
 
-  // The loop must not turn once the pool is gone: its deferred work points into it.
+  // Settled first, so that every query has had its callback before the pool goes.
   void TearDown() override {
     settle();
     pool_.reset();
@@ -111,7 +110,7 @@ class UpstreamPoolTest : public ::testing::Test {
   void settle() {
     for (int i = 0; i < 1000; ++i) {
       const std::size_t delivered = net_.pump();
-      event_base_loop(loop_.base(), EVLOOP_NONBLOCK);
+      loop_.run_pending();
       if (delivered == 0) return;
     }
     ADD_FAILURE() << "the network never went quiet";
@@ -191,10 +190,10 @@ TEST_F(UpstreamPoolTest, QueriesOnAClosedConnectionAreRetriedOnANewOne) {
   EXPECT_EQ(pool_->stats().answers, 2u);
 }
 
-// A write that fails inside send() fails its connection there and then, and the failure path
-// retries the query on a new connection before send() returns: the failed connection, freed
-// on the next loop turn, must not be kept as a copy of the query (ASan: used after free when
-// the answer forgets the copies).
+// A write that fails inside send() closes its connection there and then, but the pool hears
+// of it from the loop, after send() has returned (the ownership contract); the query is then
+// retried on a new connection, and the failed one freed by the loop is no copy of it any more
+// (ASan: used after free when the answer forgets the copies).
 TEST_F(UpstreamPoolTest, AConnectionThatFailsInsideSendIsNotKeptAsACopyOfTheRetriedQuery) {
   net_.serve(first_, server(pki_->good));
   make_pool({first_});
@@ -203,8 +202,10 @@ TEST_F(UpstreamPoolTest, AConnectionThatFailsInsideSendIsNotKeptAsACopyOfTheRetr
   ASSERT_EQ(net_.streams().size(), 1u);
   net_.streams()[0]->reset_inside_write = true;
   Outcome& a = resolve("a.test");
-  EXPECT_FALSE(a.done);                            // retried on a new connection, still handshaking
-  event_base_loop(loop_.base(), EVLOOP_NONBLOCK);  // the failed connection is freed now
+  EXPECT_FALSE(a.done);
+  loop_.run_pending();   // the failure is reported, the query retried, the connection freed
+  EXPECT_FALSE(a.done);  // on a new connection, still handshaking
+  EXPECT_TRUE(net_.streams()[0]->destroyed);
   settle();
   ASSERT_TRUE(a.done);
   EXPECT_FALSE(a.error.has_value());
@@ -214,8 +215,8 @@ TEST_F(UpstreamPoolTest, AConnectionThatFailsInsideSendIsNotKeptAsACopyOfTheRetr
   EXPECT_EQ(pool_->pending(), 0u);
 }
 
-// The same on the retry too: the query is finished (failed) inside its own send(), and
-// nothing may read the request after that.
+// The same on the retry too: the query is lost by its retry's send() as well, and finished
+// (failed) from the loop, never from inside its own resolve() or send().
 TEST_F(UpstreamPoolTest, AQueryFinishedInsideItsOwnSendIsNotTouchedAfterwards) {
   options_.max_in_flight_per_connection = 1;  // two queries at once: two connections
   net_.serve(first_, server(pki_->good));
@@ -226,6 +227,8 @@ TEST_F(UpstreamPoolTest, AQueryFinishedInsideItsOwnSendIsNotTouchedAfterwards) {
   ASSERT_EQ(net_.streams().size(), 2u);
   for (const auto& stream : net_.streams()) stream->reset_inside_write = true;
   Outcome& a = resolve("a.test");
+  EXPECT_FALSE(a.done);  // not from inside resolve()
+  loop_.run_pending();
   ASSERT_TRUE(a.done);  // lost on one ready connection, then on the other
   EXPECT_EQ(a.error, UpstreamError::kClosed);
   EXPECT_EQ(a.calls, 1);
@@ -233,6 +236,24 @@ TEST_F(UpstreamPoolTest, AQueryFinishedInsideItsOwnSendIsNotTouchedAfterwards) {
   EXPECT_EQ(pool_->pending(), 0u);
   settle();
   EXPECT_EQ(a.calls, 1);
+}
+
+// A reload retires and frees pools: a connection that failed just before, still held by the
+// loop, is freed after its pool and must touch nothing of it (ASan: used after free of the
+// pool's stats or listener).
+TEST_F(UpstreamPoolTest, AFailedConnectionFreedAfterItsPoolTouchesNothingOfIt) {
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  make_pool({first_});
+  resolve("a.test");
+  settle();
+  net_.close_from_server(net_.streams()[0]);
+  net_.pump();  // the pool hears of it and hands the connection to the loop, which has not turned
+  ASSERT_EQ(loop_.deletes_pending(), 1u);
+  pool_.reset();
+  EXPECT_FALSE(net_.streams()[0]->destroyed);  // it outlived its pool
+  loop_.run_pending();
+  EXPECT_TRUE(net_.streams()[0]->destroyed);
+  EXPECT_EQ(loop_.deletes_pending(), 0u);
 }
 
 // Once only: a query whose retry is lost too fails with kClosed.
