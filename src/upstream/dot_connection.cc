@@ -140,9 +140,7 @@ void DotConnection::on_stream_connected() {
   tls::SessionOptions options{target_.auth_name, target_.address.ip_string()};
   options.resume_data = std::move(resume_data_);
   options.pins = target_.pins;
-  options.min_version = target_.tls_min_version == config::TlsVersion::kTls13
-                            ? tls::TlsVersion::kTls13
-                            : tls::TlsVersion::kTls12;
+  options.min_version = target_.tls_min_version;
   auto session = tls::ClientSession::create(credentials_, options);
   if (!session) {
     fail(UpstreamError::kTlsHandshake, session.error().detail);
