@@ -9,7 +9,7 @@ namespace {
 constexpr std::size_t kPlainChunk = 16 * 1024;  // one TLS record's worth of plaintext
 }
 
-DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
+DotConnection::DotConnection(std::size_t upstream_index, const ServerSpec& target,
                              std::shared_ptr<const tls::ClientCredentials> credentials,
                              std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
                              PoolStats& stats, Listener& listener, const TimeSource& clock)
