@@ -39,7 +39,9 @@ void BM_HandleCacheHit(benchmark::State& state) {
   NullSink sink;
   QueryStats stats;
   cache::Cache cache(cache::CacheOptions{});
-  QueryHandler handler(loop, upstream, sink, stats, QueryPolicy::open(), nullptr, &cache);
+  SteadyTimeSource clock;
+  CachedResolver resolver(loop, upstream, sink, stats, &cache, ResolveOptions{}, clock);
+  QueryHandler handler(resolver, sink, stats);
   const Bytes query = packet("WwW.ExAmPlE.CoM.", false);
   const ClientRef client{Transport::kUdp, 0, *SocketAddress::parse("127.0.0.1:5300"), 0};
   handler.handle(query, client);  // the miss that fills the cache
@@ -56,7 +58,10 @@ void BM_HandleMissToInstantUpstream(benchmark::State& state) {
   InstantUpstream upstream;
   NullSink sink;
   QueryStats stats;
-  QueryHandler handler(loop, upstream, sink, stats);  // no cache: every query is a miss
+  SteadyTimeSource clock;
+  CachedResolver resolver(loop, upstream, sink, stats, nullptr, ResolveOptions{},
+                          clock);  // no cache: every query is a miss
+  QueryHandler handler(resolver, sink, stats);
   const Bytes query = packet("WwW.ExAmPlE.CoM.", false);
   const ClientRef client{Transport::kUdp, 0, *SocketAddress::parse("127.0.0.1:5300"), 0};
   const std::uint64_t before = bench::allocations();

@@ -122,8 +122,7 @@ void BM_PoolForwardToMemoryDot(benchmark::State& state) {
   PoolOptions options;
   options.connections_per_upstream = 1;
   Pool pool(
-      loop, clock,
-      {config::UpstreamConfig{*SocketAddress::parse("127.0.0.1:853"), testing::kSharedPkiName}},
+      loop, clock, {ServerSpec{*SocketAddress::parse("127.0.0.1:853"), testing::kSharedPkiName}},
       pki.credentials, options, [&]() -> std::unique_ptr<io::ByteStream> {
         auto s = std::make_unique<BenchStream>(server, answer, excluded_allocs, excluded_mallocs);
         stream = s.get();

@@ -94,4 +94,13 @@ bool operator==(const SocketAddress& a, const SocketAddress& b) {
   return a.len_ == b.len_ && std::memcmp(&a.storage_, &b.storage_, a.len_) == 0;
 }
 
+std::string server_display(const SocketAddress& address, std::string_view auth_name) {
+  // Brackets keep a v6 address readable next to '@' and match what upstream_spec_parse takes.
+  std::string out =
+      address.family() == AF_INET6 ? "[" + address.ip_string() + "]" : address.ip_string();
+  out += "@" + std::to_string(address.port());
+  if (!auth_name.empty()) out.append("#").append(auth_name);
+  return out;
+}
+
 }  // namespace dp

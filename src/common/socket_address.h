@@ -40,4 +40,8 @@ class SocketAddress {
   socklen_t len_ = 0;
 };
 
+// "1.1.1.1@853#cloudflare-dns.com" or "[::1]@853": a DNS server as the upstream syntax shared
+// with Unbound and Knot writes it, for logs and errors; no '#' part when auth_name is empty.
+std::string server_display(const SocketAddress& address, std::string_view auth_name);
+
 }  // namespace dp

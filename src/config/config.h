@@ -12,14 +12,12 @@
 
 #include "common/log.h"
 #include "common/socket_address.h"
+#include "common/tls_version.h"
 #include "dns/blocked_reply.h"
 #include "policy/acl.h"
 #include "policy/rate_limiter.h"
 
 namespace dp::config {
-
-// The lowest TLS version an upstream session accepts (RFC 8310 §8: TLS 1.2 at least).
-enum class TlsVersion { kTls12, kTls13 };
 
 // One DNS-over-TLS upstream, "ADDR[@PORT][#AUTH_NAME]" on the command line; pins and the TLS
 // version only from the file's [[upstream]] tables (the spec has no room for them).

@@ -8,24 +8,6 @@
 #include "dns/reply.h"
 
 namespace dp::proxy {
-namespace {
-
-using Seconds = std::chrono::seconds;
-
-std::uint32_t seconds_of(Seconds s) { return static_cast<std::uint32_t>(s.count()); }
-
-}  // namespace
-
-ResolveOptions ResolveOptions::from_config(const config::Config& config) {
-  ResolveOptions options;
-  options.ttl.min_ttl = seconds_of(config.min_ttl);
-  options.ttl.max_ttl = seconds_of(config.max_ttl);
-  options.ttl.max_negative_ttl = seconds_of(config.max_negative_ttl);
-  options.ttl.failure_ttl = seconds_of(config.servfail_ttl);
-  options.stale_client_timeout = config.stale_client_timeout;
-  options.max_waiting = config.max_pending_queries;
-  return options;
-}
 
 CachedResolver::CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
                                QueryStats& stats, cache::Cache* cache,
@@ -143,7 +125,7 @@ void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResul
 
 void CachedResolver::answer_failed(Flight& flight, const dns::StoredAnswer& failure,
                                    TimePoint now) {
-  const TimePoint retry_at = now + Seconds(options_.ttl.failure_ttl);
+  const TimePoint retry_at = now + std::chrono::seconds(options_.ttl.failure_ttl);
   // RFC 8767 §4: an answer still held is better than a failure; the refresh is retried only
   // after retry_at, and clients get the stale answer at once until then.
   const bool held = cache_ != nullptr && cache_->refresh_failed(flight.key, now, retry_at);

@@ -12,7 +12,6 @@
 
 #include "cache/cache.h"
 #include "common/clock.h"
-#include "config/config.h"
 #include "dns/stored_answer.h"
 #include "io/event_loop.h"
 #include "proxy/in_flight.h"
@@ -28,12 +27,10 @@ struct ResolveOptions {
   // after this long if the upstream has not answered by then.
   std::chrono::milliseconds stale_client_timeout{1'800};
   std::size_t max_waiting = 8192;  // clients waiting on flights; beyond, SERVFAIL at once
-
-  static ResolveOptions from_config(const config::Config& config);
 };
 
-// Owned by one worker's QueryHandler; its thread only. The cache may be shared (or null: no
-// cache, identical queries in flight are still sent once).
+// Owned by one worker, which hands it to its QueryHandler; its thread only. The cache may be shared
+// (or null: no cache, identical queries in flight are still sent once).
 class CachedResolver {
  public:
   CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,

@@ -15,14 +15,13 @@ QueryPolicy QueryPolicy::open() {
       dns::BlockedAnswer::kNxDomain};
 }
 
-QueryHandler::QueryHandler(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
-                           QueryStats& stats, QueryPolicy policy, const TimeSource* clock,
-                           cache::Cache* cache, const ResolveOptions& resolve_options)
+QueryHandler::QueryHandler(CachedResolver& resolver, ReplySink& sink, QueryStats& stats,
+                           QueryPolicy policy, const TimeSource* clock)
     : sink_(sink),
       stats_(stats),
       policy_(std::move(policy)),
       clock_(clock != nullptr ? clock : &steady_),
-      resolver_(loop, upstream, sink, stats, cache, resolve_options, *clock_) {}
+      resolver_(resolver) {}
 
 bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef& client) {
   switch (policy_.acl->check(client.peer)) {

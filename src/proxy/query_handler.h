@@ -6,18 +6,15 @@
 #include <memory>
 #include <span>
 
-#include "cache/cache.h"
 #include "common/clock.h"
 #include "dns/blocked_reply.h"
 #include "dns/local_zones.h"
-#include "io/event_loop.h"
 #include "policy/acl.h"
 #include "policy/blocklist.h"
 #include "policy/rate_limiter.h"
 #include "proxy/cached_resolver.h"
 #include "proxy/query_stats.h"
 #include "proxy/reply_sink.h"
-#include "upstream/upstream.h"
 
 namespace dp::proxy {
 
@@ -37,15 +34,12 @@ struct QueryPolicy {
 // Owned by one worker; runs on its thread.
 class QueryHandler {
  public:
-  // `cache` may be null (no cache) and is shared with the other workers.
-  QueryHandler(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
-               QueryStats& stats, QueryPolicy policy = QueryPolicy::open(),
-               const TimeSource* clock = nullptr, cache::Cache* cache = nullptr,
-               const ResolveOptions& resolve_options = {});
+  // What passes the guard goes to `resolver`, which outlives the handler. `clock` (null: the
+  // steady clock) times the rate limiter.
+  QueryHandler(CachedResolver& resolver, ReplySink& sink, QueryStats& stats,
+               QueryPolicy policy = QueryPolicy::open(), const TimeSource* clock = nullptr);
 
   void handle(std::span<const std::uint8_t> message, const ClientRef& client);
-
-  CachedResolver& resolver() { return resolver_; }
 
   // SIGHUP: queries from now on meet this ACL, rate limiter (null: none) and local zones.
   void update_guard(std::shared_ptr<const policy::Acl> acl, policy::RateLimiter* rate_limiter,
@@ -66,7 +60,7 @@ class QueryHandler {
   QueryPolicy policy_;
   SteadyTimeSource steady_;
   const TimeSource* clock_;
-  CachedResolver resolver_;
+  CachedResolver& resolver_;
   dns::Query query_;  // reused for every message: a hit allocates nothing
 };
 

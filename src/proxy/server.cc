@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "io/socket.h"
+#include "proxy/settings.h"
 
 namespace dp::proxy {
 
@@ -15,13 +16,8 @@ Server::Server(const config::Config& config,
                const std::shared_ptr<const tls::ServerCredentials>& tls_credentials)
     : listen_(config.listen) {
   if (tls_credentials != nullptr) listen_tls_ = config.listen_tls;
-  if (config.cache_size > 0) {
-    cache_ = std::make_unique<cache::Cache>(
-        cache::CacheOptions{.max_bytes = config.cache_size,
-                            .serve_stale = config.serve_stale,
-                            .max_stale = config.max_stale,
-                            .prefetch_percent = config.prefetch ? 10U : 0U});
-  }
+  if (config.cache_size > 0) cache_ = std::make_unique<cache::Cache>(cache_options_build(config));
+  const Settings settings = settings_build(config);
   unsigned count = config.workers;
   if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());
   std::vector<int> opened;  // closed again if a later bind fails: nothing half-started
@@ -46,7 +42,7 @@ Server::Server(const config::Config& config,
         tls.fds.push_back(fd);
       }
       opened.clear();  // the worker owns them now
-      workers_.push_back(std::make_unique<Worker>(w, config, sockets, credentials, cache_.get(),
+      workers_.push_back(std::make_unique<Worker>(w, settings, sockets, credentials, cache_.get(),
                                                   blocklist, query_log, std::move(tls)));
     }
   } catch (...) {
@@ -70,8 +66,9 @@ void Server::stop() {
 
 void Server::reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
                     const std::shared_ptr<const config::Config>& config) {
+  const auto settings = std::make_shared<const Settings>(settings_build(*config));
   std::vector<std::future<void>> applied;
-  for (auto& worker : workers_) applied.push_back(worker->reload(credentials, config));
+  for (auto& worker : workers_) applied.push_back(worker->reload(credentials, settings));
   // Back only when every worker has it, so the caller's "reloaded" log line is true.
   for (auto& done : applied) done.wait();
 }

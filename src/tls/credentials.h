@@ -5,13 +5,12 @@
 #include <memory>
 #include <string>
 
+#include "common/tls_version.h"
+
 struct gnutls_certificate_credentials_st;
 struct gnutls_priority_st;
 
 namespace dp::tls {
-
-// The lowest protocol version a session offers. RFC 8310 §8 / RFC 7525: never below TLS 1.2.
-enum class TlsVersion { kTls12, kTls13 };
 
 // Owned through a shared_ptr by every pool that opens sessions with it; immutable after
 // create(), so sessions on any thread may use it at once (GnuTLS allows concurrent reads).

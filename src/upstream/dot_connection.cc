@@ -9,7 +9,7 @@ namespace {
 constexpr std::size_t kPlainChunk = std::size_t{16} * 1024;  // one TLS record's worth of plaintext
 }
 
-DotConnection::DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
+DotConnection::DotConnection(std::size_t upstream_index, const ServerSpec& target,
                              std::shared_ptr<const tls::ClientCredentials> credentials,
                              std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
                              PoolStats& stats, Listener& listener, const TimeSource& clock,
@@ -145,9 +145,7 @@ void DotConnection::on_stream_connected() {
   tls::SessionOptions options{target_.auth_name, target_.address.ip_string()};
   options.resume_data = std::move(resume_data_);
   options.pins = target_.pins;
-  options.min_version = target_.tls_min_version == config::TlsVersion::kTls13
-                            ? tls::TlsVersion::kTls13
-                            : tls::TlsVersion::kTls12;
+  options.min_version = target_.tls_min_version;
   auto session = tls::ClientSession::create(credentials_, options);
   if (!session) {
     fail(UpstreamError::kTlsHandshake, session.error().detail);

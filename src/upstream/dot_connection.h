@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "config/config.h"
 #include "dns/framing.h"
 #include "dns/message.h"
 #include "io/byte_stream.h"
@@ -19,6 +18,7 @@
 #include "tls/client_session.h"
 #include "upstream/pending_table.h"
 #include "upstream/pool_stats.h"
+#include "upstream/server_spec.h"
 #include "upstream/upstream.h"
 
 namespace dp::upstream {
@@ -62,7 +62,7 @@ class DotConnection final : public io::ByteStream::Handler {
                                        std::vector<std::uint8_t> /*data*/) {}
   };
 
-  DotConnection(std::size_t upstream_index, const config::UpstreamConfig& target,
+  DotConnection(std::size_t upstream_index, const ServerSpec& target,
                 std::shared_ptr<const tls::ClientCredentials> credentials,
                 std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight, PoolStats& stats,
                 Listener& listener, const TimeSource& clock, io::EventLoop& loop);
@@ -133,7 +133,7 @@ class DotConnection final : public io::ByteStream::Handler {
 
   std::size_t upstream_index_;
   std::uint64_t trust_generation_ = 0;
-  config::UpstreamConfig target_;
+  ServerSpec target_;
   std::shared_ptr<const tls::ClientCredentials> credentials_;
   std::unique_ptr<io::ByteStream> stream_;
   std::unique_ptr<tls::ClientSession> session_;

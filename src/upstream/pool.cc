@@ -8,7 +8,6 @@
 
 namespace dp::upstream {
 namespace {
-constexpr std::chrono::milliseconds kMaxHandshakeTimeout{2'000};  // TCP + TLS 1.2: 3 RTTs
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
 
@@ -27,23 +26,7 @@ bool due_pop(Queue& queue, TimePoint now, std::uint64_t& id) {
 }
 }  // namespace
 
-PoolOptions PoolOptions::from_config(const config::Config& config) {
-  PoolOptions options;
-  options.connections_per_upstream = config.upstream_connections;
-  options.max_in_flight_per_connection = config.max_queries_per_connection;
-  options.max_pending = config.max_pending_queries;
-  options.query_timeout = config.upstream_timeout;
-  options.liveness_timeout = config.upstream_timeout;
-  options.failover_on_servfail = config.servfail_failover;
-  // Half the query's time at most for connect + handshake, so a query whose upstream cannot
-  // be reached still has time to fail over to the next one.
-  options.handshake_timeout =
-      std::clamp(config.upstream_timeout / 2, std::chrono::milliseconds(1), kMaxHandshakeTimeout);
-  return options;
-}
-
-Pool::Pool(io::EventLoop& loop, const TimeSource& clock,
-           std::vector<config::UpstreamConfig> upstreams,
+Pool::Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<ServerSpec> upstreams,
            std::shared_ptr<const tls::ClientCredentials> credentials, const PoolOptions& options,
            StreamFactory make_stream)
     : loop_(loop),
@@ -375,11 +358,11 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
 }
 
 void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
-                        const std::vector<config::UpstreamConfig>& upstreams) {
+                        const std::vector<ServerSpec>& upstreams) {
   credentials_ = std::move(credentials);
   ++trust_generation_;
   for (UpstreamSlot& slot : upstreams_) {
-    for (const config::UpstreamConfig& fresh : upstreams) {
+    for (const ServerSpec& fresh : upstreams) {
       if (fresh.address == slot.config.address && fresh.auth_name == slot.config.auth_name) {
         slot.config.pins = fresh.pins;
         slot.config.tls_min_version = fresh.tls_min_version;

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "config/config.h"
 #include "io/byte_stream.h"
 #include "io/event_loop.h"
 #include "metrics/histogram.h"
@@ -23,6 +22,7 @@
 #include "upstream/dot_connection.h"
 #include "upstream/pool_stats.h"
 #include "upstream/selection.h"
+#include "upstream/server_spec.h"
 #include "upstream/upstream.h"
 
 namespace dp::upstream {
@@ -48,7 +48,6 @@ struct PoolOptions {
   std::size_t probe_every = 64;  // one query in this many goes to a healthy non-fastest upstream
   bool failover_on_servfail = true;  // SERVFAIL/REFUSED answers are retried on another upstream
 
-  static PoolOptions from_config(const config::Config& config);
   friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
 };
 
@@ -70,7 +69,7 @@ using StreamFactory = std::function<std::unique_ptr<io::ByteStream>()>;
 // it (failed connections, EventLoop::defer_delete) touches nothing of the pool's.
 class Pool final : public Upstream, private DotConnection::Listener {
  public:
-  Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<config::UpstreamConfig> upstreams,
+  Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<ServerSpec> upstreams,
        std::shared_ptr<const tls::ClientCredentials> credentials, const PoolOptions& options,
        StreamFactory make_stream);
   ~Pool() override;
@@ -89,7 +88,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   // already and stay until they close. Back-off is cleared so a failing upstream is retried
   // at once, and session tickets are dropped so the next handshake is verified in full.
   void update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
-                    const std::vector<config::UpstreamConfig>& upstreams);
+                    const std::vector<ServerSpec>& upstreams);
 
   const PoolStats& stats() const { return stats_; }
   std::vector<UpstreamStatus> upstream_status() const;
@@ -132,7 +131,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   };
   // Health, back-off and RTT live in selection_, by the same index.
   struct UpstreamSlot {
-    config::UpstreamConfig config;
+    ServerSpec config;
     std::vector<std::unique_ptr<DotConnection>> connections;
     std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
     TimePoint last_query{};                 // for keeping connections warm

@@ -38,10 +38,12 @@ class ProxyQueryHandlerTest : public ::testing::Test {
   }
 
   io::EventLoop loop_;  // never run: nothing here waits for a timer
+  testing::FakeClock clock_;
   testing::FakeUpstream upstream_;
   RecordingSink sink_;
   QueryStats stats_;
-  QueryHandler handler_{loop_, upstream_, sink_, stats_};
+  CachedResolver resolver_{loop_, upstream_, sink_, stats_, nullptr, ResolveOptions{}, clock_};
+  QueryHandler handler_{resolver_, sink_, stats_};
 };
 
 TEST_F(ProxyQueryHandlerTest, ForwardsLowercasedQuestionAndRewritesAnswerForClient) {
@@ -129,7 +131,7 @@ TEST_F(ProxyQueryHandlerTest, BadInputIsAnsweredLocallyOrDroppedNeverForwarded) 
 class ProxyQueryGuardTest : public ProxyQueryHandlerTest {
  protected:
   QueryHandler with(QueryPolicy policy) {
-    return QueryHandler(loop_, upstream_, sink_, stats_, std::move(policy), &clock_);
+    return QueryHandler(resolver_, sink_, stats_, std::move(policy), &clock_);
   }
   static QueryPolicy policy_for(const std::vector<std::string>& rules) {
     std::vector<policy::AclRule> parsed;
@@ -141,7 +143,6 @@ class ProxyQueryGuardTest : public ProxyQueryHandlerTest {
   ClientRef from(const char* address, Transport transport = Transport::kUdp) const {
     return ClientRef{transport, 0, *SocketAddress::parse(address), 7};
   }
-  testing::FakeClock clock_;
 };
 
 TEST_F(ProxyQueryGuardTest, OutsideTheAclIsRefusedWithEde18OrDropped) {

@@ -87,7 +87,7 @@ class UpstreamDotConnectionTest : public ::testing::Test {
 
   // Opens the connection (start() only: nothing is delivered until pump()).
   void open(std::size_t max_in_flight = 256) {
-    conn_ = std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName},
+    conn_ = std::make_unique<DotConnection>(0, ServerSpec{address_, kName},
                                             *credentials_, net_.make_stream(), max_in_flight,
                                             stats_, listener_, clock_, loop_);
     stream_ = net_.streams().back();

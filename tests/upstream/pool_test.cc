@@ -60,8 +60,8 @@ class UpstreamPoolTest : public ::testing::Test {
   }
 
   void make_pool(const std::vector<SocketAddress>& addresses) {
-    std::vector<config::UpstreamConfig> upstreams;
-    for (const auto& a : addresses) upstreams.push_back(config::UpstreamConfig{a, kName});
+    std::vector<ServerSpec> upstreams;
+    for (const auto& a : addresses) upstreams.push_back(ServerSpec{a, kName});
     pool_ = std::make_unique<Pool>(loop_, clock_, std::move(upstreams), *credentials_, options_,
                                    net_.factory());
   }
@@ -375,7 +375,9 @@ TEST_F(UpstreamPoolTest, RefusedFirstUpstreamFailsOverAndIsSkippedInBackoff) {
 TEST_F(UpstreamPoolTest, HangingFirstUpstreamFailsOverBeforeTheQueryDeadline) {
   net_.script(first_, RouteKind::kHang);
   net_.serve(second_, server(pki_->good));
-  make_pool({first_, second_});  // default PoolOptions, as from_config() builds them
+  make_pool(
+      {first_,
+       second_});  // default PoolOptions, as proxy/settings makes them from the default config
   Outcome& a = resolve("a.test");
   settle();
   ASSERT_FALSE(a.done);
@@ -704,7 +706,7 @@ TEST_F(UpstreamPoolTest, AFailureUnderTheTrustAReloadReplacedIsNotHeldAgainstThe
   make_pool({first_});
   Outcome& a = resolve("a.test");  // its connection starts under the old trust
   pool_->update_trust(tls::ClientCredentials::create(pki_->untrusted_ca_file),
-                      {config::UpstreamConfig{first_, kName}});
+                      {ServerSpec{first_, kName}});
   settle();
   // The old connection fails verification, but that verdict is stale: no back-off, and the
   // query is retried at once on a connection under the new trust.

@@ -1,0 +1,74 @@
+#include "proxy/upstream_pools.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace dp::proxy {
+namespace {
+
+bool same_servers(const std::vector<upstream::ServerSpec>& a,
+                  const std::vector<upstream::ServerSpec>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return x.display() == y.display(); });
+}
+
+}  // namespace
+
+UpstreamPools::UpstreamPools(io::EventLoop& loop, const TimeSource& clock,
+                             upstream::StreamFactory make_stream,
+                             std::vector<upstream::ServerSpec> servers,
+                             std::shared_ptr<const tls::ClientCredentials> credentials,
+                             const upstream::PoolOptions& options)
+    : loop_(loop),
+      clock_(clock),
+      make_stream_(std::move(make_stream)),
+      servers_(std::move(servers)),
+      options_(options),
+      current_(pool_create(std::move(credentials))),
+      reap_timer_(loop, [this] { retired_reap(); }) {}
+
+std::unique_ptr<upstream::Pool> UpstreamPools::pool_create(
+    std::shared_ptr<const tls::ClientCredentials> credentials) {
+  return std::make_unique<upstream::Pool>(loop_, clock_, servers_, std::move(credentials), options_,
+                                          make_stream_);
+}
+
+bool UpstreamPools::reload(std::shared_ptr<const tls::ClientCredentials> credentials,
+                           const std::vector<upstream::ServerSpec>& servers,
+                           const upstream::PoolOptions& options) {
+  if (same_servers(servers, servers_) && options == options_) {
+    current_->update_trust(std::move(credentials), servers);
+    return false;
+  }
+  servers_ = servers;
+  options_ = options;
+  retired_.push_back(std::move(current_));  // finishes its queries, then is freed
+  current_ = pool_create(std::move(credentials));
+  current_->start();
+  reap_timer_.arm(kReapEvery);
+  return true;
+}
+
+void UpstreamPools::retired_reap() {
+  std::erase_if(retired_, [this](const std::unique_ptr<upstream::Pool>& pool) {
+    if (pool->pending() > 0) return false;
+    freed_stats_ += pool->stats();
+    return true;
+  });
+  if (!retired_.empty()) reap_timer_.arm(kReapEvery);
+}
+
+std::size_t UpstreamPools::pending() const {
+  std::size_t n = current_->pending();
+  for (const auto& pool : retired_) n += pool->pending();
+  return n;
+}
+
+upstream::PoolStats UpstreamPools::stats() const {
+  upstream::PoolStats out = current_->stats();
+  out += freed_stats_;
+  for (const auto& pool : retired_) out += pool->stats();
+  return out;
+}
+
+}  // namespace dp::proxy
