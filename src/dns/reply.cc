@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/ascii.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "dns/record_check.h"
@@ -155,10 +156,9 @@ bool question_is(std::span<const std::uint8_t> answer, const Question& asked) {
   const auto stored = wire::read_question(answer, kHeaderSize);
   const std::size_t name_size = asked.qname_lower.size();
   if (!stored || stored->size() != name_size + 4) return false;
-  for (std::size_t i = 0; i < name_size; ++i) {
-    char c = static_cast<char>((*stored)[i]);
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != asked.qname_lower[i]) return false;
+  if (!ascii_lower_equal({reinterpret_cast<const char*>(stored->data()), name_size},
+                         asked.qname_lower)) {
+    return false;
   }
   return wire::read_u16(*stored, name_size) == asked.qtype &&
          wire::read_u16(*stored, name_size + 2) == asked.qclass;
@@ -186,15 +186,8 @@ Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
     return dp::unexpected(AnswerError::kNotResponse);
   }
   if (question->qtype != asked.qtype || question->qclass != asked.qclass ||
-      question->name.size() != asked.qname_lower.size()) {
-    return dp::unexpected(AnswerError::kQuestionMismatch);
-  }
-  for (std::size_t i = 0; i < asked.qname_lower.size(); ++i) {
-    char c = question->name[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != asked.qname_lower[i]) {
-      return dp::unexpected(AnswerError::kQuestionMismatch);  // RFC 5452 §9.1
-    }
+      !ascii_lower_equal(question->name, asked.qname_lower)) {
+    return dp::unexpected(AnswerError::kQuestionMismatch);  // RFC 5452 §9.1
   }
   // reply_from_answer overwrites the question in place, so it must be stored uncompressed.
   const auto stored = wire::read_question(answer, kHeaderSize);
