@@ -15,6 +15,7 @@
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "dns/message.h"
+#include "dns/reply.h"
 #include "dns/stored_answer.h"
 
 namespace dp::cache {

@@ -43,8 +43,7 @@ std::vector<std::uint8_t> reply_blocked(const Query& query, BlockedAnswer answer
   wire::write_u16(out, at, kQnamePointer);
   wire::write_u16(out, at + 2, qtype);
   wire::write_u16(out, at + 4, kClassIn);
-  wire::write_u16(out, at + 6, static_cast<std::uint16_t>(kBlockedTtl >> 16));
-  wire::write_u16(out, at + 8, static_cast<std::uint16_t>(kBlockedTtl & 0xffff));
+  wire::write_u32(out, at + 6, kBlockedTtl);
   wire::write_u16(out, at + 10, static_cast<std::uint16_t>(address_size));
   wire::write_u16(out, wire::kAnCount, 1);
   return out;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "cache/cache_key.h"
+#include "dns/reply.h"
 #include "dns/test_packets.h"
 
 namespace dp::cache {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dns/reply.h"
 #include "dns/test_packets.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_upstream.h"
