@@ -64,6 +64,11 @@ bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPoli
   if (!walked) return false;
   out.wire.assign(answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(records_end));
   wire::write_u16(out.wire, wire::kArCount, additional_kept);
+  // RFC 1035 §4.1.1: AA says the responder is an authority for the name. dotproxy hands on
+  // the upstream's answer or its cache's copy and is neither (Unbound and Knot Resolver clear
+  // it too). Cleared here, once per upstream answer, so a miss and every hit carry it cleared
+  // and a hit costs nothing for it.
+  out.wire[wire::kFlags1] &= static_cast<std::uint8_t>(~wire::kAaBit);
 
   if (opt) {
     out.extended_rcode = static_cast<std::uint8_t>(opt->ttl >> 24);

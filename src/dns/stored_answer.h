@@ -49,11 +49,12 @@ struct StoredAnswer {
   AnswerView view() const { return {wire, ttl_offsets, ede_options, extended_rcode}; }
 };
 
-// Turns an answer that passed answer_check into its stored form, with every record TTL
-// rewritten per `policy` (RFC 2181 §8: a TTL with the top bit set counts as 0), and works out
-// cache_ttl: positive, the smallest record TTL (RFC 2181 §5.2); negative, min(SOA TTL, SOA
-// MINIMUM) (RFC 2308 §5), not cached without an SOA; failures, policy.failure_ttl; TC=1 never.
-// Errors: kMalformed when the records cannot be walked.
+// Turns an answer that passed answer_check into its stored form, AA cleared (RFC 1035 §4.1.1:
+// we are no authority for what an upstream says), with every record TTL rewritten per `policy` (RFC
+// 2181 §8: a TTL with the top bit set counts as 0), and works out cache_ttl: positive, the smallest
+// record TTL (RFC 2181 §5.2); negative, min(SOA TTL, SOA MINIMUM) (RFC 2308 §5), not cached without
+// an SOA; failures, policy.failure_ttl; TC=1 never. Errors: kMalformed when the records cannot be
+// walked.
 Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_t> answer,
                                                      const TtlPolicy& policy);
 // The same into `out`, reusing the capacity of its buffers, so that a worker that keeps one

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dns/answer_check.h"
 #include "dns/ldns_include.h"
 #include "tests/dns/test_packets.h"
 
@@ -174,6 +175,21 @@ TEST(DnsReplyTest, RewriteSetsClientIdRdAndCase) {
             0);
   ldns_rdf_deep_free(name);
   EXPECT_FALSE(ldns_pkt_edns(pkt.get()));
+}
+
+// RFC 1035 §4.1.1: an upstream's AA=1 is its own claim, not ours (dns/stored_answer.h).
+TEST(DnsReplyTest, RewriteOfAnAuthoritativeAnswerClaimsNoAuthority) {
+  const Query query = parsed(plain_query());
+  const Bytes answer = with_aa(upstream_answer(1));
+  ASSERT_TRUE(answer_check(answer, query.question));
+  for (const std::size_t limit : {std::size_t{512}, std::size_t{20}}) {  // whole, and cut (TC)
+    const Bytes reply = reply_from_answer(answer, query, limit);
+    EXPECT_FALSE(aa_of(reply)) << limit;
+    EXPECT_NE(reply[2] & 0x80, 0) << limit;  // still QR
+  }
+  // Our own replies never claim it either.
+  EXPECT_FALSE(aa_of(reply_error(query, Rcode::kServFail)));
+  EXPECT_FALSE(aa_of(reply_truncated(query)));
 }
 
 TEST(DnsReplyTest, RewriteStripsOptForClientWithoutEdns) {

@@ -129,6 +129,20 @@ TEST(DnsStoredAnswerTest, UpstreamOptIsDroppedAndOnlyItsEdeKept) {
   EXPECT_EQ(u16(plain, 10), 0);
 }
 
+// RFC 1035 §4.1.1: we are no authority for what an upstream says. Cleared in the stored form,
+// which the miss's reply and every cache hit are built from.
+TEST(DnsStoredAnswerTest, AaIsClearedAndEveryOtherFlagKept) {
+  const Bytes answer = testing::with_aa(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  ASSERT_TRUE(testing::aa_of(answer));
+  const auto s = stored(answer);
+  EXPECT_FALSE(testing::aa_of(s.wire));
+  EXPECT_EQ(s.wire[2], answer[2] & ~0x04);  // QR, opcode, TC, RD as they were
+  EXPECT_EQ(s.wire[3], answer[3]);
+  StoredAnswer reused = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  ASSERT_TRUE(stored_answer_make_into(answer, TtlPolicy{}, reused));
+  EXPECT_FALSE(testing::aa_of(reused.wire));
+}
+
 TEST(DnsStoredAnswerTest, UnwalkableAnswerIsMalformed) {
   Bytes answer = a_answer({"www.example.com. 60 IN A 192.0.2.1"});
   answer.resize(answer.size() - 2);  // RDATA cut short

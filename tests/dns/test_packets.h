@@ -170,6 +170,13 @@ inline Bytes edns_data(const PacketPtr& pkt) {
   return Bytes(ldns_rdf_data(data), ldns_rdf_data(data) + ldns_rdf_size(data));
 }
 
+// `wire` with AA set, as an authoritative server sends its answers (RFC 1035 §4.1.1).
+inline Bytes with_aa(Bytes wire) {
+  wire.at(2) |= 0x04;
+  return wire;
+}
+inline bool aa_of(const Bytes& wire) { return (wire.at(2) & 0x04) != 0; }
+
 inline std::uint16_t u16(const Bytes& wire, std::size_t pos) {
   return static_cast<std::uint16_t>(wire.at(pos) << 8 | wire.at(pos + 1));
 }
