@@ -13,6 +13,7 @@
 #include "cache/cache.h"
 #include "cache/cache_key.h"
 #include "dns/message.h"
+#include "dns/reply.h"
 #include "dns/stored_answer.h"
 
 namespace dp::cache {

@@ -8,7 +8,8 @@
 #include "bench/alloc_count.h"
 #include "dns/framing.h"
 #include "dns/message.h"
-#include "dns/reply.h"
+#include "dns/upstream_query.h"
+#include "dns/wire.h"
 #include "fakes/memory_dot_server.h"
 #include "fakes/shared_pki.h"
 #include "fakes/synthetic_zone.h"
@@ -109,8 +110,9 @@ void BM_PoolForwardToMemoryDot(benchmark::State& state) {
   testing::MemoryServerOptions server;
   server.cert_file = pki.pki.good.cert_file;
   server.key_file = pki.pki.good.key_file;
-  const Bytes query =
-      dns::upstream_query_build(*dns::query_parse(testing::dot_query("host-0001.example.test")));
+  Bytes query;
+  dns::upstream_query_build_into(*dns::query_parse(testing::dot_query("host-0001.example.test")),
+                                 query);
   const dns::Question question = dns::query_parse(query)->question;
   const Bytes answer = testing::zone_answer(query);
 

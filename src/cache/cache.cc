@@ -3,6 +3,7 @@
 #include <bit>
 
 #include "common/check.h"
+#include "dns/reply.h"
 
 namespace dp::cache {
 namespace {

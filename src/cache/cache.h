@@ -60,7 +60,6 @@ class Cache {
   bool refresh_failed(std::string_view key, TimePoint now, TimePoint retry_at);
 
   ShardStats stats() const;  // summed over the shards
-  std::size_t shard_count() const { return shards_.size(); }
   const CacheOptions& options() const { return options_; }
 
  private:

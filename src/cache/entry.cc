@@ -5,6 +5,7 @@
 #include <new>
 
 #include "cache/cache_key.h"
+#include "common/ascii.h"
 #include "dns/message.h"
 
 namespace dp::cache {
@@ -12,8 +13,6 @@ namespace {
 
 constexpr std::size_t kU16Max = std::numeric_limits<std::uint16_t>::max();
 constexpr std::size_t kQuestionTail = 4;  // QTYPE + QCLASS after the qname
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
 
 }  // namespace
 
@@ -28,12 +27,11 @@ Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, Time
       answer.wire.size() < dns::kHeaderSize + question.size()) {
     return nullptr;
   }
-  // The qname ignoring case (label length bytes are at most 63, below 'A', so lowering them
-  // changes nothing); QTYPE and QCLASS exactly: type 65 (HTTPS) is the byte 'A'.
+  // The qname ignoring case; QTYPE and QCLASS exactly: type 65 (HTTPS) is the byte 'A'.
   const auto* stored_question =
       reinterpret_cast<const char*>(answer.wire.data() + dns::kHeaderSize);
-  for (std::size_t i = 0; i < qname_size; ++i) {
-    if (ascii_lower(stored_question[i]) != question[i]) return nullptr;
+  if (!ascii_lower_equal({stored_question, qname_size}, question.substr(0, qname_size))) {
+    return nullptr;
   }
   if (std::memcmp(stored_question + qname_size, question.data() + qname_size, kQuestionTail) != 0) {
     return nullptr;

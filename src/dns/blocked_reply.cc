@@ -25,10 +25,11 @@ std::optional<BlockedAnswer> blocked_answer_parse(std::string_view text) {
 }
 
 std::vector<std::uint8_t> reply_blocked(const Query& query, BlockedAnswer answer) {
-  if (answer == BlockedAnswer::kNxDomain) {
-    return reply_error(query, Rcode::kNxDomain, Ede::kBlocked);
-  }
-  std::vector<std::uint8_t> out = reply_error(query, Rcode::kNoError, Ede::kBlocked);
+  const bool nxdomain = answer == BlockedAnswer::kNxDomain;
+  std::vector<std::uint8_t> out =
+      reply_error(query, nxdomain ? Rcode::kNxDomain : Rcode::kNoError, Ede::kBlocked);
+  out[wire::kFlags1] |= wire::kAaBit;  // our own answer: we are its authority
+  if (nxdomain) return out;
   const std::uint16_t qtype = query.question.qtype;
   const std::uint16_t qclass = query.question.qclass;
   if ((qtype != kTypeA && qtype != kTypeAaaa) || (qclass != kClassIn && qclass != kClassAny) ||
@@ -43,8 +44,7 @@ std::vector<std::uint8_t> reply_blocked(const Query& query, BlockedAnswer answer
   wire::write_u16(out, at, kQnamePointer);
   wire::write_u16(out, at + 2, qtype);
   wire::write_u16(out, at + 4, kClassIn);
-  wire::write_u16(out, at + 6, static_cast<std::uint16_t>(kBlockedTtl >> 16));
-  wire::write_u16(out, at + 8, static_cast<std::uint16_t>(kBlockedTtl & 0xffff));
+  wire::write_u32(out, at + 6, kBlockedTtl);
   wire::write_u16(out, at + 10, static_cast<std::uint16_t>(address_size));
   wire::write_u16(out, wire::kAnCount, 1);
   return out;

@@ -24,7 +24,8 @@ std::string_view blocked_answer_name(BlockedAnswer answer);
 std::optional<BlockedAnswer> blocked_answer_parse(std::string_view text);
 
 // The reply as reply_error builds it (client ID, question bytes with their 0x20 case, RD, CD,
-// RA; our OPT with EDE 15 when the client sent EDNS), with rcode NXDOMAIN for kNxDomain, and
+// RA; our OPT with EDE 15 when the client sent EDNS), with AA set: dotproxy is the authority
+// for what it blocks, as for its local zones (RFC 1035 §4.1.1). Rcode NXDOMAIN for kNxDomain;
 // for kNull NOERROR plus, for qtype A or AAAA of class IN (or ANY), one record of the address
 // owned by the question's name with TTL kBlockedTtl.
 std::vector<std::uint8_t> reply_blocked(const Query& query, BlockedAnswer answer);

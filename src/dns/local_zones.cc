@@ -19,7 +19,6 @@ constexpr std::uint16_t kTypeAny = 255;
 constexpr std::uint16_t kClassIn = 1;
 constexpr std::uint16_t kClassAny = 255;
 
-constexpr std::uint8_t kAaBit = 0x04;       // RFC 1035 §4.1.1: in the first flags byte
 constexpr std::uint16_t kPointer = 0xc000;  // RFC 1035 §4.1.4: compression pointer bits
 constexpr std::size_t kMaxNameSize = 255;   // RFC 1035 §2.3.4
 
@@ -65,16 +64,11 @@ bool name_ends_with(std::string_view name, std::string_view suffix) {
   return false;
 }
 
-void append_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
-  wire::append_u16(out, static_cast<std::uint16_t>(value >> 16));
-  wire::append_u16(out, static_cast<std::uint16_t>(value & 0xffff));
-}
-
 // Type, class IN, TTL and RDLENGTH of a record whose owner was just written.
 void append_rr_fixed(std::vector<std::uint8_t>& out, std::uint16_t type, std::size_t rdlength) {
   wire::append_u16(out, type);
   wire::append_u16(out, kClassIn);
-  append_u32(out, LocalZones::kLocalTtl);
+  wire::append_u32(out, LocalZones::kLocalTtl);
   wire::append_u16(out, static_cast<std::uint16_t>(rdlength));
 }
 
@@ -91,7 +85,7 @@ void append_soa(std::vector<std::uint8_t>& out, std::uint16_t zone_offset) {
   wire::append_u16(out, pointer);
   append_bytes(out, kNobodyInvalid);
   for (const std::uint32_t field : {kSoaSerial, kSoaRefresh, kSoaRetry, kSoaExpire, kSoaMinimum}) {
-    append_u32(out, field);
+    wire::append_u32(out, field);
   }
 }
 
@@ -202,7 +196,7 @@ std::optional<std::vector<std::uint8_t>> LocalZones::answer(const Query& query) 
   std::vector<std::uint8_t> out(kHeaderSize, 0);
   out.reserve(kMaxUdpReplyNoEdns);
   wire::write_u16(out, 0, query.id);
-  out[wire::kFlags1] = wire::kQrBit | kAaBit | (query.rd ? wire::kRdBit : 0);
+  out[wire::kFlags1] = wire::kQrBit | wire::kAaBit | (query.rd ? wire::kRdBit : 0);
   out[wire::kFlags2] = wire::kRaBit | (query.cd ? wire::kCdBit : 0);
   wire::write_u16(out, wire::kQdCount, 1);
   out.insert(out.end(), query.question_wire.begin(), query.question_wire.end());

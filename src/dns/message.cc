@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/ascii.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "dns/record_check.h"
@@ -87,8 +88,7 @@ void question_fill(Query& query, const std::uint8_t* name, std::size_t name_size
   for (std::size_t i = 0; i < name_size; ++i) {
     const char c = static_cast<char>(name[i]);
     query.question_wire[i] = c;
-    // Label length bytes are <= 63, so lowering the whole wire form only touches letters.
-    query.question.qname_lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    query.question.qname_lower[i] = ascii_lower(c);  // the whole wire form: see ascii.h
   }
   query.question_wire[name_size] = static_cast<char>(query.question.qtype >> 8);
   query.question_wire[name_size + 1] = static_cast<char>(query.question.qtype & 0xff);

@@ -2,16 +2,10 @@
 
 #include <algorithm>
 
-#include "common/c_ptr.h"
-#include "dns/ldns_include.h"
-#include "dns/record_check.h"
-#include "dns/stored_answer.h"
 #include "dns/wire.h"
 
 namespace dp::dns {
 namespace {
-
-constexpr std::size_t kPaddingBlock = 128;  // RFC 8467 §4.1: queries padded to 128 bytes
 
 Rcode rejection_rcode(QueryError error) {
   switch (error) {
@@ -29,6 +23,17 @@ Rcode rejection_rcode(QueryError error) {
 
 std::uint8_t rcode_low(Rcode rcode) { return static_cast<std::uint8_t>(rcode) & 0x0f; }
 std::uint8_t rcode_high(Rcode rcode) { return static_cast<std::uint8_t>(rcode) >> 4; }
+
+// Appends the EDE option `ede` (RFC 8914 §2: INFO-CODE only, no EXTRA-TEXT) to the OPT RR that
+// starts at `opt_start` and ends `out`, and grows that OPT's RDLENGTH to match.
+void opt_ede_append(std::vector<std::uint8_t>& out, std::size_t opt_start, Ede ede) {
+  for (const std::uint16_t field :
+       {wire::kOptionEde, std::uint16_t{2}, static_cast<std::uint16_t>(ede)}) {
+    wire::append_u16(out, field);
+  }
+  const std::size_t rdlength = out.size() - opt_start - wire::kOptFixedSize;
+  wire::write_u16(out, opt_start + wire::kOptFixedSize - 2, static_cast<std::uint16_t>(rdlength));
+}
 
 }  // namespace
 
@@ -77,21 +82,9 @@ std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode, std::opti
     wire::write_u16(out, wire::kQdCount, 1);
   }
   if (query.has_edns) {
-    std::uint8_t option[6] = {};
-    std::size_t option_size = 0;
-    if (ede) {  // RFC 8914 §2: INFO-CODE only, no EXTRA-TEXT
-      const auto code = static_cast<std::uint16_t>(*ede);
-      const std::uint8_t bytes[6] = {0,
-                                     wire::kOptionEde,
-                                     0,
-                                     2,
-                                     static_cast<std::uint8_t>(code >> 8),
-                                     static_cast<std::uint8_t>(code & 0xff)};
-      std::copy(std::begin(bytes), std::end(bytes), option);
-      option_size = sizeof(option);
-    }
-    wire::append_opt(out, kMaxUdpReplyEdns, rcode_high(rcode), query.dnssec_ok,
-                     std::span<const std::uint8_t>(option, option_size));
+    const std::size_t opt_start = out.size();
+    wire::append_opt(out, kMaxUdpReplyEdns, rcode_high(rcode), query.dnssec_ok);
+    if (ede) opt_ede_append(out, opt_start, *ede);
     wire::write_u16(out, wire::kArCount, 1);
   }
   return out;
@@ -103,146 +96,49 @@ std::vector<std::uint8_t> reply_truncated(const Query& query) {
   return out;
 }
 
-std::vector<std::uint8_t> upstream_query_build(const Query& query) {
-  std::vector<std::uint8_t> out;
-  upstream_query_build_into(query, out);
-  return out;
-}
-
-void upstream_query_build_into(const Query& query, std::vector<std::uint8_t>& out) {
-  const std::string& qname = query.question.qname_lower;
-  // Options: edns-tcp-keepalive (4 bytes, no timeout from a client: RFC 7828 §3.2.1), then
-  // the padding option's 4-byte header.
-  const std::size_t unpadded = kHeaderSize + qname.size() + 4 + wire::kOptFixedSize + 4 + 4;
-  const std::size_t padding = (kPaddingBlock - unpadded % kPaddingBlock) % kPaddingBlock;
-
-  out.assign(kHeaderSize, 0);
-  out.reserve(unpadded + padding);
-  out[wire::kFlags1] = wire::kRdBit;
-  out[wire::kFlags2] = query.cd ? wire::kCdBit : 0;
-  wire::write_u16(out, wire::kQdCount, 1);
-  wire::write_u16(out, wire::kArCount, 1);
-  out.insert(out.end(), qname.begin(), qname.end());
-  wire::append_u16(out, query.question.qtype);
-  wire::append_u16(out, query.question.qclass);
-  wire::append_opt(out, kMaxUdpReplyEdns, 0, query.dnssec_ok);
-  // RFC 7830 §3: padding option of zero bytes; its length goes into the OPT RDLENGTH too.
-  wire::write_u16(out, out.size() - 2, static_cast<std::uint16_t>(4 + 4 + padding));
-  wire::append_u16(out, wire::kOptionKeepalive);
-  wire::append_u16(out, 0);
-  wire::append_u16(out, wire::kOptionPadding);
-  wire::append_u16(out, static_cast<std::uint16_t>(padding));
-  out.resize(out.size() + padding, 0);
-}
-
-const char* answer_error_name(AnswerError error) {
-  switch (error) {
-    case AnswerError::kMalformed:
-      return "malformed";
-    case AnswerError::kNotResponse:
-      return "not_response";
-    case AnswerError::kQuestionMismatch:
-      return "question_mismatch";
+void reply_build(const AnswerView& answer, const Query& query, const ReplyShape& shape,
+                 std::vector<std::uint8_t>& out) {
+  const auto question = wire::read_question(answer.wire, kHeaderSize);
+  if (!question || question->size() != query.question_wire.size()) {
+    out = reply_error(query, Rcode::kServFail);
+    return;
   }
-  return "unknown";
-}
+  const std::size_t question_end = kHeaderSize + question->size();
 
-namespace {
-
-// Whether the answer's question is `asked`, stored uncompressed, letters in any case.
-bool question_is(std::span<const std::uint8_t> answer, const Question& asked) {
-  if (answer.size() < kHeaderSize) return false;
-  const auto stored = wire::read_question(answer, kHeaderSize);
-  const std::size_t name_size = asked.qname_lower.size();
-  if (!stored || stored->size() != name_size + 4) return false;
-  for (std::size_t i = 0; i < name_size; ++i) {
-    char c = static_cast<char>((*stored)[i]);
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != asked.qname_lower[i]) return false;
+  out.assign(answer.wire.begin(), answer.wire.end());
+  wire::write_u16(out, 0, query.id);
+  out[wire::kFlags1] = (out[wire::kFlags1] & ~wire::kRdBit) | (query.rd ? wire::kRdBit : 0);
+  // Same length and equal ignoring case, so compression offsets into it stay valid.
+  std::copy(query.question_wire.begin(), query.question_wire.end(), out.begin() + kHeaderSize);
+  for (const std::uint16_t offset : answer.ttl_offsets) {
+    const std::uint32_t ttl = wire::read_u32(out, offset);
+    wire::write_u32(
+        out, offset,
+        shape.stale ? kStaleTtl : (ttl > shape.age_seconds ? ttl - shape.age_seconds : 0));
   }
-  return wire::read_u16(*stored, name_size) == asked.qtype &&
-         wire::read_u16(*stored, name_size + 2) == asked.qclass;
-}
 
-}  // namespace
-
-Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer,
-                                       const Question& asked) {
-  if (answer.size() >= kHeaderSize && wire::read_u16(answer, wire::kQdCount) != 1) {
-    return dp::unexpected(AnswerError::kQuestionMismatch);
+  const std::size_t opt_start = out.size();
+  std::uint16_t additional = wire::read_u16(out, wire::kArCount);
+  if (query.has_edns) {
+    wire::append_opt(out, kMaxUdpReplyEdns, answer.extended_rcode, query.dnssec_ok,
+                     answer.ede_options);
+    if (shape.stale) opt_ede_append(out, opt_start, Ede::kStaleAnswer);  // RFC 8914 §4.4
+    wire::write_u16(out, wire::kArCount, ++additional);
+  } else if (answer.extended_rcode != 0) {
+    // RFC 6891 §6.1.3: an extended rcode cannot be told to a client without EDNS.
+    out[wire::kFlags2] = static_cast<std::uint8_t>((out[wire::kFlags2] & 0xf0) |
+                                                   static_cast<std::uint8_t>(Rcode::kServFail));
   }
-  if (question_is(answer, asked)) {
-    // The question is the one we sent (a name ldns read when the client's query came in):
-    // ldns need only read the records, and gives the verdict the full check below would.
-    if (!section_records_check(answer)) return dp::unexpected(AnswerError::kMalformed);
-    if ((answer[wire::kFlags1] & wire::kQrBit) == 0 || wire::opcode(answer) != LDNS_PACKET_QUERY) {
-      return dp::unexpected(AnswerError::kNotResponse);
-    }
-    return {};
-  }
-  const auto question = records_check(answer);
-  if (!question) return dp::unexpected(AnswerError::kMalformed);
-  if ((answer[wire::kFlags1] & wire::kQrBit) == 0 || wire::opcode(answer) != LDNS_PACKET_QUERY) {
-    return dp::unexpected(AnswerError::kNotResponse);
-  }
-  if (question->qtype != asked.qtype || question->qclass != asked.qclass ||
-      question->name.size() != asked.qname_lower.size()) {
-    return dp::unexpected(AnswerError::kQuestionMismatch);
-  }
-  for (std::size_t i = 0; i < asked.qname_lower.size(); ++i) {
-    char c = question->name[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != asked.qname_lower[i]) {
-      return dp::unexpected(AnswerError::kQuestionMismatch);  // RFC 5452 §9.1
-    }
-  }
-  // reply_from_answer overwrites the question in place, so it must be stored uncompressed.
-  const auto stored = wire::read_question(answer, kHeaderSize);
-  if (!stored || stored->size() != asked.qname_lower.size() + 4) {
-    return dp::unexpected(AnswerError::kQuestionMismatch);
-  }
-  return {};
-}
 
-std::vector<std::uint8_t> reply_from_answer(std::span<const std::uint8_t> answer,
-                                            const Query& query, std::size_t max_size) {
-  // answer_check has vetted the answer; anything unexpected here still gets SERVFAIL, not UB.
-  const auto stored = stored_answer_make(answer, TtlPolicy::as_sent());
-  if (!stored) return reply_error(query, Rcode::kServFail);
-  std::vector<std::uint8_t> out;
-  reply_build(stored->view(), query, ReplyShape{.max_size = max_size}, out);
-  return out;
-}
-
-std::uint16_t wire_get_id(std::span<const std::uint8_t> wire) {
-  return wire.size() < 2 ? 0 : wire::read_u16(wire, 0);
-}
-
-void wire_set_id(std::span<std::uint8_t> wire, std::uint16_t id) {
-  if (wire.size() >= 2) wire::write_u16(wire, 0, id);
-}
-
-Rcode wire_get_rcode(std::span<const std::uint8_t> wire) {
-  if (wire.size() <= wire::kFlags2) return Rcode::kFormErr;  // not even a header
-  return static_cast<Rcode>(wire[wire::kFlags2] & 0x0f);
-}
-
-std::optional<std::chrono::milliseconds> answer_keepalive(std::span<const std::uint8_t> answer) {
-  std::optional<std::chrono::milliseconds> timeout;
-  wire::for_each_rr(answer, [&](wire::Section section, const wire::RrView& rr) {
-    if (section != wire::Section::kAdditional || rr.type != wire::kTypeOpt) return;
-    for (std::size_t pos = rr.rdata; pos + 4 <= rr.end;) {
-      const std::uint16_t code = wire::read_u16(answer, pos);
-      const std::uint16_t length = wire::read_u16(answer, pos + 2);
-      if (pos + 4 + length > rr.end) return;
-      if (code == wire::kOptionKeepalive && length == 2) {
-        // RFC 7828 §3.1: the idle timeout in units of 100 ms.
-        timeout = std::chrono::milliseconds(100 * wire::read_u16(answer, pos + 4));
-      }
-      pos += 4 + length;
-    }
-  });
-  return timeout;
+  if (out.size() > shape.max_size) {
+    // RFC 1035 §4.2.1, RFC 2181 §9: keep the question and our OPT, set TC, retry over TCP.
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(question_end),
+              out.begin() + static_cast<std::ptrdiff_t>(opt_start));
+    out[wire::kFlags1] |= wire::kTcBit;
+    wire::write_u16(out, wire::kAnCount, 0);
+    wire::write_u16(out, wire::kNsCount, 0);
+    wire::write_u16(out, wire::kArCount, query.has_edns ? 1 : 0);
+  }
 }
 
 }  // namespace dp::dns

@@ -1,16 +1,16 @@
-// Replies dotproxy writes to clients: error replies, upstream answers rewritten for the
-// client, and truncation to the client's UDP size.
+// Every reply dotproxy writes to a client for a query it does not answer as the authority:
+// rejections and error replies, the TC=1 slip, and a stored upstream answer rebuilt for each
+// client (its ID, question case, EDNS, TTLs aged, truncation to its UDP size).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
 
-#include "common/result.h"
 #include "dns/message.h"
+#include "dns/stored_answer.h"
 
 namespace dp::dns {
 
@@ -37,38 +37,22 @@ std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode,
 // An empty NOERROR reply with TC=1 (RFC 7766 §5: retry over TCP), for rate-limit slips.
 std::vector<std::uint8_t> reply_truncated(const Query& query);
 
-// The query sent upstream for `query`: ID 0 (the connection sets its own), RD=1, the client's
-// CD, the lowercased qname, EDNS0 with the client's DO bit, padded to a multiple of 128 bytes
-// (RFC 8467 §4.1). Never carries client EDNS options (they are hop-by-hop).
-std::vector<std::uint8_t> upstream_query_build(const Query& query);
-// The same into `out` (replacing its contents, reusing its room).
-void upstream_query_build_into(const Query& query, std::vector<std::uint8_t>& out);
-
-enum class AnswerError {
-  kMalformed,         // ldns cannot parse it
-  kNotResponse,       // QR=0 or opcode != QUERY
-  kQuestionMismatch,  // not the question we asked (RFC 5452 §9.1)
+// What a reply built from a stored answer looks like for one client.
+struct ReplyShape {
+  std::uint32_t age_seconds = 0;           // subtracted from every TTL, never below 0
+  bool stale = false;                      // RFC 8767: TTL 30 and EDE 3 Stale Answer
+  std::size_t max_size = kMaxMessageSize;  // over it: header + question + OPT, TC=1
 };
-const char* answer_error_name(AnswerError error);
 
-// Checks an upstream answer against the question that was sent (the ID is matched by the
-// caller). Errors: every AnswerError.
-Result<void, AnswerError> answer_check(std::span<const std::uint8_t> answer, const Question& asked);
+inline constexpr std::uint32_t kStaleTtl = 30;  // RFC 8767 §4: TTL of a stale answer
 
-// Rewrites a checked upstream answer for the client: the client's ID, RD and question bytes;
-// the upstream's OPT replaced by ours when the client sent EDNS (DO and extended rcode kept,
-// EDE options kept, padding/keepalive/cookie options dropped), removed otherwise. When the
-// result exceeds max_size, the reply is cut to header + question + OPT with TC=1.
-std::vector<std::uint8_t> reply_from_answer(std::span<const std::uint8_t> answer,
-                                            const Query& query, std::size_t max_size);
-
-// The idle timeout an upstream announces in an RFC 7828 edns-tcp-keepalive option of its
-// answer's OPT RR (0 means "close now"); nullopt when the answer carries none.
-std::optional<std::chrono::milliseconds> answer_keepalive(std::span<const std::uint8_t> answer);
-
-std::uint16_t wire_get_id(std::span<const std::uint8_t> wire);
-void wire_set_id(std::span<std::uint8_t> wire, std::uint16_t id);
-// Header rcode only (4 bits); kFormErr when `wire` is shorter than a header.
-Rcode wire_get_rcode(std::span<const std::uint8_t> wire);
+// Writes the reply to `query` into `out` (replacing its contents; its capacity is reused):
+// the stored answer's flags (AA already cleared, dns/stored_answer.h), the client's ID, RD and
+// question bytes (0x20 case kept), TTLs lowered by the age, our OPT when the client sent EDNS
+// (its DO bit, RFC 3225 §3; the upstream's extended rcode and EDE options), no OPT otherwise
+// (an extended rcode then becomes SERVFAIL, RFC 6891 §6.1.3), cut to max_size. A view whose
+// question differs in length from the client's gets SERVFAIL.
+void reply_build(const AnswerView& answer, const Query& query, const ReplyShape& shape,
+                 std::vector<std::uint8_t>& out);
 
 }  // namespace dp::dns

@@ -1,7 +1,6 @@
 #include "dns/stored_answer.h"
 
 #include <algorithm>
-#include <limits>
 #include <optional>
 
 #include "dns/wire.h"
@@ -13,15 +12,6 @@ constexpr std::uint16_t kTypeSoa = 6;
 constexpr std::size_t kSoaFixedTail = 20;  // SERIAL REFRESH RETRY EXPIRE MINIMUM (RFC 1035 §3.3.13)
 constexpr std::size_t kTtlFromRdata = 6;   // TTL (4) + RDLENGTH (2) sit just before RDATA
 
-std::uint32_t read_u32(std::span<const std::uint8_t> wire, std::size_t pos) {
-  return (std::uint32_t{wire::read_u16(wire, pos)} << 16) | wire::read_u16(wire, pos + 2);
-}
-
-void write_u32(std::span<std::uint8_t> wire, std::size_t pos, std::uint32_t value) {
-  wire::write_u16(wire, pos, static_cast<std::uint16_t>(value >> 16));
-  wire::write_u16(wire, pos + 2, static_cast<std::uint16_t>(value & 0xffff));
-}
-
 // RFC 2181 §8: a TTL with the most significant bit set is to be treated as zero.
 std::uint32_t ttl_sanitized(std::uint32_t ttl) { return (ttl & 0x8000'0000U) != 0 ? 0 : ttl; }
 
@@ -32,11 +22,6 @@ AnswerKind kind_of(std::uint16_t rcode, std::uint16_t ancount) {
 }
 
 }  // namespace
-
-TtlPolicy TtlPolicy::as_sent() {
-  constexpr auto kMax = std::numeric_limits<std::uint32_t>::max();
-  return TtlPolicy{0, kMax, kMax, kMax};
-}
 
 Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_t> answer,
                                                      const TtlPolicy& policy) {
@@ -79,6 +64,11 @@ bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPoli
   if (!walked) return false;
   out.wire.assign(answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(records_end));
   wire::write_u16(out.wire, wire::kArCount, additional_kept);
+  // RFC 1035 §4.1.1: AA says the responder is an authority for the name. dotproxy hands on
+  // the upstream's answer or its cache's copy and is neither (Unbound and Knot Resolver clear
+  // it too). Cleared here, once per upstream answer, so a miss and every hit carry it cleared
+  // and a hit costs nothing for it.
+  out.wire[wire::kFlags1] &= static_cast<std::uint8_t>(~wire::kAaBit);
 
   if (opt) {
     out.extended_rcode = static_cast<std::uint8_t>(opt->ttl >> 24);
@@ -111,7 +101,7 @@ bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPoli
     ceiling = policy.max_negative_ttl;
     if (soa && soa->rdlength >= kSoaFixedTail + 2) {
       // RFC 2308 §5: the negative TTL is the lesser of the SOA's TTL and its MINIMUM field.
-      const std::uint32_t minimum = ttl_sanitized(read_u32(answer, soa->end - 4));
+      const std::uint32_t minimum = ttl_sanitized(wire::read_u32(answer, soa->end - 4));
       ceiling = std::min({ceiling, ttl_sanitized(soa->ttl), minimum});
     } else {
       cacheable = false;  // RFC 2308 §5: without an SOA a negative answer is not cached
@@ -123,9 +113,9 @@ bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPoli
 
   std::uint32_t smallest = ceiling;
   for (const std::uint16_t offset : out.ttl_offsets) {
-    const std::uint32_t ttl =
-        std::clamp(ttl_sanitized(read_u32(out.wire, offset)), std::min(floor, ceiling), ceiling);
-    write_u32(out.wire, offset, ttl);
+    const std::uint32_t ttl = std::clamp(ttl_sanitized(wire::read_u32(out.wire, offset)),
+                                         std::min(floor, ceiling), ceiling);
+    wire::write_u32(out.wire, offset, ttl);
     smallest = std::min(smallest, ttl);
   }
   // A failure lives failure_ttl whatever its records say; TC=1 is never complete (RFC 2181 §9).
@@ -133,57 +123,6 @@ bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPoli
   const bool truncated = (out.wire[wire::kFlags1] & wire::kTcBit) != 0;
   out.cache_ttl = cacheable && !truncated ? smallest : 0;
   return true;
-}
-
-void reply_build(const AnswerView& answer, const Query& query, const ReplyShape& shape,
-                 std::vector<std::uint8_t>& out) {
-  const auto question = wire::read_question(answer.wire, kHeaderSize);
-  if (!question || question->size() != query.question_wire.size()) {
-    out = reply_error(query, Rcode::kServFail);
-    return;
-  }
-  const std::size_t question_end = kHeaderSize + question->size();
-
-  out.assign(answer.wire.begin(), answer.wire.end());
-  wire::write_u16(out, 0, query.id);
-  out[wire::kFlags1] = (out[wire::kFlags1] & ~wire::kRdBit) | (query.rd ? wire::kRdBit : 0);
-  // Same length and equal ignoring case, so compression offsets into it stay valid.
-  std::copy(query.question_wire.begin(), query.question_wire.end(), out.begin() + kHeaderSize);
-  for (const std::uint16_t offset : answer.ttl_offsets) {
-    const std::uint32_t ttl = read_u32(out, offset);
-    write_u32(out, offset,
-              shape.stale ? kStaleTtl : (ttl > shape.age_seconds ? ttl - shape.age_seconds : 0));
-  }
-
-  const std::size_t opt_start = out.size();
-  std::uint16_t additional = wire::read_u16(out, wire::kArCount);
-  if (query.has_edns) {
-    wire::append_opt(out, kMaxUdpReplyEdns, answer.extended_rcode, query.dnssec_ok,
-                     answer.ede_options);
-    if (shape.stale) {  // RFC 8914 §4.4: EDE 3 Stale Answer
-      const auto code = static_cast<std::uint16_t>(Ede::kStaleAnswer);
-      for (const std::uint16_t field : {wire::kOptionEde, std::uint16_t{2}, code}) {
-        wire::append_u16(out, field);
-      }
-    }
-    const std::size_t rdlength = out.size() - opt_start - wire::kOptFixedSize;
-    wire::write_u16(out, opt_start + wire::kOptFixedSize - 2, static_cast<std::uint16_t>(rdlength));
-    wire::write_u16(out, wire::kArCount, ++additional);
-  } else if (answer.extended_rcode != 0) {
-    // RFC 6891 §6.1.3: an extended rcode cannot be told to a client without EDNS.
-    out[wire::kFlags2] = static_cast<std::uint8_t>((out[wire::kFlags2] & 0xf0) |
-                                                   static_cast<std::uint8_t>(Rcode::kServFail));
-  }
-
-  if (out.size() > shape.max_size) {
-    // RFC 1035 §4.2.1, RFC 2181 §9: keep the question and our OPT, set TC, retry over TCP.
-    out.erase(out.begin() + static_cast<std::ptrdiff_t>(question_end),
-              out.begin() + static_cast<std::ptrdiff_t>(opt_start));
-    out[wire::kFlags1] |= wire::kTcBit;
-    wire::write_u16(out, wire::kAnCount, 0);
-    wire::write_u16(out, wire::kNsCount, 0);
-    wire::write_u16(out, wire::kArCount, query.has_edns ? 1 : 0);
-  }
 }
 
 }  // namespace dp::dns

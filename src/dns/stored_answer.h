@@ -1,6 +1,7 @@
-// An upstream answer in the form every reply is rebuilt from: its records without the OPT, the
-// offset of every TTL, and the EDNS parts a client may see; plus the TTL maths that decide how
-// long it may be cached (RFC 1035, 2181, 2308, 8767, 9520). Parsed once; rebuilt per client.
+// An upstream answer in the form every reply is rebuilt from (dns/reply.h) and the cache holds:
+// its records without the OPT, the offset of every TTL, the EDNS parts a client may see, AA
+// cleared; plus the TTL maths that decide how long it may be cached (RFC 1035, 2181, 2308,
+// 9520). Parsed once per upstream answer.
 #pragma once
 
 #include <cstddef>
@@ -9,8 +10,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "dns/answer_check.h"
 #include "dns/message.h"
-#include "dns/reply.h"
 
 namespace dp::dns {
 
@@ -20,9 +21,6 @@ struct TtlPolicy {
   std::uint32_t max_ttl = 86'400;          // ceiling for positive answers
   std::uint32_t max_negative_ttl = 3'600;  // ceiling for NXDOMAIN/NODATA (RFC 2308 §5)
   std::uint32_t failure_ttl = 5;           // SERVFAIL and other failures (RFC 9520 §3.2)
-
-  // Keeps every TTL as the upstream sent it (top-bit values read as 0): no clamps.
-  static TtlPolicy as_sent();
 };
 
 enum class AnswerKind {
@@ -49,17 +47,14 @@ struct StoredAnswer {
   std::uint32_t cache_ttl = 0;
 
   AnswerView view() const { return {wire, ttl_offsets, ede_options, extended_rcode}; }
-  // Bytes of wire + offsets + options: what a cache entry copies.
-  std::size_t payload_size() const {
-    return wire.size() + ttl_offsets.size() * sizeof(std::uint16_t) + ede_options.size();
-  }
 };
 
-// Turns an answer that passed answer_check into its stored form, with every record TTL
-// rewritten per `policy` (RFC 2181 §8: a TTL with the top bit set counts as 0), and works out
-// cache_ttl: positive, the smallest record TTL (RFC 2181 §5.2); negative, min(SOA TTL, SOA
-// MINIMUM) (RFC 2308 §5), not cached without an SOA; failures, policy.failure_ttl; TC=1 never.
-// Errors: kMalformed when the records cannot be walked.
+// Turns an answer that passed answer_check into its stored form, AA cleared (RFC 1035 §4.1.1:
+// we are no authority for what an upstream says), with every record TTL rewritten per `policy` (RFC
+// 2181 §8: a TTL with the top bit set counts as 0), and works out cache_ttl: positive, the smallest
+// record TTL (RFC 2181 §5.2); negative, min(SOA TTL, SOA MINIMUM) (RFC 2308 §5), not cached without
+// an SOA; failures, policy.failure_ttl; TC=1 never. Errors: kMalformed when the records cannot be
+// walked.
 Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_t> answer,
                                                      const TtlPolicy& policy);
 // The same into `out`, reusing the capacity of its buffers, so that a worker that keeps one
@@ -67,23 +62,5 @@ Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_
 // `out` then holds nothing usable.
 bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPolicy& policy,
                              StoredAnswer& out);
-
-// What a reply built from a stored answer looks like for one client.
-struct ReplyShape {
-  std::uint32_t age_seconds = 0;           // subtracted from every TTL, never below 0
-  bool stale = false;                      // RFC 8767: TTL 30 and EDE 3 Stale Answer
-  std::size_t max_size = kMaxMessageSize;  // over it: header + question + OPT, TC=1
-};
-
-inline constexpr std::uint32_t kStaleTtl = 30;  // RFC 8767 §4: TTL of a stale answer
-
-// Writes the reply to `query` into `out` (replacing its contents; its capacity is reused):
-// the client's ID, RD and question bytes (0x20 case kept), TTLs lowered by the age, our OPT
-// when the client sent EDNS (its DO bit, RFC 3225 §3; the upstream's extended rcode and EDE
-// options), no OPT
-// otherwise (an extended rcode then becomes SERVFAIL, RFC 6891 §6.1.3), cut to max_size.
-// A view whose question differs in length from the client's gets SERVFAIL.
-void reply_build(const AnswerView& answer, const Query& query, const ReplyShape& shape,
-                 std::vector<std::uint8_t>& out);
 
 }  // namespace dp::dns

@@ -30,7 +30,7 @@ std::optional<RrView> read_rr(std::span<const std::uint8_t> wire, std::size_t po
   std::size_t p = *after_name;
   rr.type = read_u16(wire, p);
   rr.rrclass = read_u16(wire, p + 2);
-  rr.ttl = (std::uint32_t{read_u16(wire, p + 4)} << 16) | read_u16(wire, p + 6);
+  rr.ttl = read_u32(wire, p + 4);
   rr.rdlength = read_u16(wire, p + 8);
   rr.rdata = p + 10;
   rr.end = rr.rdata + rr.rdlength;

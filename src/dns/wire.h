@@ -1,5 +1,5 @@
-// Bounds-checked reading of DNS wire format (RFC 1035 §4.1), for the paths that work on raw
-// bytes: rejections of unparsable queries and the rewrite of upstream answers.
+// DNS wire format (RFC 1035 §4.1) for the paths that work on raw bytes: header fields and
+// accessors, bounds-checked walks over names and records, and the OPT RR we append.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +20,7 @@ inline constexpr std::size_t kAnCount = 6;
 inline constexpr std::size_t kNsCount = 8;
 inline constexpr std::size_t kArCount = 10;
 inline constexpr std::uint8_t kQrBit = 0x80;
+inline constexpr std::uint8_t kAaBit = 0x04;
 inline constexpr std::uint8_t kTcBit = 0x02;
 inline constexpr std::uint8_t kRdBit = 0x01;
 inline constexpr std::uint8_t kRaBit = 0x80;
@@ -45,6 +46,18 @@ inline void write_u16(std::span<std::uint8_t> wire, std::size_t pos, std::uint16
 inline void append_u16(std::vector<std::uint8_t>& out, std::uint16_t value) {
   out.push_back(static_cast<std::uint8_t>(value >> 8));
   out.push_back(static_cast<std::uint8_t>(value & 0xff));
+}
+// Caller has checked pos + 4 <= wire.size().
+inline std::uint32_t read_u32(std::span<const std::uint8_t> wire, std::size_t pos) {
+  return (std::uint32_t{read_u16(wire, pos)} << 16) | read_u16(wire, pos + 2);
+}
+inline void write_u32(std::span<std::uint8_t> wire, std::size_t pos, std::uint32_t value) {
+  write_u16(wire, pos, static_cast<std::uint16_t>(value >> 16));
+  write_u16(wire, pos + 2, static_cast<std::uint16_t>(value & 0xffff));
+}
+inline void append_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
+  append_u16(out, static_cast<std::uint16_t>(value >> 16));
+  append_u16(out, static_cast<std::uint16_t>(value & 0xffff));
 }
 
 inline std::uint8_t opcode(std::span<const std::uint8_t> header) {
@@ -107,3 +120,22 @@ void append_opt(std::vector<std::uint8_t>& out, std::uint16_t udp_size, std::uin
                 bool dnssec_ok, std::span<const std::uint8_t> options = {});
 
 }  // namespace dp::dns::wire
+
+namespace dp::dns {
+
+// The header fields every layer reads or sets on raw messages, safe on any size.
+// The ID, or 0 when `wire` is shorter than it.
+inline std::uint16_t wire_get_id(std::span<const std::uint8_t> wire) {
+  return wire.size() < 2 ? 0 : wire::read_u16(wire, 0);
+}
+// Sets the ID; leaves a message shorter than it alone.
+inline void wire_set_id(std::span<std::uint8_t> wire, std::uint16_t id) {
+  if (wire.size() >= 2) wire::write_u16(wire, 0, id);
+}
+// Header rcode only (4 bits); kFormErr when `wire` is shorter than a header.
+inline Rcode wire_get_rcode(std::span<const std::uint8_t> wire) {
+  if (wire.size() <= wire::kFlags2) return Rcode::kFormErr;  // not even a header
+  return static_cast<Rcode>(wire[wire::kFlags2] & 0x0f);
+}
+
+}  // namespace dp::dns

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "common/ascii.h"
+
 namespace dp::policy {
 namespace {
 
@@ -66,8 +68,6 @@ std::size_t wire_name_size(const char* data) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
@@ -116,10 +116,7 @@ bool is_address(std::string_view word) {
 bool is_boilerplate(std::string_view word) {
   if (!word.empty() && word.back() == '.') word.remove_suffix(1);
   for (const std::string_view name : kHostsBoilerplate) {
-    if (word.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < word.size() && same; ++i) same = ascii_lower(word[i]) == name[i];
-    if (same) return true;
+    if (ascii_lower_equal(word, name)) return true;
   }
   return false;
 }

@@ -6,6 +6,7 @@
 #include "cache/cache_key.h"
 #include "common/check.h"
 #include "dns/reply.h"
+#include "dns/upstream_query.h"
 
 namespace dp::proxy {
 

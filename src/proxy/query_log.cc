@@ -9,7 +9,6 @@
 
 #include "common/log.h"
 #include "dns/question_text.h"
-#include "dns/reply.h"
 #include "dns/wire.h"
 
 namespace dp::proxy {

@@ -1,6 +1,5 @@
 #include "proxy/reply_sink.h"
 
-#include "dns/reply.h"
 #include "dns/wire.h"
 
 namespace dp::proxy {

@@ -2,7 +2,8 @@
 
 #include "common/check.h"
 #include "common/log.h"
-#include "dns/reply.h"
+#include "dns/answer_check.h"
+#include "dns/wire.h"
 
 namespace dp::upstream {
 namespace {

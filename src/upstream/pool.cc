@@ -4,7 +4,7 @@
 #include <string>
 
 #include "common/log.h"
-#include "dns/reply.h"
+#include "dns/wire.h"
 
 namespace dp::upstream {
 namespace {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "cache/cache_key.h"
+#include "dns/reply.h"
 #include "dns/test_packets.h"
 
 namespace dp::cache {
@@ -70,6 +71,22 @@ TEST_F(CacheTest, AnEntryIsFreshUntilItsTtlToTheSecondAndAgesMeanwhile) {
   EXPECT_EQ(expired.state, Freshness::kStale);
   EXPECT_FALSE(expired.built);  // the caller asks upstream first
   EXPECT_TRUE(reply_.empty());
+}
+
+// RFC 1035 §4.1.1: a cache is no authority. An upstream's AA=1 is cleared when the answer is
+// stored, so the hit, fresh or stale, never claims it.
+TEST_F(CacheTest, AHitOfAnAuthoritativeAnswerClaimsNoAuthority) {
+  const dns::Query query = dns::testing::parsed(query_build("a.example.", LDNS_RR_TYPE_A));
+  cache_key_build(query, key_);
+  const Bytes answer = dns::testing::with_aa(answer_build(
+      "a.example.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, Records{{"a.example. 60 IN A 192.0.2.1"}}));
+  auto stored = dns::stored_answer_make(answer, dns::TtlPolicy{});
+  ASSERT_TRUE(stored.has_value());
+  cache_.insert(key_, *stored, kStart);
+  ASSERT_TRUE(get("a.example.", kStart + seconds(1)).built);
+  EXPECT_FALSE(dns::testing::aa_of(reply_));
+  ASSERT_TRUE(get("a.example.", kStart + seconds(90), /*build_stale=*/true).built);
+  EXPECT_FALSE(dns::testing::aa_of(reply_));
 }
 
 TEST_F(CacheTest, KeyHoldsTypeDoAndCdButNotTheCase) {

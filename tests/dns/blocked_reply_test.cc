@@ -27,7 +27,8 @@ Bytes query_for(std::uint16_t qtype, bool edns, std::uint16_t qclass = 1) {
 }
 
 // The reply checked for what every blocked reply has: the client's ID, its question bytes
-// with their 0x20 case, QR, RD and RA, and EDE 15 exactly when the client sent EDNS.
+// with their 0x20 case, QR, AA (we are the authority for it), RD and RA, and EDE 15 exactly
+// when the client sent EDNS.
 PacketPtr checked(const Bytes& query_wire, BlockedAnswer answer) {
   const Bytes reply = reply_blocked(parsed(query_wire), answer);
   EXPECT_EQ(u16(reply, 0), 0xbeef);
@@ -35,6 +36,7 @@ PacketPtr checked(const Bytes& query_wire, BlockedAnswer answer) {
   EXPECT_TRUE(std::equal(question.begin(), question.end() - 4, reply.begin() + 12));
   PacketPtr pkt = ldns_parse(reply);
   EXPECT_TRUE(ldns_pkt_qr(pkt.get()));
+  EXPECT_TRUE(ldns_pkt_aa(pkt.get()));
   EXPECT_TRUE(ldns_pkt_rd(pkt.get()));
   EXPECT_TRUE(ldns_pkt_ra(pkt.get()));
   EXPECT_FALSE(ldns_pkt_tc(pkt.get()));

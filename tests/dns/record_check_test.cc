@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dns/answer_check.h"
 #include "dns/message.h"
-#include "dns/reply.h"
 
 namespace dp::dns {
 namespace {

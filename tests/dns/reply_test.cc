@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dns/answer_check.h"
 #include "dns/ldns_include.h"
 #include "tests/dns/test_packets.h"
 
@@ -14,6 +15,8 @@ namespace dp::dns {
 namespace {
 
 using namespace ::dp::dns::testing;  // NOLINT: test helpers
+
+constexpr const char* kName = "www.example.com.";
 
 // Parses `wire` expecting `error` and returns the rejection reply.
 Bytes reject(const Bytes& wire, QueryError error) {
@@ -138,106 +141,6 @@ TEST(DnsReplyTest, ErrorReplyWithoutEdnsHasNoOpt) {
   EXPECT_EQ(u16(reply, 10), 0);
 }
 
-TEST(DnsReplyTest, UpstreamQueryIsPaddedAndLowercased) {
-  for (const char* name : {"a.", "WwW.ExAmple.COM.",
-                           "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0."
-                           "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0."
-                           "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0.XX."}) {
-    PacketPtr client(ldns_pkt_query_new(ldns_dname_new_frm_str(name), LDNS_RR_TYPE_AAAA,
-                                        LDNS_RR_CLASS_IN, LDNS_CD));
-    ldns_pkt_set_edns_udp_size(client.get(), 4096);
-    ldns_pkt_set_edns_do(client.get(), true);
-    const Query query = parsed(to_wire(client.get()));
-    const Bytes upstream = upstream_query_build(query);
-    SCOPED_TRACE(name);
-    EXPECT_EQ(upstream.size() % 128, 0u);
-    const PacketPtr pkt = ldns_parse(upstream);
-    ASSERT_NE(pkt, nullptr);
-    EXPECT_EQ(ldns_pkt_id(pkt.get()), 0);
-    EXPECT_TRUE(ldns_pkt_rd(pkt.get()));
-    EXPECT_TRUE(ldns_pkt_cd(pkt.get()));
-    EXPECT_FALSE(ldns_pkt_qr(pkt.get()));
-    EXPECT_EQ(ldns_pkt_edns_udp_size(pkt.get()), 1232);
-    EXPECT_TRUE(ldns_pkt_edns_do(pkt.get()));
-    const ldns_rdf* owner = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(pkt.get()), 0));
-    EXPECT_EQ(
-        std::string(reinterpret_cast<const char*>(ldns_rdf_data(owner)), ldns_rdf_size(owner)),
-        query.question.qname_lower);
-    // Two options: an empty edns-tcp-keepalive (RFC 7828 §3.2.1), then padding (code 12)
-    // filling the rest of the RDATA.
-    const Bytes options = edns_data(pkt);
-    ASSERT_GE(options.size(), 8u);
-    EXPECT_EQ(u16(options, 0), 11);
-    EXPECT_EQ(u16(options, 2), 0);
-    EXPECT_EQ(u16(options, 4), 12);
-    EXPECT_EQ(u16(options, 6), options.size() - 8);
-  }
-}
-
-TEST(DnsReplyTest, AnswerKeepaliveReadsTheServersIdleTimeout) {
-  Bytes answer = upstream_answer(1);
-  EXPECT_FALSE(answer_keepalive(answer));  // no OPT at all
-  // OPT with a cookie, then keepalive 25 (2.5 s), then padding.
-  const Bytes options = {0, 10, 0, 8, 1, 2,  3, 4,  5, 6, 7, 8,
-                         0, 11, 0, 2, 0, 25, 0, 12, 0, 2, 0, 0};
-  add_opt(answer, 1232, 0, 0, false, options);
-  EXPECT_EQ(answer_keepalive(answer), std::chrono::milliseconds(2500));
-
-  Bytes no_timeout = upstream_answer(1);
-  add_opt(no_timeout, 1232, 0, 0, false, Bytes{0, 11, 0, 0});  // malformed for a server: ignored
-  EXPECT_FALSE(answer_keepalive(no_timeout));
-
-  Bytes truncated_option = upstream_answer(1);
-  add_opt(truncated_option, 1232, 0, 0, false, Bytes{0, 11, 0, 9, 0, 25});
-  EXPECT_FALSE(answer_keepalive(truncated_option));
-}
-
-TEST(DnsReplyTest, AnswerCheck) {
-  const Question asked = parsed(plain_query()).question;
-  const Bytes answer = upstream_answer(1);
-  EXPECT_TRUE(answer_check(answer, asked));
-
-  Question other = asked;
-  other.qtype = 28;
-  EXPECT_EQ(answer_check(answer, other).error(), AnswerError::kQuestionMismatch);
-  other = asked;
-  other.qname_lower[1] = 'x';
-  EXPECT_EQ(answer_check(answer, other).error(), AnswerError::kQuestionMismatch);
-
-  Bytes upper = answer;  // the upstream may change the case: the match ignores it
-  std::transform(upper.begin() + 12, upper.begin() + 28, upper.begin() + 12,
-                 [](std::uint8_t c) { return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c; });
-  ASSERT_NE(upper, answer);
-  EXPECT_TRUE(answer_check(upper, asked));
-
-  Bytes query_bit = answer;
-  query_bit[2] &= 0x7f;
-  EXPECT_EQ(answer_check(query_bit, asked).error(), AnswerError::kNotResponse);
-  Bytes notify = answer;
-  notify[2] |= 4 << 3;
-  EXPECT_EQ(answer_check(notify, asked).error(), AnswerError::kNotResponse);
-
-  Bytes truncated = answer;
-  truncated.resize(truncated.size() - 2);
-  EXPECT_EQ(answer_check(truncated, asked).error(), AnswerError::kMalformed);
-  EXPECT_EQ(answer_check(Bytes{1, 2, 3}, asked).error(), AnswerError::kMalformed);
-  EXPECT_STREQ(answer_error_name(AnswerError::kQuestionMismatch), "question_mismatch");
-}
-
-TEST(DnsReplyTest, WireHelpers) {
-  Bytes wire = plain_query();
-  EXPECT_EQ(wire_get_id(wire), 0xbeef);
-  wire_set_id(wire, 0x0102);
-  EXPECT_EQ(wire[0], 1);
-  EXPECT_EQ(wire[1], 2);
-  wire[3] = 0x83;
-  EXPECT_EQ(wire_get_rcode(wire), Rcode::kNxDomain);
-  Bytes one = {7};
-  wire_set_id(one, 5);  // too short: left alone
-  EXPECT_EQ(one[0], 7);
-  EXPECT_EQ(wire_get_id(one), 0);
-}
-
 Bytes option(std::uint16_t code, const Bytes& data) {
   Bytes out = {static_cast<std::uint8_t>(code >> 8), static_cast<std::uint8_t>(code),
                static_cast<std::uint8_t>(data.size() >> 8), static_cast<std::uint8_t>(data.size())};
@@ -272,6 +175,21 @@ TEST(DnsReplyTest, RewriteSetsClientIdRdAndCase) {
             0);
   ldns_rdf_deep_free(name);
   EXPECT_FALSE(ldns_pkt_edns(pkt.get()));
+}
+
+// RFC 1035 §4.1.1: an upstream's AA=1 is its own claim, not ours (dns/stored_answer.h).
+TEST(DnsReplyTest, RewriteOfAnAuthoritativeAnswerClaimsNoAuthority) {
+  const Query query = parsed(plain_query());
+  const Bytes answer = with_aa(upstream_answer(1));
+  ASSERT_TRUE(answer_check(answer, query.question));
+  for (const std::size_t limit : {std::size_t{512}, std::size_t{20}}) {  // whole, and cut (TC)
+    const Bytes reply = reply_from_answer(answer, query, limit);
+    EXPECT_FALSE(aa_of(reply)) << limit;
+    EXPECT_NE(reply[2] & 0x80, 0) << limit;  // still QR
+  }
+  // Our own replies never claim it either.
+  EXPECT_FALSE(aa_of(reply_error(query, Rcode::kServFail)));
+  EXPECT_FALSE(aa_of(reply_truncated(query)));
 }
 
 TEST(DnsReplyTest, RewriteStripsOptForClientWithoutEdns) {
@@ -379,6 +297,61 @@ TEST(DnsReplyTest, RewriteDoesNotTruncateWhatFits) {
   const PacketPtr pkt = ldns_parse(reply);
   EXPECT_FALSE(ldns_pkt_tc(pkt.get()));
   EXPECT_EQ(ldns_pkt_ancount(pkt.get()), 10);
+}
+
+TEST(DnsReplyTest, RebuildLowersEveryTtlByTheAgeButNeverBelowZero) {
+  const auto s = stored(
+      a_answer({"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 300 IN A 192.0.2.2"}));
+  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.age_seconds = 2})),
+            (std::vector<std::uint32_t>{58, 298}));
+  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.age_seconds = 100})),
+            (std::vector<std::uint32_t>{0, 200}));
+}
+
+TEST(DnsReplyTest, RebuildOfAStaleAnswerHasTtl30AndEde3) {
+  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  const Bytes reply = built(s, query_build(kName, LDNS_RR_TYPE_A, 1232),
+                            ReplyShape{.age_seconds = 500, .stale = true});
+  EXPECT_EQ(ttls_of(reply), (std::vector<std::uint32_t>{kStaleTtl}));
+  EXPECT_EQ(edns_data(ldns_parse(reply)), (Bytes{0, 15, 0, 2, 0, 3}));  // RFC 8914 §4.4
+  const Bytes plain = built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.stale = true});
+  EXPECT_EQ(ttls_of(plain), (std::vector<std::uint32_t>{kStaleTtl}));
+  EXPECT_EQ(u16(plain, 10), 0);  // no OPT for a client without EDNS
+}
+
+TEST(DnsReplyTest, RebuildCarriesTheClientsIdRdAndQuestionCase) {
+  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  const Bytes query = query_build("WwW.eXaMpLe.CoM.", LDNS_RR_TYPE_A);
+  const Bytes reply = built(s, query);
+  EXPECT_EQ(u16(reply, 0), 0x1234);
+  EXPECT_TRUE(std::equal(query.begin() + 12, query.end(), reply.begin() + 12));
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(reply).get()), 1);
+}
+
+TEST(DnsReplyTest, RebuildTruncatesPerClient) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 100; ++i)
+    many.push_back("www.example.com. 60 IN A 192.0.2." + std::to_string(i));
+  const auto s = stored(a_answer(many));
+  const Bytes plain_query = query_build(kName, LDNS_RR_TYPE_A);
+  const Bytes edns_query = query_build(kName, LDNS_RR_TYPE_A, 4096);
+  const Bytes udp = built(s, plain_query, ReplyShape{.max_size = 512});
+  EXPECT_LE(udp.size(), 512u);
+  EXPECT_NE(udp[2] & 0x02, 0);  // TC
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(udp).get()), 0);
+  const Bytes edns = built(s, edns_query, ReplyShape{.max_size = 1232});
+  EXPECT_LE(edns.size(), 1232u);
+  EXPECT_NE(edns[2] & 0x02, 0);
+  EXPECT_EQ(u16(edns, 10), 1);  // our OPT survives the cut
+  const Bytes tcp = built(s, plain_query);
+  EXPECT_EQ(tcp[2] & 0x02, 0);
+  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(tcp).get()), 100);
+}
+
+TEST(DnsReplyTest, RebuildForAQuestionOfAnotherLengthIsServfail) {
+  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  const Bytes reply = built(s, query_build("other.example.", LDNS_RR_TYPE_A));
+  EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(reply).get()), LDNS_RCODE_SERVFAIL);
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #include <random>
 #include <vector>
 
+#include "dns/answer_check.h"
 #include "dns/ldns_include.h"
 #include "dns/message.h"
 #include "dns/reply.h"
+#include "dns/wire.h"
 #include "tests/dns/test_packets.h"
 
 namespace dp::dns {
@@ -65,7 +67,7 @@ TEST(DnsRobustnessTest, RandomQueriesGetWellFormedRepliesOrNone) {
     if (query.has_value()) {
       ++accepted;
       EXPECT_EQ(query->question_wire.size(), query->question.qname_lower.size() + 4);
-      const Bytes upstream = upstream_query_build(*query);
+      const Bytes upstream = upstream_query_of(*query);
       EXPECT_EQ(upstream.size() % 128, 0u);
       EXPECT_TRUE(ldns_accepts(upstream));
       EXPECT_TRUE(ldns_accepts(reply_error(*query, Rcode::kServFail, Ede::kNetworkError)));

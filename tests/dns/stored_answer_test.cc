@@ -9,34 +9,20 @@
 namespace dp::dns {
 namespace {
 
+using testing::a_answer;
 using testing::answer_build;
+using testing::built;
 using testing::Bytes;
 using testing::edns_data;
 using testing::ldns_parse;
 using testing::query_build;
 using testing::Records;
+using testing::stored;
 using testing::ttls_of;
 using testing::u16;
 
 constexpr const char* kName = "www.example.com.";
 const std::string kSoa = "example.com. 3600 IN SOA ns.example.com. admin.example.com. 1 2 3 4 300";
-
-StoredAnswer stored(const Bytes& answer, const TtlPolicy& policy = {}) {
-  auto result = stored_answer_make(answer, policy);
-  EXPECT_TRUE(result.has_value());
-  return result.has_value() ? *result : StoredAnswer{};
-}
-
-Bytes built(const StoredAnswer& answer, const Bytes& query_wire, ReplyShape shape = {}) {
-  Bytes out;
-  reply_build(answer.view(), testing::parsed(query_wire), shape, out);
-  return out;
-}
-
-Bytes a_answer(std::vector<std::string> answer, std::vector<std::string> authority = {}) {
-  return answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
-                      Records{std::move(answer), std::move(authority), {}});
-}
 
 TEST(DnsStoredAnswerTest, PositiveTtlIsTheSmallestOfAllRecords) {
   // RFC 2181 §5.2: the answer lives as long as its shortest-lived record.
@@ -143,59 +129,18 @@ TEST(DnsStoredAnswerTest, UpstreamOptIsDroppedAndOnlyItsEdeKept) {
   EXPECT_EQ(u16(plain, 10), 0);
 }
 
-TEST(DnsStoredAnswerTest, AgeLowersEveryTtlButNeverBelowZero) {
-  const auto s = stored(
-      a_answer({"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 300 IN A 192.0.2.2"}));
-  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.age_seconds = 2})),
-            (std::vector<std::uint32_t>{58, 298}));
-  EXPECT_EQ(ttls_of(built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.age_seconds = 100})),
-            (std::vector<std::uint32_t>{0, 200}));
-}
-
-TEST(DnsStoredAnswerTest, StaleReplyHasTtl30AndEde3) {
-  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
-  const Bytes reply = built(s, query_build(kName, LDNS_RR_TYPE_A, 1232),
-                            ReplyShape{.age_seconds = 500, .stale = true});
-  EXPECT_EQ(ttls_of(reply), (std::vector<std::uint32_t>{kStaleTtl}));
-  EXPECT_EQ(edns_data(ldns_parse(reply)), (Bytes{0, 15, 0, 2, 0, 3}));  // RFC 8914 §4.4
-  const Bytes plain = built(s, query_build(kName, LDNS_RR_TYPE_A), ReplyShape{.stale = true});
-  EXPECT_EQ(ttls_of(plain), (std::vector<std::uint32_t>{kStaleTtl}));
-  EXPECT_EQ(u16(plain, 10), 0);  // no OPT for a client without EDNS
-}
-
-TEST(DnsStoredAnswerTest, ReplyCarriesTheClientsIdRdAndQuestionCase) {
-  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
-  const Bytes query = query_build("WwW.eXaMpLe.CoM.", LDNS_RR_TYPE_A);
-  const Bytes reply = built(s, query);
-  EXPECT_EQ(u16(reply, 0), 0x1234);
-  EXPECT_TRUE(std::equal(query.begin() + 12, query.end(), reply.begin() + 12));
-  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(reply).get()), 1);
-}
-
-TEST(DnsStoredAnswerTest, TruncationIsPerRequest) {
-  std::vector<std::string> many;
-  for (int i = 0; i < 100; ++i)
-    many.push_back("www.example.com. 60 IN A 192.0.2." + std::to_string(i));
-  const auto s = stored(a_answer(many));
-  const Bytes plain_query = query_build(kName, LDNS_RR_TYPE_A);
-  const Bytes edns_query = query_build(kName, LDNS_RR_TYPE_A, 4096);
-  const Bytes udp = built(s, plain_query, ReplyShape{.max_size = 512});
-  EXPECT_LE(udp.size(), 512u);
-  EXPECT_NE(udp[2] & 0x02, 0);  // TC
-  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(udp).get()), 0);
-  const Bytes edns = built(s, edns_query, ReplyShape{.max_size = 1232});
-  EXPECT_LE(edns.size(), 1232u);
-  EXPECT_NE(edns[2] & 0x02, 0);
-  EXPECT_EQ(u16(edns, 10), 1);  // our OPT survives the cut
-  const Bytes tcp = built(s, plain_query);
-  EXPECT_EQ(tcp[2] & 0x02, 0);
-  EXPECT_EQ(ldns_pkt_ancount(ldns_parse(tcp).get()), 100);
-}
-
-TEST(DnsStoredAnswerTest, QuestionOfAnotherLengthGetsServfail) {
-  const auto s = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
-  const Bytes reply = built(s, query_build("other.example.", LDNS_RR_TYPE_A));
-  EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(reply).get()), LDNS_RCODE_SERVFAIL);
+// RFC 1035 §4.1.1: we are no authority for what an upstream says. Cleared in the stored form,
+// which the miss's reply and every cache hit are built from.
+TEST(DnsStoredAnswerTest, AaIsClearedAndEveryOtherFlagKept) {
+  const Bytes answer = testing::with_aa(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  ASSERT_TRUE(testing::aa_of(answer));
+  const auto s = stored(answer);
+  EXPECT_FALSE(testing::aa_of(s.wire));
+  EXPECT_EQ(s.wire[2], answer[2] & ~0x04);  // QR, opcode, TC, RD as they were
+  EXPECT_EQ(s.wire[3], answer[3]);
+  StoredAnswer reused = stored(a_answer({"www.example.com. 60 IN A 192.0.2.1"}));
+  ASSERT_TRUE(stored_answer_make_into(answer, TtlPolicy{}, reused));
+  EXPECT_FALSE(testing::aa_of(reused.wire));
 }
 
 TEST(DnsStoredAnswerTest, UnwalkableAnswerIsMalformed) {

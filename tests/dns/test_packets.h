@@ -1,10 +1,13 @@
-// Packets for the dns tests: hand-built queries and ldns-built upstream answers.
+// Packets for the dns tests: hand-built queries, ldns-built upstream answers, and the stored
+// form and client reply of an answer as the resolver makes them.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +15,9 @@
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
 #include "dns/message.h"
+#include "dns/reply.h"
+#include "dns/stored_answer.h"
+#include "dns/upstream_query.h"
 
 namespace dp::dns::testing {
 
@@ -164,8 +170,56 @@ inline Bytes edns_data(const PacketPtr& pkt) {
   return Bytes(ldns_rdf_data(data), ldns_rdf_data(data) + ldns_rdf_size(data));
 }
 
+// `wire` with AA set, as an authoritative server sends its answers (RFC 1035 §4.1.1).
+inline Bytes with_aa(Bytes wire) {
+  wire.at(2) |= 0x04;
+  return wire;
+}
+inline bool aa_of(const Bytes& wire) { return (wire.at(2) & 0x04) != 0; }
+
 inline std::uint16_t u16(const Bytes& wire, std::size_t pos) {
   return static_cast<std::uint16_t>(wire.at(pos) << 8 | wire.at(pos + 1));
+}
+
+// The query sent upstream for `query` (dns/upstream_query.h), in a buffer of its own.
+inline Bytes upstream_query_of(const Query& query) {
+  Bytes out;
+  upstream_query_build_into(query, out);
+  return out;
+}
+
+// An upstream answer to www.example.com. A IN with these answer and authority records.
+inline Bytes a_answer(std::vector<std::string> answer, std::vector<std::string> authority = {}) {
+  return answer_build("www.example.com.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+                      Records{std::move(answer), std::move(authority), {}});
+}
+
+// The stored form of a checked upstream answer (dns/stored_answer.h); a test failure if none.
+inline StoredAnswer stored(const Bytes& answer, const TtlPolicy& policy = {}) {
+  auto result = stored_answer_make(answer, policy);
+  EXPECT_TRUE(result.has_value());
+  return result.has_value() ? *result : StoredAnswer{};
+}
+
+// The reply reply_build writes from `answer` for the client query `query_wire`.
+inline Bytes built(const StoredAnswer& answer, const Bytes& query_wire, ReplyShape shape = {}) {
+  Bytes out;
+  reply_build(answer.view(), parsed(query_wire), shape, out);
+  return out;
+}
+
+// A checked upstream answer as a client gets it on a miss: stored with its TTLs as sent (no
+// clamps), rebuilt for `query`, cut to `max_size`; SERVFAIL when it cannot be stored.
+inline Bytes reply_from_answer(std::span<const std::uint8_t> answer, const Query& query,
+                               std::size_t max_size) {
+  constexpr auto kMax = std::numeric_limits<std::uint32_t>::max();
+  const TtlPolicy as_sent{
+      .min_ttl = 0, .max_ttl = kMax, .max_negative_ttl = kMax, .failure_ttl = kMax};
+  const auto form = stored_answer_make(answer, as_sent);
+  if (!form) return reply_error(query, Rcode::kServFail);
+  Bytes out;
+  reply_build(form->view(), query, ReplyShape{.max_size = max_size}, out);
+  return out;
 }
 
 }  // namespace dp::dns::testing

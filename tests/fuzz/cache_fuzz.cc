@@ -9,6 +9,7 @@
 
 #include "cache/cache.h"
 #include "cache/cache_key.h"
+#include "dns/answer_check.h"
 #include "dns/message.h"
 #include "dns/reply.h"
 #include "dns/stored_answer.h"

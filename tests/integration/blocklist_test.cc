@@ -72,7 +72,8 @@ TEST_F(IntegrationBlocklistTest, ABlockedNameGetsNxdomainWithEde15AndNeverGoesUp
     auto reply = ask(name, 1);
     ASSERT_TRUE(reply) << name << proxy_->log();
     EXPECT_EQ(ldns_pkt_get_rcode(reply.get()), LDNS_RCODE_NXDOMAIN) << name;
-    EXPECT_EQ(ede_code(reply), 15) << name;  // RFC 8914 §4.16 Blocked
+    EXPECT_EQ(ede_code(reply), 15) << name;         // RFC 8914 §4.16 Blocked
+    EXPECT_TRUE(ldns_pkt_aa(reply.get())) << name;  // our answer: we are its authority
     EXPECT_EQ(ldns_pkt_ancount(reply.get()), 0u) << name;
   }
   EXPECT_EQ(server_->queries_received(), 0u);  // none of them left the host
@@ -80,6 +81,7 @@ TEST_F(IntegrationBlocklistTest, ABlockedNameGetsNxdomainWithEde15AndNeverGoesUp
   auto served = ask("www.test.", 2);  // not listed: forwarded and answered
   ASSERT_TRUE(served);
   EXPECT_EQ(ldns_pkt_get_rcode(served.get()), LDNS_RCODE_NOERROR);
+  EXPECT_FALSE(ldns_pkt_aa(served.get()));  // the upstream's answer: it is, we are not
   EXPECT_EQ(answer_addresses(served.get()), std::vector<std::string>{"192.0.2.1"});
   auto lookalike = ask("notads.test.", 3);  // ends like a listed name, not at a label
   ASSERT_TRUE(lookalike);

@@ -75,6 +75,24 @@ TEST_F(IntegrationCacheTest, AHitComesBackWithTheClientsCase) {
   EXPECT_EQ(server_->queries_received(), 1u);
 }
 
+// RFC 1035 §4.1.1: the test server answers with AA=1, as an authority; dotproxy is none, on
+// the miss or the hit. Its local zones it does serve as the authority.
+TEST_F(IntegrationCacheTest, NeitherAMissNorAHitClaimsAuthorityButALocalAnswerDoes) {
+  proxy_ = start_proxy(spec(server_->port()));
+  auto miss = ask("www.test.", 1);
+  ASSERT_TRUE(miss) << proxy_->log();
+  auto hit = ask("www.test.", 2);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(server_->queries_received(), 1u);  // the second was a hit
+  EXPECT_FALSE(ldns_pkt_aa(miss.get()));
+  EXPECT_FALSE(ldns_pkt_aa(hit.get()));
+  EXPECT_EQ(answer_addresses(hit.get()), (std::vector<std::string>{"192.0.2.1"}));
+  auto local = ask("localhost.", 3);
+  ASSERT_TRUE(local);
+  EXPECT_TRUE(ldns_pkt_aa(local.get()));
+  EXPECT_EQ(server_->queries_received(), 1u);
+}
+
 TEST_F(IntegrationCacheTest, CachedAndNegativeAnswersSurviveAnUpstreamOutage) {
   proxy_ = start_proxy(spec(server_->port()));
   ASSERT_TRUE(ask("www.test.", 1)) << proxy_->log();

@@ -3,11 +3,12 @@
 #pragma once
 
 #include <algorithm>
-#include <cctype>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/ascii.h"
 
 namespace dp::testing {
 
@@ -17,7 +18,7 @@ inline std::string wire(std::string_view text) {
   while (!text.empty() && text != ".") {
     const std::size_t dot = std::min(text.find('.'), text.size());
     out.push_back(static_cast<char>(dot));
-    for (const char c : text.substr(0, dot)) out.push_back(static_cast<char>(std::tolower(c)));
+    for (const char c : text.substr(0, dot)) out.push_back(ascii_lower(c));
     text.remove_prefix(std::min(dot + 1, text.size()));
   }
   out.push_back('\0');

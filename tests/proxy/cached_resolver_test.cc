@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dns/reply.h"
 #include "dns/test_packets.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_upstream.h"
@@ -78,6 +79,24 @@ TEST_F(ProxyCachedResolverTest, ASecondQueryIsAnsweredFromTheCacheWithItsTtlLowe
   EXPECT_TRUE(std::equal(asked.begin() + 12, asked.end(), sink_.sent[1].begin() + 12));
   EXPECT_EQ(stats_.cache_misses, 1u);
   EXPECT_EQ(stats_.cache_hits, 1u);
+}
+
+// RFC 1035 §4.1.1: the upstream may be the authority; we are not. Its AA=1 reaches no client:
+// not the one whose miss it answers, not the next one's hit, not a stale answer.
+TEST_F(ProxyCachedResolverTest, AnUpstreamsAaIsClearedOnTheMissTheHitAndTheStaleAnswer) {
+  ask(1);
+  answer_last(dns::testing::with_aa(a_answer(60)));
+  ask(2);
+  clock_.advance(seconds(61));
+  ask(3);
+  fail_last(UpstreamError::kConnectFailed);
+  ASSERT_EQ(sink_.sent.size(), 3u);
+  EXPECT_EQ(stats_.cache_hits, 1u);
+  EXPECT_EQ(stats_.stale_served, 1u);
+  for (const Bytes& reply : sink_.sent) {
+    EXPECT_EQ(rcode_of(reply), LDNS_RCODE_NOERROR);
+    EXPECT_FALSE(dns::testing::aa_of(reply)) << id_of(reply);
+  }
 }
 
 TEST_F(ProxyCachedResolverTest, HundredIdenticalQueriesInFlightGoUpstreamOnce) {

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "dns/reply.h"
 #include "dns/test_packets.h"
+#include "dns/wire.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_upstream.h"
 

@@ -8,7 +8,8 @@
 #include <set>
 #include <string>
 
-#include "dns/reply.h"
+#include "dns/answer_check.h"
+#include "dns/wire.h"
 #include "fakes/fake_clock.h"
 #include "fakes/memory_dot_server.h"
 #include "fakes/shared_pki.h"
