@@ -88,9 +88,9 @@ class UpstreamDotConnectionTest : public ::testing::Test {
 
   // Opens the connection (start() only: nothing is delivered until pump()).
   void open(std::size_t max_in_flight = 256) {
-    conn_ = std::make_unique<DotConnection>(0, ServerSpec{address_, kName},
-                                            *credentials_, net_.make_stream(), max_in_flight,
-                                            stats_, listener_, clock_, loop_);
+    conn_ = std::make_unique<DotConnection>(0, ServerSpec{address_, kName}, *credentials_,
+                                            net_.make_stream(), max_in_flight, stats_, listener_,
+                                            clock_, loop_);
     stream_ = net_.streams().back();
     conn_->start(clock_.now(), kHandshakeTimeout);
   }
@@ -552,7 +552,7 @@ TEST_F(UpstreamDotConnectionTest, AFailedConnectionOutlivesItsStatsAndListener) 
   auto stats = std::make_unique<PoolStats>();
   auto listener = std::make_unique<RecordingListener>();
   auto conn =
-      std::make_unique<DotConnection>(0, config::UpstreamConfig{address_, kName}, *credentials_,
+      std::make_unique<DotConnection>(0, ServerSpec{address_, kName}, *credentials_,
                                       net_.make_stream(), 16, *stats, *listener, clock_, loop_);
   conn->start(clock_.now(), kHandshakeTimeout);
   const Bytes query = dot_query("a.test");
