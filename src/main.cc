@@ -40,11 +40,16 @@ std::string address_list(const std::vector<dp::SocketAddress>& addresses) {
   return out;
 }
 
-// The configured blocklist files as one list (null when none), with a log line per file that
-// had malformed lines (skipped) and one for the whole load. Throws std::runtime_error with one
-// line when a file cannot be read.
-std::shared_ptr<const dp::policy::Blocklist> blocklist_load(const dp::config::Config& config) {
-  if (config.blocklist.empty()) return nullptr;
+// The configured blocklist files as one list, and how long reading them took.
+struct BlocklistLoad {
+  std::shared_ptr<const dp::policy::Blocklist> list;  // null when none is configured
+  std::chrono::milliseconds took{0};
+};
+
+// Reads the configured blocklist files, with a log line per file that had malformed lines
+// (skipped). Throws std::runtime_error with one line when a file cannot be read.
+BlocklistLoad blocklist_load(const dp::config::Config& config) {
+  if (config.blocklist.empty()) return {};
   const auto started = std::chrono::steady_clock::now();
   auto list = dp::policy::Blocklist::load(config.blocklist);
   if (!list) throw std::runtime_error("blocklist: " + list.error());
@@ -56,12 +61,18 @@ std::shared_ptr<const dp::policy::Blocklist> blocklist_load(const dp::config::Co
            {"lines", std::to_string(file.bad_lines)},
            {"first_line", std::to_string(file.first_bad_line)});
   }
+  return {std::make_shared<const dp::policy::Blocklist>(std::move(list).value()), took};
+}
+
+// "blocklist loaded": written once the list is in use (on SIGHUP, once every worker has it),
+// so whoever reads the log may send queries that meet it.
+void blocklist_log_loaded(const dp::config::Config& config, const BlocklistLoad& loaded) {
+  if (loaded.list == nullptr) return;
   DP_LOG(kInfo, "blocklist loaded", {"files", std::to_string(config.blocklist.size())},
-         {"names", std::to_string(list->size())},
-         {"memory_kib", std::to_string(list->memory_bytes() / 1024)},
-         {"load_ms", std::to_string(took.count())},
+         {"names", std::to_string(loaded.list->size())},
+         {"memory_kib", std::to_string(loaded.list->memory_bytes() / 1024)},
+         {"load_ms", std::to_string(loaded.took.count())},
          {"answer", dp::dns::blocked_answer_name(config.blocklist_answer)});
-  return std::make_shared<const dp::policy::Blocklist>(std::move(list).value());
 }
 
 // The settings a reload cannot change in a running process, by name, where `now` differs.
@@ -103,7 +114,9 @@ void reload(dp::proxy::Server& server, dp::config::Config& running, int argc, ch
     }
     running = config;
     try {  // its own verdict: a list that fails to load keeps the old one, trust still applies
-      server.update_blocklist(blocklist_load(config), config.blocklist_answer);
+      const BlocklistLoad loaded = blocklist_load(config);
+      server.update_blocklist(loaded.list, config.blocklist_answer);  // back once all have it
+      blocklist_log_loaded(config, loaded);
     } catch (const std::exception& e) {
       DP_LOG(kError, "blocklist reload rejected, the old list stays", {"error", e.what()});
     }
@@ -145,7 +158,9 @@ int main(int argc, char** argv) {
 
   std::shared_ptr<const dp::policy::Blocklist> blocklist;
   try {
-    blocklist = blocklist_load(config);
+    const BlocklistLoad loaded = blocklist_load(config);
+    blocklist = loaded.list;
+    blocklist_log_loaded(config, loaded);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 2;  // a list that cannot be read is a bad configuration
