@@ -36,7 +36,7 @@ Pool::Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<ServerSpec>
       make_stream_(std::move(make_stream)),
       selection_(upstreams.size(), selection_options(options)),
       timer_(loop, [this] { on_timer(); }) {
-  for (auto& upstream : upstreams) upstreams_.push_back(UpstreamSlot{std::move(upstream)});
+  for (auto& upstream : upstreams) upstreams_.emplace_back().server = std::move(upstream);
 }
 
 Pool::~Pool() {
@@ -110,7 +110,7 @@ DotConnection* Pool::pick_connection(std::size_t upstream, TimePoint now) {
 DotConnection* Pool::open_connection(std::size_t upstream, TimePoint now) {
   UpstreamSlot& slot = upstreams_[upstream];
   auto conn = std::make_unique<DotConnection>(
-      upstream, slot.config, credentials_, make_stream_(), options_.max_in_flight_per_connection,
+      upstream, slot.server, credentials_, make_stream_(), options_.max_in_flight_per_connection,
       stats_, static_cast<DotConnection::Listener&>(*this), clock_, loop_);
   conn->set_liveness_timeout(options_.liveness_timeout);
   conn->set_trust_generation(trust_generation_);
@@ -255,7 +255,7 @@ std::vector<UpstreamStatus> Pool::upstream_status() const {
     const UpstreamSlot& slot = upstreams_[u];
     std::size_t in_flight = 0;
     for (const auto& conn : slot.connections) in_flight += conn->in_flight();
-    out.push_back(UpstreamStatus{slot.config.display(), slot.connections.size(), in_flight,
+    out.push_back(UpstreamStatus{slot.server.display(), slot.connections.size(), in_flight,
                                  selection_.usable(u, now), slot.latency, slot.certificate_expiry});
   }
   return out;
@@ -326,7 +326,7 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
   const TimePoint now = clock_.now();
   const std::size_t upstream = conn.upstream_index();
   UpstreamSlot& slot = upstreams_[upstream];
-  const std::string name = slot.config.display();
+  const std::string name = slot.server.display();
   // Connect, TLS and authentication failures, and a connection that stopped answering, make
   // the upstream itself suspect; a close of a working connection does not.
   // A connection opened under the trust a reload replaced says nothing about the upstream.
@@ -363,9 +363,9 @@ void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credential
   ++trust_generation_;
   for (UpstreamSlot& slot : upstreams_) {
     for (const ServerSpec& fresh : upstreams) {
-      if (fresh.address == slot.config.address && fresh.auth_name == slot.config.auth_name) {
-        slot.config.pins = fresh.pins;
-        slot.config.tls_min_version = fresh.tls_min_version;
+      if (fresh.address == slot.server.address && fresh.auth_name == slot.server.auth_name) {
+        slot.server.pins = fresh.pins;
+        slot.server.tls_min_version = fresh.tls_min_version;
       }
     }
     slot.resume_data.clear();

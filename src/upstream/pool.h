@@ -131,7 +131,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   };
   // Health, back-off and RTT live in selection_, by the same index.
   struct UpstreamSlot {
-    ServerSpec config;
+    ServerSpec server;
     std::vector<std::unique_ptr<DotConnection>> connections;
     std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
     TimePoint last_query{};                 // for keeping connections warm
