@@ -80,7 +80,9 @@ void TcpClientConnection::read_messages() {
   if (reading_) return;  // a reply sent from inside the handler: the loop below goes on
   reading_ = true;
   evbuffer* input = bufferevent_get_input(bev_.get());
-  while (!closing_ && !finished_ && in_flight_ < limits_.max_in_flight) {
+  // The output bound is checked per query, not per read: answers sent from inside the handler
+  // (cache hits) would otherwise pile up for every query one read brought in.
+  while (!closing_ && !finished_ && in_flight_ < limits_.max_in_flight && !output_full()) {
     const std::size_t available = evbuffer_get_length(input);
     if (available < 2) break;
     std::uint8_t prefix[2];
@@ -128,20 +130,22 @@ void TcpClientConnection::watch_partial_query() {
 
 void TcpClientConnection::update_reading() {
   if (finished_) return;
-  const bool output_full =
-      evbuffer_get_length(bufferevent_get_output(bev_.get())) > limits_.max_output_bytes;
-  if (closing_ || output_full || in_flight_ >= limits_.max_in_flight) {
+  if (closing_ || output_full() || in_flight_ >= limits_.max_in_flight) {
     bufferevent_disable(bev_.get(), EV_READ);
   } else {
     bufferevent_enable(bev_.get(), EV_READ);
   }
 }
 
+bool TcpClientConnection::output_full() const {
+  return evbuffer_get_length(bufferevent_get_output(bev_.get())) > limits_.max_output_bytes;
+}
+
 void TcpClientConnection::resume() {
   update_reading();
   // on_read fires only for new bytes: queries that arrived while reading was paused are
   // already buffered and would wait for the next packet otherwise.
-  if (!finished_ && !closing_ && in_flight_ < limits_.max_in_flight &&
+  if (!finished_ && !closing_ && in_flight_ < limits_.max_in_flight && !output_full() &&
       evbuffer_get_length(bufferevent_get_input(bev_.get())) >= 2) {
     read_messages();
   }

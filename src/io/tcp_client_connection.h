@@ -69,6 +69,8 @@ class TcpClientConnection {
   void resume();  // reading on again, and queries already buffered handled
   void finish();
   void watch_partial_query();  // arms or cancels read_deadline_
+  // Our output is over limits_.max_output_bytes: no query is taken until it has drained.
+  bool output_full() const;
   // Bytes not yet taken by the kernel: our output and, under a transform, its ciphertext.
   std::size_t output_pending() const;
   // The transform: a libevent filter over the socket's bufferevent (tcp_client_filter.cc).
