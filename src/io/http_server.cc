@@ -15,10 +15,14 @@ constexpr int kTimeoutSeconds = 10;             // a scraper that stalls is drop
 constexpr std::size_t kMaxHeadersBytes = 8192;  // GET requests only: no body expected
 constexpr std::size_t kMaxBodyBytes = 1024;
 
+void evbuffer_free_fn(evbuffer* buffer) noexcept { evbuffer_free(buffer); }
+
 }  // namespace
 
+void evhttp_free_fn(evhttp* http) noexcept { evhttp_free(http); }
+
 HttpServer::HttpServer(const SocketAddress& address, HttpHandler handler)
-    : handler_(std::move(handler)), http_(evhttp_new(loop_.base()), evhttp_free) {
+    : handler_(std::move(handler)), http_(evhttp_new(loop_.base())) {
   if (!http_) throw std::runtime_error("libevent: cannot create an HTTP server");
   evhttp_set_timeout(http_.get(), kTimeoutSeconds);
   evhttp_set_max_headers_size(http_.get(), kMaxHeadersBytes);
@@ -61,14 +65,13 @@ void HttpServer::handle(evhttp_request* request) {
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
   evhttp_add_header(headers, "Content-Type", response.content_type.c_str());
   evhttp_add_header(headers, "Cache-Control", "no-store");
-  evbuffer* body = evbuffer_new();
+  const CPtr<evbuffer, evbuffer_free_fn> body(evbuffer_new());
   if (body == nullptr) {
     evhttp_send_error(request, 500, nullptr);
     return;
   }
-  evbuffer_add(body, response.body.data(), response.body.size());
-  evhttp_send_reply(request, response.status, nullptr, body);  // HEAD: evhttp drops the body
-  evbuffer_free(body);
+  evbuffer_add(body.get(), response.body.data(), response.body.size());
+  evhttp_send_reply(request, response.status, nullptr, body.get());  // HEAD: evhttp drops it
 }
 
 }  // namespace dp::io

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <thread>
 
+#include "common/c_ptr.h"
 #include "common/socket_address.h"
 #include "io/event_loop.h"
 
@@ -15,6 +16,9 @@ struct evhttp;
 struct evhttp_request;
 
 namespace dp::io {
+
+void evhttp_free_fn(evhttp* http) noexcept;
+using EvhttpPtr = CPtr<evhttp, evhttp_free_fn>;
 
 struct HttpResponse {
   int status = 200;
@@ -45,7 +49,7 @@ class HttpServer {
 
   HttpHandler handler_;
   EventLoop loop_;
-  std::unique_ptr<evhttp, void (*)(evhttp*)> http_;
+  EvhttpPtr http_;  // after loop_: freed before its event base
   SocketAddress address_;
   std::thread thread_;
 };

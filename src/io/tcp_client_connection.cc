@@ -15,6 +15,8 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 }
 }  // namespace
 
+void bufferevent_free_fn(bufferevent* bev) noexcept { bufferevent_free(bev); }
+
 TcpClientConnection::TcpClientConnection(EventLoop& loop, int fd, std::uint64_t id,
                                          const SocketAddress& peer, const TcpClientLimits& limits,
                                          Handler& handler,
@@ -29,20 +31,18 @@ TcpClientConnection::TcpClientConnection(EventLoop& loop, int fd, std::uint64_t 
         transform_->abandoned(true);
         finish();
       }) {
-  bev_ = bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  bev_.reset(bufferevent_socket_new(loop.base(), fd, BEV_OPT_CLOSE_ON_FREE));
   if (bev_ == nullptr) {
     ::close(fd);
     throw std::runtime_error("libevent: cannot create a bufferevent");
   }
   if (transform != nullptr) filter_install(std::move(transform));
-  bufferevent_setcb(bev_, &TcpClientConnection::on_read, &TcpClientConnection::on_write,
+  bufferevent_setcb(bev_.get(), &TcpClientConnection::on_read, &TcpClientConnection::on_write,
                     &TcpClientConnection::on_event, this);
   const timeval idle = to_timeval(limits_.idle_timeout);
-  bufferevent_set_timeouts(bev_, &idle, &idle);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  bufferevent_set_timeouts(bev_.get(), &idle, &idle);
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
 }
-
-TcpClientConnection::~TcpClientConnection() { bufferevent_free(bev_); }
 
 void TcpClientConnection::on_read(bufferevent* /*bev*/, void* self) noexcept {
   static_cast<TcpClientConnection*>(self)->read_messages();
@@ -70,7 +70,7 @@ void TcpClientConnection::on_event(bufferevent* /*bev*/, short what, void* self)
   if ((what & BEV_EVENT_EOF) != 0 && conn->in_flight_ > 0) {
     // RFC 7766 §6.2.2 allows a client to half-close after its last query: answer it first.
     conn->closing_ = true;
-    bufferevent_disable(conn->bev_, EV_READ);
+    bufferevent_disable(conn->bev_.get(), EV_READ);
     return;
   }
   conn->finish();  // idle, error, reset, or EOF with nothing owed
@@ -79,8 +79,10 @@ void TcpClientConnection::on_event(bufferevent* /*bev*/, short what, void* self)
 void TcpClientConnection::read_messages() {
   if (reading_) return;  // a reply sent from inside the handler: the loop below goes on
   reading_ = true;
-  evbuffer* input = bufferevent_get_input(bev_);
-  while (!closing_ && !finished_ && in_flight_ < limits_.max_in_flight) {
+  evbuffer* input = bufferevent_get_input(bev_.get());
+  // The output bound is checked per query, not per read: answers sent from inside the handler
+  // (cache hits) would otherwise pile up for every query one read brought in.
+  while (!closing_ && !finished_ && in_flight_ < limits_.max_in_flight && !output_full()) {
     const std::size_t available = evbuffer_get_length(input);
     if (available < 2) break;
     std::uint8_t prefix[2];
@@ -111,7 +113,7 @@ void TcpClientConnection::read_messages() {
 void TcpClientConnection::watch_partial_query() {
   // The idle timeout restarts with every byte; this one does not, so a client sending a
   // query one byte at a time cannot hold the connection (and its slot) for ever.
-  evbuffer* input = bufferevent_get_input(bev_);
+  evbuffer* input = bufferevent_get_input(bev_.get());
   const std::size_t available = evbuffer_get_length(input);
   bool partial = available > 0;
   if (available >= 2) {  // a whole query waiting for an in-flight slot is not slow input
@@ -128,21 +130,23 @@ void TcpClientConnection::watch_partial_query() {
 
 void TcpClientConnection::update_reading() {
   if (finished_) return;
-  const bool output_full =
-      evbuffer_get_length(bufferevent_get_output(bev_)) > limits_.max_output_bytes;
-  if (closing_ || output_full || in_flight_ >= limits_.max_in_flight) {
-    bufferevent_disable(bev_, EV_READ);
+  if (closing_ || output_full() || in_flight_ >= limits_.max_in_flight) {
+    bufferevent_disable(bev_.get(), EV_READ);
   } else {
-    bufferevent_enable(bev_, EV_READ);
+    bufferevent_enable(bev_.get(), EV_READ);
   }
+}
+
+bool TcpClientConnection::output_full() const {
+  return evbuffer_get_length(bufferevent_get_output(bev_.get())) > limits_.max_output_bytes;
 }
 
 void TcpClientConnection::resume() {
   update_reading();
   // on_read fires only for new bytes: queries that arrived while reading was paused are
   // already buffered and would wait for the next packet otherwise.
-  if (!finished_ && !closing_ && in_flight_ < limits_.max_in_flight &&
-      evbuffer_get_length(bufferevent_get_input(bev_)) >= 2) {
+  if (!finished_ && !closing_ && in_flight_ < limits_.max_in_flight && !output_full() &&
+      evbuffer_get_length(bufferevent_get_input(bev_.get())) >= 2) {
     read_messages();
   }
 }
@@ -156,10 +160,10 @@ void TcpClientConnection::send(std::span<const std::uint8_t> reply) {
     // One write, so the filter makes one TLS record of prefix and message, not two.
     framed_.assign(prefix, prefix + 2);
     framed_.insert(framed_.end(), reply.begin(), reply.end());
-    bufferevent_write(bev_, framed_.data(), framed_.size());
+    bufferevent_write(bev_.get(), framed_.data(), framed_.size());
   } else {
-    bufferevent_write(bev_, prefix, 2);
-    bufferevent_write(bev_, reply.data(), reply.size());
+    bufferevent_write(bev_.get(), prefix, 2);
+    bufferevent_write(bev_.get(), reply.data(), reply.size());
   }
   resume();
 }
@@ -176,7 +180,7 @@ void TcpClientConnection::finish_without_reply() {
 
 void TcpClientConnection::close_after_flush() {
   closing_ = true;
-  bufferevent_disable(bev_, EV_READ);
+  bufferevent_disable(bev_.get(), EV_READ);
   if (in_flight_ == 0 && output_pending() == 0) finish();
 }
 
@@ -186,7 +190,7 @@ void TcpClientConnection::finish() {
   read_deadline_.cancel();
   handshake_deadline_.cancel();
   if (transform_ != nullptr && !established_ && !transform_failed_) transform_->abandoned(false);
-  bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   handler_.on_client_closed(*this);
 }
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "common/c_ptr.h"
 #include "common/socket_address.h"
 #include "io/event_loop.h"
 #include "io/stream_transform.h"
@@ -15,6 +16,9 @@
 struct bufferevent;
 
 namespace dp::io {
+
+void bufferevent_free_fn(bufferevent* bev) noexcept;
+using BuffereventPtr = CPtr<bufferevent, bufferevent_free_fn>;
 
 struct TcpClientLimits {
   std::chrono::milliseconds idle_timeout{10'000};  // no query and nothing in flight: close
@@ -42,7 +46,6 @@ class TcpClientConnection {
   TcpClientConnection(EventLoop& loop, int fd, std::uint64_t id, const SocketAddress& peer,
                       const TcpClientLimits& limits, Handler& handler,
                       std::unique_ptr<StreamTransform> transform = nullptr);
-  ~TcpClientConnection();
   TcpClientConnection(const TcpClientConnection&) = delete;
   TcpClientConnection& operator=(const TcpClientConnection&) = delete;
 
@@ -66,6 +69,8 @@ class TcpClientConnection {
   void resume();  // reading on again, and queries already buffered handled
   void finish();
   void watch_partial_query();  // arms or cancels read_deadline_
+  // Our output is over limits_.max_output_bytes: no query is taken until it has drained.
+  bool output_full() const;
   // Bytes not yet taken by the kernel: our output and, under a transform, its ciphertext.
   std::size_t output_pending() const;
   // The transform: a libevent filter over the socket's bufferevent (tcp_client_filter.cc).
@@ -77,7 +82,6 @@ class TcpClientConnection {
   SocketAddress peer_;
   TcpClientLimits limits_;
   Handler& handler_;
-  bufferevent* bev_ = nullptr;         // owned; freed in the destructor (closes fd)
   std::vector<std::uint8_t> message_;  // the query being handled, reused
   std::size_t in_flight_ = 0;
   bool reading_ = false;                        // inside read_messages(): no re-entry
@@ -89,6 +93,9 @@ class TcpClientConnection {
   bool transform_failed_ = false;     // handshake failed, timed out, or a bad record
   Timer handshake_deadline_;          // armed from accept until the handshake is done
   std::vector<std::uint8_t> framed_;  // a reply with its prefix, one record under TLS; reused
+  // Closes fd when freed. Declared last, so it goes first: its filter callbacks use the
+  // transform and the timers above.
+  BuffereventPtr bev_;
 };
 
 }  // namespace dp::io

@@ -26,7 +26,7 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 struct FilterHooks {
   static bufferevent* socket_of(const TcpClientConnection& conn) {
-    return bufferevent_get_underlying(conn.bev_);
+    return bufferevent_get_underlying(conn.bev_.get());
   }
 
   // Sends what the transform left for the client (handshake messages, records, alerts).
@@ -107,14 +107,13 @@ struct FilterHooks {
 
 void TcpClientConnection::filter_install(std::unique_ptr<StreamTransform> transform) {
   transform_ = std::move(transform);
-  bufferevent* socket = bev_;
+  BuffereventPtr socket_owner = std::move(bev_);
+  bufferevent* socket = socket_owner.get();
   // The filter owns the socket's bufferevent (BEV_OPT_CLOSE_ON_FREE) and takes its callbacks.
-  bev_ = bufferevent_filter_new(socket, &FilterHooks::input, &FilterHooks::output,
-                                BEV_OPT_CLOSE_ON_FREE, nullptr, this);
-  if (bev_ == nullptr) {
-    bufferevent_free(socket);
-    throw std::runtime_error("libevent: cannot create a filter bufferevent");
-  }
+  bev_.reset(bufferevent_filter_new(socket, &FilterHooks::input, &FilterHooks::output,
+                                    BEV_OPT_CLOSE_ON_FREE, nullptr, this));
+  if (bev_ == nullptr) throw std::runtime_error("libevent: cannot create a filter bufferevent");
+  (void)socket_owner.release();  // the filter frees it now
   bufferevent_setwatermark(socket, EV_WRITE, 0, kWireHighWater);
   // A client that stops reading leaves ciphertext stuck in the socket's buffer: its write
   // timeout closes it as the idle timeout would (its read side is the filter's business).
@@ -136,7 +135,7 @@ void TcpClientConnection::filter_failed(bool flush_alert) {
 }
 
 std::size_t TcpClientConnection::output_pending() const {
-  std::size_t pending = evbuffer_get_length(bufferevent_get_output(bev_));
+  std::size_t pending = evbuffer_get_length(bufferevent_get_output(bev_.get()));
   if (transform_ != nullptr) {
     pending += evbuffer_get_length(bufferevent_get_output(FilterHooks::socket_of(*this)));
   }

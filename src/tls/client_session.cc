@@ -105,13 +105,16 @@ Result<std::unique_ptr<ClientSession>, TlsError> ClientSession::create(
     return unexpected(
         TlsError{TlsErrorKind::kHandshake, std::string(what) + ": " + gnutls_strerror(rc)});
   };
-  int rc = gnutls_init(&s->session_, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+  gnutls_session_t raw = nullptr;
+  int rc = gnutls_init(&raw, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+  s->session_.reset(raw);
   if (rc < 0) return fail("gnutls_init", rc);
   s->pins_ = options.pins;
   s->min_version_ = options.min_version;
-  rc = gnutls_priority_set(s->session_, s->credentials_->priorities(options.min_version));
+  rc = gnutls_priority_set(s->session_.get(), s->credentials_->priorities(options.min_version));
   if (rc < 0) return fail("priorities", rc);
-  rc = gnutls_credentials_set(s->session_, GNUTLS_CRD_CERTIFICATE, s->credentials_->certificates());
+  rc = gnutls_credentials_set(s->session_.get(), GNUTLS_CRD_CERTIFICATE,
+                              s->credentials_->certificates());
   if (rc < 0) return fail("credentials", rc);
 
   // RFC 8310 §8.1: the auth name is both the SNI and what the certificate must match; without
@@ -119,43 +122,40 @@ Result<std::unique_ptr<ClientSession>, TlsError> ClientSession::create(
   // GnuTLS keeps the pointer, not a copy: the name lives as long as the session.
   s->verify_name_ = options.auth_name.empty() ? options.ip : options.auth_name;
   if (!options.auth_name.empty()) {
-    rc = gnutls_server_name_set(s->session_, GNUTLS_NAME_DNS, options.auth_name.data(),
+    rc = gnutls_server_name_set(s->session_.get(), GNUTLS_NAME_DNS, options.auth_name.data(),
                                 options.auth_name.size());
     if (rc < 0) return fail("server name", rc);
   }
-  gnutls_session_set_verify_cert(s->session_, s->verify_name_.c_str(), 0);
+  gnutls_session_set_verify_cert(s->session_.get(), s->verify_name_.c_str(), 0);
 
   if (!options.resume_data.empty()) {
     // A stale or foreign ticket only costs a full handshake, so the result is not fatal.
-    gnutls_session_set_data(s->session_, options.resume_data.data(), options.resume_data.size());
+    gnutls_session_set_data(s->session_.get(), options.resume_data.data(),
+                            options.resume_data.size());
   }
-  gnutls_session_set_ptr(s->session_, s.get());
-  gnutls_handshake_set_hook_function(s->session_, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
+  gnutls_session_set_ptr(s->session_.get(), s.get());
+  gnutls_handshake_set_hook_function(s->session_.get(), GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
                                      GNUTLS_HOOK_POST, &SessionHooks::on_ticket);
-  s->transport_.install(s->session_);
-  gnutls_handshake_set_timeout(s->session_, 0);  // deadlines are the connection's job
+  s->transport_.install(s->session_.get());
+  gnutls_handshake_set_timeout(s->session_.get(), 0);  // deadlines are the connection's job
   // OCSP stapling (RFC 6066 §8): ask for the server's stapled status; GnuTLS's verification
   // then rejects a certificate the stapled response says is revoked.
-  rc = gnutls_ocsp_status_request_enable_client(s->session_, nullptr, 0, nullptr);
+  rc = gnutls_ocsp_status_request_enable_client(s->session_.get(), nullptr, 0, nullptr);
   if (rc < 0) return fail("OCSP status request", rc);
   return s;
-}
-
-ClientSession::~ClientSession() {
-  if (session_ != nullptr) gnutls_deinit(session_);
 }
 
 Result<IoState, TlsError> ClientSession::handshake() {
   if (handshake_done_) return IoState::kDone;
   if (!pin_failure_.empty()) return unexpected(TlsError{TlsErrorKind::kVerify, pin_failure_});
-  const int rc = gnutls_handshake(session_);
+  const int rc = gnutls_handshake(session_.get());
   if (rc == GNUTLS_E_SUCCESS) {
     // GnuTLS has verified the chain and the name; the pins come on top, before any query.
     if (auto pinned = pins_check(); !pinned) {
       pin_failure_ = pinned.error().detail;
       // Tell the server why; the owner flushes output() and closes. Best effort: push() never
       // blocks, and the connection fails either way.
-      (void)gnutls_alert_send(session_, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+      (void)gnutls_alert_send(session_.get(), GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
       return unexpected(pinned.error());
     }
     handshake_done_ = true;
@@ -172,7 +172,7 @@ Result<IoState, TlsError> ClientSession::handshake() {
     return IoState::kNeedRead;
   }
   if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-    const unsigned status = gnutls_session_get_verify_cert_status(session_);
+    const unsigned status = gnutls_session_get_verify_cert_status(session_.get());
     gnutls_datum_t text{};
     std::string detail = "certificate rejected";
     if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) >= 0) {
@@ -184,7 +184,7 @@ Result<IoState, TlsError> ClientSession::handshake() {
   }
   std::string detail = gnutls_strerror(rc);
   if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-    detail += std::string(": ") + gnutls_alert_get_name(gnutls_alert_get(session_));
+    detail += std::string(": ") + gnutls_alert_get_name(gnutls_alert_get(session_.get()));
   }
   if (transport_.eof() && rc == GNUTLS_E_PREMATURE_TERMINATION)
     detail = "connection closed by peer";
@@ -194,7 +194,7 @@ Result<IoState, TlsError> ClientSession::handshake() {
 std::optional<std::int64_t> ClientSession::peer_certificate_expiry() const {
   if (!handshake_done_) return std::nullopt;
   unsigned count = 0;
-  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session_, &count);
+  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session_.get(), &count);
   if (chain == nullptr || count == 0) return std::nullopt;
   gnutls_x509_crt_t raw = nullptr;
   if (gnutls_x509_crt_init(&raw) != GNUTLS_E_SUCCESS) return std::nullopt;
@@ -210,7 +210,7 @@ std::optional<std::int64_t> ClientSession::peer_certificate_expiry() const {
 Result<void, TlsError> ClientSession::pins_check() const {
   if (pins_.empty()) return {};
   unsigned count = 0;
-  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session_, &count);
+  const gnutls_datum_t* chain = gnutls_certificate_get_peers(session_.get(), &count);
   if (chain == nullptr || count == 0) {
     // GnuTLS restores the chain from the ticket on resumption; should one ever lack it, the
     // ticket still came from session_data() of a session that passed this check
@@ -250,19 +250,19 @@ Result<std::size_t, TlsError> ClientSession::read(std::span<std::uint8_t> buf) {
 }
 
 std::string ClientSession::protocol_name() const {
-  const char* name = gnutls_protocol_get_name(gnutls_protocol_get_version(session_));
+  const char* name = gnutls_protocol_get_name(gnutls_protocol_get_version(session_.get()));
   return name != nullptr ? name : "unknown";
 }
 
-bool ClientSession::resumed() const { return gnutls_session_is_resumed(session_) != 0; }
+bool ClientSession::resumed() const { return gnutls_session_is_resumed(session_.get()) != 0; }
 
 std::vector<std::uint8_t> ClientSession::session_data() const {
   // TLS 1.3 tickets come after the handshake (RFC 8446 §4.6.1); before one has arrived, the
   // data GnuTLS returns cannot resume anything.
   if (!handshake_done_) return {};
-  if (gnutls_protocol_get_version(session_) == GNUTLS_TLS1_3 && !ticket_received_) return {};
+  if (gnutls_protocol_get_version(session_.get()) == GNUTLS_TLS1_3 && !ticket_received_) return {};
   gnutls_datum_t data{};
-  if (gnutls_session_get_data2(session_, &data) < 0) return {};
+  if (gnutls_session_get_data2(session_.get(), &data) < 0) return {};
   std::vector<std::uint8_t> out(data.data, data.data + data.size);
   gnutls_free(data.data);
   return out;

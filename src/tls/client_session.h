@@ -13,9 +13,8 @@
 
 #include "common/result.h"
 #include "tls/credentials.h"
+#include "tls/gnutls_ptr.h"
 #include "tls/memory_transport.h"
-
-struct gnutls_session_int;
 
 namespace dp::tls {
 
@@ -42,7 +41,6 @@ class ClientSession {
   // Errors: kHandshake when GnuTLS cannot set the session up (out of memory, bad name).
   static Result<std::unique_ptr<ClientSession>, TlsError> create(
       std::shared_ptr<const ClientCredentials> credentials, const SessionOptions& options);
-  ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
 
@@ -84,10 +82,11 @@ class ClientSession {
   // The pin set against the chain GnuTLS has already verified. Errors: kVerify.
   Result<void, TlsError> pins_check() const;
 
-  gnutls_session_int* session_ = nullptr;
   std::shared_ptr<const ClientCredentials> credentials_;  // outlives the session
   std::string verify_name_;    // GnuTLS holds a pointer to it for the session's lifetime
   MemoryTransport transport_;  // the session's pull and push: our buffers, never a socket
+  // Declared after what it points into (credentials, name, transport), so it goes first.
+  SessionPtr session_;
   bool handshake_done_ = false;
   bool ticket_received_ = false;  // TLS 1.3 NewSessionTicket seen: session_data() can resume
   std::vector<SpkiPin> pins_;

@@ -14,11 +14,13 @@ constexpr const char* kPrioritiesTls13 = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 
 std::shared_ptr<const ClientCredentials> ClientCredentials::create(const std::string& ca_file) {
   std::shared_ptr<ClientCredentials> out(new ClientCredentials());
-  int rc = gnutls_certificate_allocate_credentials(&out->certificates_);
+  gnutls_certificate_credentials_t certificates = nullptr;
+  int rc = gnutls_certificate_allocate_credentials(&certificates);
+  out->certificates_.reset(certificates);
   if (rc < 0) throw std::runtime_error(std::string("TLS credentials: ") + gnutls_strerror(rc));
 
   if (ca_file.empty()) {
-    rc = gnutls_certificate_set_x509_system_trust(out->certificates_);
+    rc = gnutls_certificate_set_x509_system_trust(out->certificates_.get());
     if (rc < 0) {
       throw std::runtime_error(std::string("cannot load the system CA store: ") +
                                gnutls_strerror(rc) + " (install ca-certificates or use --ca-file)");
@@ -28,7 +30,7 @@ std::shared_ptr<const ClientCredentials> ClientCredentials::create(const std::st
           "the system CA store is empty (install ca-certificates or use --ca-file)");
     }
   } else {
-    rc = gnutls_certificate_set_x509_trust_file(out->certificates_, ca_file.c_str(),
+    rc = gnutls_certificate_set_x509_trust_file(out->certificates_.get(), ca_file.c_str(),
                                                 GNUTLS_X509_FMT_PEM);
     if (rc < 0) {
       throw std::runtime_error("--ca-file " + ca_file + ": " + gnutls_strerror(rc));
@@ -40,19 +42,17 @@ std::shared_ptr<const ClientCredentials> ClientCredentials::create(const std::st
   out->ca_count_ = rc;
 
   const char* err_pos = nullptr;
-  rc = gnutls_priority_init(&out->priorities_, kPriorities, &err_pos);
+  gnutls_priority_t priorities = nullptr;
+  rc = gnutls_priority_init(&priorities, kPriorities, &err_pos);
+  out->priorities_.reset(priorities);
   if (rc < 0) throw std::runtime_error(std::string("TLS priorities: ") + gnutls_strerror(rc));
-  rc = gnutls_priority_init(&out->priorities_tls13_, kPrioritiesTls13, &err_pos);
+  priorities = nullptr;
+  rc = gnutls_priority_init(&priorities, kPrioritiesTls13, &err_pos);
+  out->priorities_tls13_.reset(priorities);
   if (rc < 0) {
     throw std::runtime_error(std::string("TLS 1.3 priorities: ") + gnutls_strerror(rc));
   }
   return out;
-}
-
-ClientCredentials::~ClientCredentials() {
-  if (priorities_tls13_ != nullptr) gnutls_priority_deinit(priorities_tls13_);
-  if (priorities_ != nullptr) gnutls_priority_deinit(priorities_);
-  if (certificates_ != nullptr) gnutls_certificate_free_credentials(certificates_);
 }
 
 }  // namespace dp::tls

@@ -6,9 +6,7 @@
 #include <string>
 
 #include "common/tls_version.h"
-
-struct gnutls_certificate_credentials_st;
-struct gnutls_priority_st;
+#include "tls/gnutls_ptr.h"
 
 namespace dp::tls {
 
@@ -20,22 +18,21 @@ class ClientCredentials {
   // (which file, GnuTLS's reason) when the store cannot be loaded or holds no certificate.
   static std::shared_ptr<const ClientCredentials> create(const std::string& ca_file);
 
-  ~ClientCredentials();
   ClientCredentials(const ClientCredentials&) = delete;
   ClientCredentials& operator=(const ClientCredentials&) = delete;
 
-  gnutls_certificate_credentials_st* certificates() const { return certificates_; }
+  gnutls_certificate_credentials_st* certificates() const { return certificates_.get(); }
   // TLS 1.3 preferred, `min` the lowest offered; both caches are built by create().
   gnutls_priority_st* priorities(TlsVersion min = TlsVersion::kTls12) const {
-    return min == TlsVersion::kTls13 ? priorities_tls13_ : priorities_;
+    return min == TlsVersion::kTls13 ? priorities_tls13_.get() : priorities_.get();
   }
   int ca_count() const { return ca_count_; }
 
  private:
   ClientCredentials() = default;
-  gnutls_certificate_credentials_st* certificates_ = nullptr;
-  gnutls_priority_st* priorities_ = nullptr;        // TLS 1.3 and 1.2
-  gnutls_priority_st* priorities_tls13_ = nullptr;  // TLS 1.3 only
+  CertificatesPtr certificates_;
+  PrioritiesPtr priorities_;        // TLS 1.3 and 1.2
+  PrioritiesPtr priorities_tls13_;  // TLS 1.3 only
   int ca_count_ = 0;
 };
 

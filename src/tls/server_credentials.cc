@@ -13,18 +13,20 @@ constexpr const char* kServerPriorities = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-T
 std::shared_ptr<const ServerCredentials> ServerCredentials::create(
     const ServerTlsOptions& options) {
   std::shared_ptr<ServerCredentials> out(new ServerCredentials());
-  int rc = gnutls_certificate_allocate_credentials(&out->certificates_);
+  gnutls_certificate_credentials_t certificates = nullptr;
+  int rc = gnutls_certificate_allocate_credentials(&certificates);
+  out->certificates_.reset(certificates);
   if (rc < 0) throw std::runtime_error(std::string("TLS credentials: ") + gnutls_strerror(rc));
 
-  rc = gnutls_certificate_set_x509_key_file(out->certificates_, options.cert_file.c_str(),
+  rc = gnutls_certificate_set_x509_key_file(out->certificates_.get(), options.cert_file.c_str(),
                                             options.key_file.c_str(), GNUTLS_X509_FMT_PEM);
   if (rc < 0) {
     throw std::runtime_error("--tls-cert " + options.cert_file + " / --tls-key " +
                              options.key_file + ": " + gnutls_strerror(rc));
   }
   if (!options.client_ca_file.empty()) {
-    rc = gnutls_certificate_set_x509_trust_file(out->certificates_, options.client_ca_file.c_str(),
-                                                GNUTLS_X509_FMT_PEM);
+    rc = gnutls_certificate_set_x509_trust_file(
+        out->certificates_.get(), options.client_ca_file.c_str(), GNUTLS_X509_FMT_PEM);
     if (rc < 0) {
       throw std::runtime_error("--tls-client-ca " + options.client_ca_file + ": " +
                                gnutls_strerror(rc));
@@ -37,7 +39,9 @@ std::shared_ptr<const ServerCredentials> ServerCredentials::create(
   }
 
   const char* err_pos = nullptr;
-  rc = gnutls_priority_init(&out->priorities_, kServerPriorities, &err_pos);
+  gnutls_priority_t priorities = nullptr;
+  rc = gnutls_priority_init(&priorities, kServerPriorities, &err_pos);
+  out->priorities_.reset(priorities);
   if (rc < 0) throw std::runtime_error(std::string("TLS priorities: ") + gnutls_strerror(rc));
 
   gnutls_datum_t key{nullptr, 0};
@@ -53,8 +57,6 @@ std::shared_ptr<const ServerCredentials> ServerCredentials::create(
 
 ServerCredentials::~ServerCredentials() {
   if (!ticket_key_.empty()) gnutls_memset(ticket_key_.data(), 0, ticket_key_.size());
-  if (priorities_ != nullptr) gnutls_priority_deinit(priorities_);
-  if (certificates_ != nullptr) gnutls_certificate_free_credentials(certificates_);
 }
 
 }  // namespace dp::tls

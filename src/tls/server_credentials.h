@@ -8,8 +8,7 @@
 #include <string>
 #include <vector>
 
-struct gnutls_certificate_credentials_st;
-struct gnutls_priority_st;
+#include "tls/gnutls_ptr.h"
 
 namespace dp::tls {
 
@@ -27,12 +26,14 @@ class ServerCredentials {
   // certificate or key cannot be read, they do not match, or the client CA file holds none.
   static std::shared_ptr<const ServerCredentials> create(const ServerTlsOptions& options);
 
-  ~ServerCredentials();
+  ~ServerCredentials();  // wipes the ticket key
   ServerCredentials(const ServerCredentials&) = delete;
   ServerCredentials& operator=(const ServerCredentials&) = delete;
 
-  gnutls_certificate_credentials_st* certificates() const { return certificates_; }
-  gnutls_priority_st* priorities() const { return priorities_; }  // TLS 1.3 preferred, 1.2 min
+  gnutls_certificate_credentials_st* certificates() const { return certificates_.get(); }
+  gnutls_priority_st* priorities() const {
+    return priorities_.get();
+  }  // TLS 1.3 preferred, 1.2 min
   // The key every session encrypts its tickets with, so a ticket from one connection (and
   // one worker) resumes on the next; made at start-up, never leaves the process.
   const std::vector<std::uint8_t>& ticket_key() const { return ticket_key_; }
@@ -40,8 +41,8 @@ class ServerCredentials {
 
  private:
   ServerCredentials() = default;
-  gnutls_certificate_credentials_st* certificates_ = nullptr;
-  gnutls_priority_st* priorities_ = nullptr;
+  CertificatesPtr certificates_;
+  PrioritiesPtr priorities_;
   std::vector<std::uint8_t> ticket_key_;
   bool client_cert_required_ = false;
 };

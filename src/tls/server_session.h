@@ -12,10 +12,9 @@
 
 #include "common/result.h"
 #include "tls/client_session.h"
+#include "tls/gnutls_ptr.h"
 #include "tls/memory_transport.h"
 #include "tls/server_credentials.h"
-
-struct gnutls_session_int;
 
 namespace dp::tls {
 
@@ -39,7 +38,6 @@ class ServerSession {
   // Errors: kProtocol when GnuTLS cannot set the session up (out of memory).
   static Result<std::unique_ptr<ServerSession>, HandshakeError> create(
       std::shared_ptr<const ServerCredentials> credentials);
-  ~ServerSession();
   ServerSession(const ServerSession&) = delete;
   ServerSession& operator=(const ServerSession&) = delete;
 
@@ -69,9 +67,10 @@ class ServerSession {
  private:
   ServerSession() = default;
 
-  gnutls_session_int* session_ = nullptr;
   std::shared_ptr<const ServerCredentials> credentials_;  // outlives the session
   MemoryTransport transport_;  // the session's pull and push: our buffers, never a socket
+  // Declared after what it points into (credentials, transport), so it goes first.
+  SessionPtr session_;
   bool handshake_done_ = false;
   std::optional<HandshakeError> failed_;  // repeated by later handshake() calls
 };
