@@ -40,6 +40,10 @@ class ByteStream {
   // The handler will have more to write before this loop turn's bytes leave: calls
   // on_stream_flush() then (a stream that sends at once calls it at once).
   virtual void write_soon() = 0;
+  // The peer may hold bytes back until what it sent is acknowledged (Nagle's algorithm, RFC
+  // 896, meeting our delayed ACK, RFC 1122 §4.2.3.2): acknowledge at the end of this loop turn
+  // unless the turn's writes carry the ACK anyway. A stream without ACKs does nothing.
+  virtual void acknowledge_soon() {}
   // Closes at once; no callback follows.
   virtual void close() = 0;
 };

@@ -20,6 +20,11 @@ EventLoop::EventLoop() {
   std::call_once(g_threads_once, [] { evthread_use_pthreads(); });
   base_.reset(event_base_new());
   if (!base_) throw std::runtime_error("libevent: cannot create an event base");
+  // Every event at the middle priority (libevent's default: half the count), kIdlePriority
+  // below it. Before any event exists.
+  if (event_base_priority_init(base_.get(), kPriorities) != 0) {
+    throw std::runtime_error("libevent: cannot set the event priorities");
+  }
   defer_event_.reset(event_new(base_.get(), -1, 0, &EventLoop::run_deferred, this));
   if (!defer_event_) throw std::runtime_error("libevent: cannot create an event");
   post_event_.reset(event_new(base_.get(), -1, 0, &EventLoop::run_posted, this));

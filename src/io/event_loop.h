@@ -35,6 +35,10 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   event_base* base() const { return base_.get(); }
+  // An event at this priority runs only in a loop turn whose poll found nothing else to do:
+  // the moment before the loop would sleep. Every other event has the default priority.
+  static constexpr int kPriorities = 3;
+  static constexpr int kIdlePriority = 2;
   void run();   // until stop()
   void stop();  // from any thread (libevent's pthread locking is enabled)
   // Runs what is due now, without waiting: deferred work and deletions, posted functions,

@@ -52,7 +52,9 @@ void TcpStream::connect(const SocketAddress& to, Handler& handler) {
   read_event_.reset(event_new(loop_.base(), fd_, EV_READ | EV_PERSIST, &on_readable, this));
   write_event_.reset(event_new(loop_.base(), fd_, EV_WRITE | EV_PERSIST, &on_writable, this));
   flush_event_.reset(event_new(loop_.base(), -1, 0, &on_flush, this));
-  if (!read_event_ || !write_event_ || !flush_event_) {
+  ack_event_.reset(event_new(loop_.base(), -1, 0, &on_ack_due, this));
+  if (ack_event_) event_priority_set(ack_event_.get(), EventLoop::kIdlePriority);
+  if (!read_event_ || !write_event_ || !flush_event_ || !ack_event_) {
     fail_later("cannot create the socket's events");
     return;
   }
@@ -100,6 +102,15 @@ void TcpStream::write_soon() {
   schedule_flush();
 }
 
+void TcpStream::acknowledge_soon() {
+  if (fd_ < 0 || !connected_ || ack_wanted_) return;
+  ack_wanted_ = true;
+  // Not at this turn's end but when the loop runs out of work: busy, it soon sends queries
+  // that carry the ACK, and a forced ACK per read cost 10-25 % of the miss rate on a Nagle
+  // upstream (its answers coalesce into fewer, larger segments while it waits for ACKs).
+  event_active(ack_event_.get(), EV_TIMEOUT, 0);
+}
+
 void TcpStream::schedule_flush() {
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
@@ -112,6 +123,7 @@ void TcpStream::flush() {
         ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       out_sent_ += static_cast<std::size_t>(n);
+      ack_wanted_ = false;  // this segment carries the ACK
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -150,6 +162,16 @@ void TcpStream::on_flush(int /*fd*/, short /*what*/, void* self) noexcept {
   if (stream->fd_ >= 0 && stream->connected_ && !stream->watching_writable_) stream->flush();
 }
 
+void TcpStream::on_ack_due(int /*fd*/, short /*what*/, void* self) noexcept {
+  auto* stream = static_cast<TcpStream*>(self);
+  if (!std::exchange(stream->ack_wanted_, false) || stream->fd_ < 0) return;
+  // Nothing was sent since acknowledge_soon(): the kernel would hold the ACK for data to ride
+  // on, up to 40 ms; TCP_QUICKACK sends it now.
+  const int one = 1;
+  ::setsockopt(stream->fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  ++stream->acks_forced_;
+}
+
 void TcpStream::on_writable(int /*fd*/, short /*what*/, void* self) noexcept {
   auto* stream = static_cast<TcpStream*>(self);
   if (stream->fd_ < 0) return;
@@ -185,7 +207,8 @@ void TcpStream::on_readable(int /*fd*/, short /*what*/, void* self) noexcept {
 
 void TcpStream::close() {
   // The events stay allocated until the destructor: close() may run inside their callbacks.
-  for (EventPtr* ev : {&read_event_, &write_event_, &flush_event_, &connect_failure_event_}) {
+  for (EventPtr* ev :
+       {&read_event_, &write_event_, &flush_event_, &ack_event_, &connect_failure_event_}) {
     if (*ev) event_del(ev->get());
   }
   if (fd_ >= 0) ::close(fd_);
@@ -194,6 +217,7 @@ void TcpStream::close() {
   connected_ = false;
   flush_scheduled_ = false;
   flush_hook_ = false;
+  ack_wanted_ = false;
   watching_writable_ = false;
   out_.clear();
   out_sent_ = 0;

@@ -8,7 +8,12 @@
 namespace dp::upstream {
 namespace {
 constexpr std::size_t kPlainChunk = std::size_t{16} * 1024;  // one TLS record's worth of plaintext
-}
+// At most this many queries left in flight after a read: ACK it when the loop goes idle (see
+// read_answers()). More in flight means a busy connection whose next queries carry the ACK
+// soon, and the upstream's Nagle-coalesced answers save both sides work (bench, stock
+// Unbound: with forced ACKs up to 16 in flight the miss rate fell 12 %, up to 4 it held).
+constexpr std::size_t kEagerAckInFlight = 4;
+}  // namespace
 
 DotConnection::DotConnection(std::size_t upstream_index, const ServerSpec& target,
                              std::shared_ptr<const tls::ClientCredentials> credentials,
@@ -203,7 +208,12 @@ void DotConnection::read_answers() {
       fail(closed ? UpstreamError::kClosed : UpstreamError::kProtocol, n.error().detail);
       return;
     }
-    if (*n == 0) return;
+    if (*n == 0) {
+      // Queries still in flight: the upstream may hold their answers until it hears we got
+      // these (Nagle, RFC 896; stock Unbound holds them up to our 40 ms delayed ACK).
+      if (!pending_.empty() && pending_.size() <= kEagerAckInFlight) stream_->acknowledge_soon();
+      return;
+    }
     report_session();
     answers_.feed(std::span<const std::uint8_t>(plain_.data(), *n));
     while (state_ == ConnectionState::kReady) {

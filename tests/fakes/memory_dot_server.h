@@ -317,6 +317,7 @@ struct FakeStreamState {
   // The next write() reports a reset from inside the call, which the ByteStream contract
   // allows: the path a TLS write that fails inside DotConnection::send() takes too.
   bool reset_inside_write = false;
+  int acks_asked = 0;  // acknowledge_soon() calls
 };
 
 // Routes connections by address and queues every callback until pump(): like the real
@@ -494,6 +495,7 @@ class FakeByteStream final : public io::ByteStream {
   void write_soon() override {  // it sends at once
     if (!state_->client_closed && state_->handler != nullptr) state_->handler->on_stream_flush();
   }
+  void acknowledge_soon() override { ++state_->acks_asked; }
   void close() override { state_->client_closed = true; }
 
  private:

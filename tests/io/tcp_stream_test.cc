@@ -147,6 +147,35 @@ TEST(TcpStream, WriteSoonAsksForTheTurnsLastWritesOnceBeforeTheyLeave) {
   EXPECT_EQ(stream.write_pending(), 0u);
 }
 
+// The ACK goes with the turn's writes when there are some; else TCP_QUICKACK once the loop is
+// out of work, once however often it was asked.
+TEST(TcpStream, AcknowledgeSoonForcesAnAckOnlyWhenNothingWasSent) {
+  EventLoop loop;
+  Peer peer;
+  Recorder recorder;
+  TcpStream stream(loop);
+  connect_both(loop, stream, peer, recorder);
+  peer.send("answer");
+  run_until(loop, [&] { return recorder.data.size() >= 6; });
+  stream.acknowledge_soon();
+  stream.write(bytes_of("query"));
+  std::string got;
+  run_until(loop, [&] {
+    got += peer.read_available();
+    return got.size() >= 5;
+  });
+  loop.run_pending();
+  loop.run_pending();
+  EXPECT_EQ(stream.acks_forced(), 0u);  // the query carried it
+  stream.acknowledge_soon();
+  stream.acknowledge_soon();
+  EXPECT_EQ(stream.acks_forced(), 0u);  // never from inside the call
+  run_until(loop, [&] { return stream.acks_forced() > 0; });
+  loop.run_pending();
+  EXPECT_EQ(stream.acks_forced(), 1u);
+  EXPECT_FALSE(recorder.closed.has_value());
+}
+
 TEST(TcpStream, ARefusedConnectIsAConnectFailure) {
   EventLoop loop;
   SocketAddress nobody = [] {

@@ -175,6 +175,34 @@ TEST_F(UpstreamDotConnectionTest, PipelinedAnswersOutOfOrderReachTheirRequests) 
   EXPECT_EQ(conn_->in_flight(), 0u);
 }
 
+// Stock Unbound leaves Nagle's algorithm on (RFC 896): it holds answers until we ACK the last
+// ones, up to our 40 ms delayed ACK. A read that leaves a few queries in flight asks for the ACK
+// now; none left (nothing is held back) or many (busy: the next queries carry it) does not.
+TEST_F(UpstreamDotConnectionTest, AReadLeavingFewQueriesInFlightAsksForAnAck) {
+  open_serving(false);
+  for (int i = 0; i < 6; ++i)
+    send(static_cast<std::uint64_t>(i), "n" + std::to_string(i) + ".test");
+  net_.pump();
+  ASSERT_EQ(dot_server().held().size(), 6u);
+  const std::vector<Bytes> held = dot_server().held();
+  const int before = stream_->acks_asked;  // the handshake's reads, with 6 in flight: none
+  EXPECT_EQ(before, 0);
+  const auto answer = [&](std::size_t i) {
+    dot_server().send_message(testing::zone_answer(held[i]));
+    server_flush();
+  };
+  answer(0);  // 5 in flight
+  EXPECT_EQ(stream_->acks_asked, 0);
+  answer(1);  // 4 in flight
+  EXPECT_EQ(stream_->acks_asked, 1);
+  for (std::size_t i = 2; i < 5; ++i) answer(i);
+  EXPECT_EQ(stream_->acks_asked, 4);
+  answer(5);  // none
+  EXPECT_EQ(stream_->acks_asked, 4);
+  EXPECT_EQ(listener_.answers.size(), 6u);
+  EXPECT_EQ(conn_->in_flight(), 0u);
+}
+
 TEST_F(UpstreamDotConnectionTest, Tls12OnlyServerAnswers) {
   MemoryServerOptions options = server(pki_->good, true);
   options.priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
