@@ -92,8 +92,11 @@ void TcpClientTable::on_client_message(io::TcpClientConnection& conn,
 void TcpClientTable::on_client_closed(io::TcpClientConnection& conn) {
   auto per_ip = per_address_.find(conn.peer().ip_string());
   if (per_ip != per_address_.end() && --per_ip->second == 0) per_address_.erase(per_ip);
-  // Deferred: we are inside the connection's own callback.
-  loop_.defer([this, id = conn.id()] { clients_.erase(id); });
+  // Out of the table now, freed by the loop: we are inside the connection's own callback.
+  auto it = clients_.find(conn.id());
+  if (it == clients_.end()) return;
+  loop_.defer_delete(std::move(it->second));
+  clients_.erase(it);
 }
 
 }  // namespace dp::proxy
