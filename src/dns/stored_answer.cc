@@ -125,4 +125,10 @@ bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPoli
   return true;
 }
 
+void stored_answer_clear_ad(StoredAnswer& answer) {
+  if (answer.wire.size() > wire::kFlags2) {
+    answer.wire[wire::kFlags2] &= static_cast<std::uint8_t>(~wire::kAdBit);
+  }
+}
+
 }  // namespace dp::dns
