@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/check.h"
 #include "common/log.h"
 #include "dns/reply.h"
 
@@ -11,7 +12,7 @@ QueryPolicy QueryPolicy::open() {
   return QueryPolicy{
       std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
           *policy::acl_rule_parse("0.0.0.0/0 allow"), *policy::acl_rule_parse("::/0 allow")}),
-      nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none()), nullptr,
+      nullptr, std::make_shared<const NameRoutes>(NameRoutes::builtin(false)), nullptr,
       dns::BlockedAnswer::kNxDomain};
 }
 
@@ -63,10 +64,10 @@ bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef&
 
 void QueryHandler::update_guard(std::shared_ptr<const policy::Acl> acl,
                                 policy::RateLimiter* rate_limiter,
-                                std::shared_ptr<const dns::LocalZones> local_zones) {
+                                std::shared_ptr<const NameRoutes> names) {
   policy_.acl = std::move(acl);
   policy_.rate_limiter = rate_limiter;
-  policy_.local_zones = std::move(local_zones);
+  policy_.names = std::move(names);
 }
 
 void QueryHandler::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
@@ -90,17 +91,57 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
     return;
   }
   dns::Query& query = query_;
-  if (auto local = policy_.local_zones->answer(query)) {
-    ++stats_.local_answers;  // RFC 6761/6303: never leaves the host
-    reply(client, *local);
-    return;
-  }
+  const zones::Route route = policy_.names->table.route_find(query.question.qname_lower);
+  if (answer_locally(client, route)) return;
   if (policy_.blocklist != nullptr && policy_.blocklist->blocked(query.question.qname_lower)) {
     ++stats_.blocked;  // never leaves the host either
     reply(client, dns::reply_blocked(query, policy_.blocklist_answer));
     return;
   }
+  if (route.kind == zones::Route::Kind::kForward) {
+    // A forwarded name never goes to the default upstreams, not even when our tables disagree.
+    if (DP_BUG(route.zone >= zones_.size())) {
+      reply(client, dns::reply_error(query, dns::Rcode::kServFail));
+      return;
+    }
+    forward(client, zones_[route.zone]);
+    return;
+  }
   resolver_.resolve(std::move(query), client);
+}
+
+bool QueryHandler::answer_locally(const ClientRef& client, zones::Route route) {
+  const NameRoutes& names = *policy_.names;
+  std::optional<std::vector<std::uint8_t>> local;
+  if (!names.local_data.empty()) local = names.local_data.answer(query_, reply_limit(client, query_));
+  if (!local && route.kind == zones::Route::Kind::kLocal) {
+    // RFC 6761/6303: never leaves the host. A name the operator gave data to exists: its
+    // other types are NODATA, not NXDOMAIN.
+    local = names.local_zones.answer(query_,
+                                     names.local_data.name_has_data(query_.question.qname_lower));
+  }
+  if (!local) return false;
+  ++stats_.local_answers;
+  ClientRef local_client = client;
+  local_client.route = kRouteLocal;
+  reply(local_client, *local);
+  return true;
+}
+
+void QueryHandler::forward(const ClientRef& client, const ZoneRoute& zone) {
+  // A zone's own server asking us for a name in its zone: it forwards to us what we forward to
+  // it (CoreDNS's "forward ." to us, our in-addr.arpa to it). Answering it would bounce the
+  // query between us until one side times out.
+  for (const SocketAddress& server : zone.servers) {
+    if (server.same_host(client.peer)) {
+      ++stats_.loop_guarded;
+      reply(client, dns::reply_error(query_, dns::Rcode::kServFail));
+      return;
+    }
+  }
+  ClientRef routed = client;
+  routed.route = zone.log_slot;
+  resolver_.resolve(std::move(query_), routed, zone.target);
 }
 
 }  // namespace dp::proxy
