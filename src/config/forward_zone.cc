@@ -158,9 +158,12 @@ std::string zone_name_parse(std::string_view text) {
   }
   if (label == 0) throw ValueError(quoted + " is not a zone name (empty label)");
   for (const std::string& local : always_local_zones()) {
-    if (name_at_or_under(name, local))
-      throw ValueError(quoted + " is at or under " + local +
-                       ", which is always answered locally (RFC 6761, RFC 6303)");
+    if (!name_at_or_under(name, local)) continue;
+    std::string problem = quoted;
+    problem += " is at or under ";
+    problem += local;
+    problem += ", which is always answered locally (RFC 6761, RFC 6303)";
+    throw ValueError(problem);
   }
   return name;
 }

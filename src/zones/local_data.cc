@@ -51,7 +51,8 @@ std::optional<std::string> LocalData::record_add(const dns::RecordText& record) 
 }
 
 std::optional<std::vector<std::uint8_t>> LocalData::answer(const dns::Query& query,
-                                                           std::size_t max_size) const {
+                                                           std::size_t max_size,
+                                                           bool in_local_zone) const {
   if (names_.empty()) return std::nullopt;
   const Name* name = name_find(query.question.qname_lower);
   if (name == nullptr) return std::nullopt;
@@ -60,10 +61,12 @@ std::optional<std::vector<std::uint8_t>> LocalData::answer(const dns::Query& que
   const std::uint16_t qtype = query.question.qtype;
   const auto wanted = [&](const Record& r) { return qtype == kTypeAny || r.type == qtype; };
   bool cname = false;
+  bool nodata = false;
   if (std::none_of(name->records.begin(), name->records.end(), wanted)) {
     // RFC 1034 §3.6.2: a name with a CNAME has no other data; the CNAME is the answer.
     cname = name->records.front().type == kTypeCname;
-    if (!cname) return std::nullopt;
+    nodata = !cname;
+    if (nodata && !in_local_zone) return std::nullopt;
   }
   // query_parse guarantees the question is qname + type + class.
   if (DP_BUG(query.question_wire.size() != query.question.qname_lower.size() + 4))
@@ -74,7 +77,7 @@ std::optional<std::vector<std::uint8_t>> LocalData::answer(const dns::Query& que
   std::size_t size = dns::kHeaderSize + query.question_wire.size() +
                      (query.has_edns ? dns::wire::kOptFixedSize : 0);
   for (const Record& r : name->records) {
-    if (cname || wanted(r)) size += kRrFixed + r.rdata.size();
+    if (!nodata && (cname || wanted(r))) size += kRrFixed + r.rdata.size();
   }
   std::vector<std::uint8_t> out;
   out.reserve(size);
@@ -89,7 +92,7 @@ std::optional<std::vector<std::uint8_t>> LocalData::answer(const dns::Query& que
 
   std::uint16_t answers = 0;
   for (const Record& r : name->records) {
-    if (!cname && !wanted(r)) continue;
+    if (nodata || (!cname && !wanted(r))) continue;
     dns::wire::append_u16(out, kQnamePointer);
     dns::wire::append_u16(out, r.type);
     dns::wire::append_u16(out, kClassIn);

@@ -27,8 +27,12 @@ class LocalData {
   // question), our OPT (DO copied) when the client sent EDNS. Over `max_size`: header,
   // question and OPT with TC=1 (RFC 2181 §9). nullopt otherwise, the query then goes on as
   // usual. Does not allocate on a miss.
-  std::optional<std::vector<std::uint8_t>> answer(
-      const dns::Query& query, std::size_t max_size = dns::kMaxMessageSize) const;
+  // `in_local_zone`: the name lies in a zone answered here (a built-in local zone such as
+  // home.arpa, which would deny the name with NXDOMAIN): a type the name has no data for
+  // gets NODATA (NOERROR, AA, no records) instead of nullopt, as Unbound's static zones do.
+  std::optional<std::vector<std::uint8_t>> answer(const dns::Query& query,
+                                                  std::size_t max_size = dns::kMaxMessageSize,
+                                                  bool in_local_zone = false) const;
 
   // True when `qname_lower` owns any record here, for a caller that must not deny the name
   // (NXDOMAIN from a local zone) while answering some of its types.

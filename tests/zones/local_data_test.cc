@@ -129,6 +129,23 @@ TEST(LocalDataTest, OtherTypesAndNamesGoOnAsUsual) {
   EXPECT_FALSE(LocalData().answer(query_of("printer.lan", kA)).has_value());
 }
 
+// Inside a zone answered here (home.arpa), another type must not fall through to the zone's
+// NXDOMAIN, which would deny the name the A record is for.
+TEST(LocalDataTest, OtherTypesGetNodataInsideALocalZone) {
+  const LocalData data = build({"printer.home.arpa A 192.168.1.5"});
+  const dns::Query q = query_of("printer.home.arpa", kAaaa);
+  EXPECT_FALSE(data.answer(q).has_value());
+  const auto reply = data.answer(q, dns::kMaxMessageSize, /*in_local_zone=*/true);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ((*reply)[dns::wire::kFlags1] & dns::wire::kAaBit, dns::wire::kAaBit);
+  EXPECT_EQ((*reply)[dns::wire::kFlags2] & 0x0f, 0);  // NOERROR
+  EXPECT_EQ(dns::wire::read_u16(*reply, dns::wire::kAnCount), 0);
+  EXPECT_EQ(reply->size(), dns::kHeaderSize + q.question_wire.size());
+  EXPECT_FALSE(data.answer(query_of("other.home.arpa", kA), dns::kMaxMessageSize, true));
+  const dns::Query a = query_of("printer.home.arpa", kA);
+  EXPECT_EQ(answers_of(*data.answer(a, dns::kMaxMessageSize, true), a).size(), 1u);
+}
+
 TEST(LocalDataTest, AnyGetsEverythingAndCnameAnswersOtherTypes) {
   const LocalData data = build({"host.lan A 10.0.0.5", "host.lan AAAA fd00::5",
                                 "host.lan TXT \"a, b\"", "alias.lan CNAME host.lan."});
