@@ -110,7 +110,33 @@ LocalZones::LocalZones(std::vector<Zone> zones) : zones_(std::move(zones)) {
 
 LocalZones LocalZones::none() { return LocalZones({}); }
 
-LocalZones LocalZones::defaults() {
+LocalZones LocalZones::defaults() { return LocalZones(default_zones()); }
+
+LocalZones LocalZones::defaults_except(const std::vector<std::string>& apexes_wire) {
+  std::vector<Zone> zones = default_zones();
+  std::erase_if(zones, [&](const Zone& zone) {
+    return std::find(apexes_wire.begin(), apexes_wire.end(), zone.name) != apexes_wire.end();
+  });
+  return LocalZones(std::move(zones));
+}
+
+std::vector<std::string> LocalZones::default_apexes() {
+  std::vector<std::string> out;
+  for (Zone& zone : default_zones()) out.push_back(std::move(zone.name));
+  return out;
+}
+
+bool LocalZones::apex_always_local(std::string_view apex_wire) {
+  // The zones with synthesized records (localhost's addresses, the loopback PTRs) and invalid.
+  for (const Zone& zone : default_zones()) {
+    if (zone.name != apex_wire) continue;
+    return zone.kind == Kind::kLocalhost || !zone.ptr_name.empty() ||
+           apex_wire == name_to_wire("invalid");
+  }
+  return false;
+}
+
+std::vector<LocalZones::Zone> LocalZones::default_zones() {
   std::vector<Zone> zones;
   const auto add = [&zones](std::string_view name, Kind kind = Kind::kEmpty,
                             std::string_view ptr_name = {}) {
@@ -150,7 +176,7 @@ LocalZones LocalZones::defaults() {
   add("b.e.f.ip6.arpa");
   // RFC 6303 §4.6: IPv6 example prefix 2001:db8::/32.
   add("8.b.d.0.1.0.0.2.ip6.arpa");
-  return LocalZones(std::move(zones));
+  return zones;
 }
 
 const LocalZones::Zone* LocalZones::zone_find(std::string_view qname_lower) const {
