@@ -29,8 +29,8 @@ UpstreamPools::UpstreamPools(io::EventLoop& loop, const TimeSource& clock,
 
 std::unique_ptr<upstream::Pool> UpstreamPools::pool_create(
     std::shared_ptr<const tls::ClientCredentials> credentials) {
-  return std::make_unique<upstream::Pool>(loop_, clock_, servers_, std::move(credentials), options_,
-                                          make_stream_);
+  return std::make_unique<upstream::Pool>(loop_, clock_, upstream::Transport::kTls, servers_,
+                                          std::move(credentials), options_, make_stream_);
 }
 
 bool UpstreamPools::reload(std::shared_ptr<const tls::ClientCredentials> credentials,
