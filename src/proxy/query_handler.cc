@@ -112,16 +112,16 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
 
 bool QueryHandler::answer_locally(const ClientRef& client, zones::Route route) {
   const NameRoutes& names = *policy_.names;
+  const bool local_zone = route.kind == zones::Route::Kind::kLocal;
   std::optional<std::vector<std::uint8_t>> local;
-  if (!names.local_data.empty()) local = names.local_data.answer(query_, reply_limit(client, query_));
-  if (!local && route.kind == zones::Route::Kind::kLocal) {
-    // RFC 6761/6303: never leaves the host. A name the operator gave data to exists: its
-    // other types are NODATA, not NXDOMAIN.
-    local = names.local_zones.answer(query_,
-                                     names.local_data.name_has_data(query_.question.qname_lower));
+  // The operator's data first, wherever the name is; inside a zone answered here, a type the
+  // name has no data for is NODATA rather than the zone's NXDOMAIN.
+  if (!names.local_data.empty()) {
+    local = names.local_data.answer(query_, reply_limit(client, query_), local_zone);
   }
+  if (!local && local_zone) local = names.local_zones.answer(query_);  // RFC 6761/6303
   if (!local) return false;
-  ++stats_.local_answers;
+  ++stats_.local_answers;  // never leaves the host
   ClientRef local_client = client;
   local_client.route = kRouteLocal;
   reply(local_client, *local);

@@ -1,14 +1,15 @@
 #include "proxy/worker.h"
 
 #include "io/tcp_stream.h"
+#include "io/udp_socket.h"
 
 namespace dp::proxy {
 namespace {
 
 QueryPolicy policy_of(const Settings& settings, policy::RateLimiter& rate_limiter,
                       std::shared_ptr<const policy::Blocklist> blocklist) {
-  return QueryPolicy{settings.acl, rate_limiter.enabled() ? &rate_limiter : nullptr,
-                     settings.names, std::move(blocklist), settings.blocklist_answer};
+  return QueryPolicy{settings.acl, rate_limiter.enabled() ? &rate_limiter : nullptr, settings.names,
+                     std::move(blocklist), settings.blocklist_answer};
 }
 
 std::vector<RoutePoolSpec> pool_specs(const Settings& settings) {
@@ -28,7 +29,9 @@ Worker::Worker(std::size_t index, const Settings& settings,
       rate_limiter_(settings.rate_limit),
       pools_(
           loop_, clock_, [this] { return std::make_unique<io::TcpStream>(loop_); },
-          [this](const SocketAddress& server) { return io::udp_socket_connect(loop_, server); },
+          [this](const SocketAddress& server, io::DatagramSocket::Handler& handler) {
+            return io::UdpSocket::open(loop_, server, handler);
+          },
           pool_specs(settings), std::move(credentials)),
       resolver_(loop_, pools_.route(0), *this, stats_, cache, settings.resolve, clock_),
       handler_(resolver_, *this, stats_, policy_of(settings, rate_limiter_, std::move(blocklist)),
