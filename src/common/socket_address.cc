@@ -115,6 +115,15 @@ bool SocketAddress::same_host(const SocketAddress& other) const {
   return ip_bytes(sa()) == ip_bytes(other.sa());
 }
 
+bool SocketAddress::is_default_loopback() const {
+  if (family() != AF_INET && family() != AF_INET6) return false;
+  const auto bytes = ip_bytes(sa());
+  static constexpr std::array<std::uint8_t, 16> kV4{0, 0, 0,    0,    0,   0, 0, 0,
+                                                    0, 0, 0xff, 0xff, 127, 0, 0, 1};
+  static constexpr std::array<std::uint8_t, 16> kV6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return bytes == kV4 || bytes == kV6;
+}
+
 bool operator==(const SocketAddress& a, const SocketAddress& b) {
   return a.len_ == b.len_ && std::memcmp(&a.storage_, &b.storage_, a.len_) == 0;
 }

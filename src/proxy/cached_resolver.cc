@@ -45,6 +45,11 @@ void CachedResolver::resolve(dns::Query&& query, const ClientRef& client,
   wait_for_upstream(query, client, route, stale_held, now);
 }
 
+bool CachedResolver::in_flight(const dns::Query& query, const RouteTarget& route) {
+  cache::cache_key_build(query, key_, route.rules.cache_tag);
+  return flights_.find(key_) != nullptr;
+}
+
 void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& client,
                                        const RouteTarget& route, bool stale_held, TimePoint now) {
   if (flights_.waiters() >= options_.max_waiting) {

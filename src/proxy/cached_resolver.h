@@ -54,6 +54,8 @@ class CachedResolver {
   void on_deadline();
 
   std::size_t flights() const { return flights_.flights(); }
+  // True when `query` on `route` is already on its way upstream (the loop guard's question).
+  bool in_flight(const dns::Query& query, const RouteTarget& route);
   // SIGHUP: TTL clamps, failure TTL and the stale timer for answers and queries from now on.
   void set_options(const ResolveOptions& options) {
     options_ = options;

@@ -129,19 +129,28 @@ bool QueryHandler::answer_locally(const ClientRef& client, zones::Route route) {
 }
 
 void QueryHandler::forward(const ClientRef& client, const ZoneRoute& zone) {
-  // A zone's own server asking us for a name in its zone: it forwards to us what we forward to
-  // it (CoreDNS's "forward ." to us, our in-addr.arpa to it). Answering it would bounce the
-  // query between us until one side times out.
-  for (const SocketAddress& server : zone.servers) {
-    if (server.same_host(client.peer)) {
-      ++stats_.loop_guarded;
-      reply(client, dns::reply_error(query_, dns::Rcode::kServFail));
-      return;
-    }
-  }
   ClientRef routed = client;
   routed.route = zone.log_slot;
+  if (loop_suspected(client, zone)) {
+    ++stats_.loop_guarded;
+    reply(routed, dns::reply_error(query_, dns::Rcode::kServFail));
+    return;
+  }
   resolver_.resolve(std::move(query_), routed, zone.target);
+}
+
+bool QueryHandler::loop_suspected(const ClientRef& client, const ZoneRoute& zone) {
+  // A zone's own server asking us for a name in its zone: it forwards to us what we forward to
+  // it (CoreDNS's "forward ." to us, our in-addr.arpa to it). Sent on, the query would wait on
+  // itself until both sides time out.
+  for (const SocketAddress& server : zone.servers) {
+    if (!server.same_host(client.peer)) continue;
+    // 127.0.0.1 and ::1 are where every local client asks from too: there only a query that
+    // is the one we are waiting on that server for is taken for ours coming back.
+    if (!server.is_default_loopback()) return true;
+    return resolver_.in_flight(query_, zone.target);
+  }
+  return false;
 }
 
 }  // namespace dp::proxy

@@ -69,8 +69,9 @@ class QueryHandler {
   bool guard(std::span<const std::uint8_t> message, const ClientRef& client);
   // Answers from the local data or the local zones; false when the query goes on.
   bool answer_locally(const ClientRef& client, zones::Route route);
-  // Sends the query to its forward zone, unless it comes from one of the zone's own servers.
+  // Sends the query to its forward zone, unless it looks like our own coming back.
   void forward(const ClientRef& client, const ZoneRoute& zone);
+  bool loop_suspected(const ClientRef& client, const ZoneRoute& zone);
 
   ReplySink& sink_;
   QueryStats& stats_;

@@ -26,8 +26,18 @@ TEST(CommonSocketAddressTest, SameHostIgnoresThePortAndSeesThroughV4MappedV6) {
   EXPECT_TRUE(server.same_host(*SocketAddress::parse("[::ffff:10.96.0.10]:41000")));
   EXPECT_FALSE(server.same_host(*SocketAddress::parse("10.96.0.11:53")));
   EXPECT_FALSE(server.same_host(*SocketAddress::parse("[::1]:53")));
-  EXPECT_TRUE(SocketAddress::parse("[fd00::1]:53")->same_host(*SocketAddress::parse("[fd00::1]:1")));
+  EXPECT_TRUE(
+      SocketAddress::parse("[fd00::1]:53")->same_host(*SocketAddress::parse("[fd00::1]:1")));
   EXPECT_FALSE(server.same_host(SocketAddress{}));  // no address at all
+}
+
+TEST(CommonSocketAddressTest, DefaultLoopbackIsOnly127001AndColonColon1) {
+  EXPECT_TRUE(SocketAddress::parse("127.0.0.1:53")->is_default_loopback());
+  EXPECT_TRUE(SocketAddress::parse("[::1]:53")->is_default_loopback());
+  EXPECT_TRUE(SocketAddress::parse("[::ffff:127.0.0.1]:53")->is_default_loopback());
+  EXPECT_FALSE(SocketAddress::parse("127.0.0.2:53")->is_default_loopback());
+  EXPECT_FALSE(SocketAddress::parse("10.0.0.1:53")->is_default_loopback());
+  EXPECT_FALSE(SocketAddress{}.is_default_loopback());
 }
 
 TEST(CommonSocketAddressTest, RejectsMalformedText) {

@@ -273,7 +273,7 @@ class ProxyQueryRouteTest : public ProxyQueryGuardTest {
     for (auto* zone : {&cluster_, &reverse_, &corp_}) {
       ZoneRoute route;
       route.target = RouteTarget{zone, RouteRules{.cache_tag = 1}};
-      route.servers = {*SocketAddress::parse("10.96.0.10:53")};
+      route.servers = {*SocketAddress::parse(zone == &corp_ ? "127.0.0.1:5353" : "10.96.0.10:53")};
       route.log_slot = static_cast<std::uint16_t>(routes_.size() + 1);
       routes_.push_back(route);
     }
@@ -313,8 +313,8 @@ TEST_F(ProxyQueryRouteTest, TheLongestLabelAlignedZoneWinsAndNothingElseGetsItsN
 
 TEST_F(ProxyQueryRouteTest, AForwardedReverseZoneTakesOverTheBuiltInOneButNotLoopback) {
   QueryHandler handler = routed();
-  ask(handler, "10.0.96.10.in-addr.arpa.", LDNS_RR_TYPE_PTR);  // built-in 10.in-addr.arpa: ours
-  ask(handler, "1.0.0.127.in-addr.arpa.", LDNS_RR_TYPE_PTR);   // loopback: always local
+  ask(handler, "10.0.96.10.in-addr.arpa.", LDNS_RR_TYPE_PTR);   // built-in 10.in-addr.arpa: ours
+  ask(handler, "1.0.0.127.in-addr.arpa.", LDNS_RR_TYPE_PTR);    // loopback: always local
   ask(handler, "1.1.168.192.in-addr.arpa.", LDNS_RR_TYPE_PTR);  // still built-in
   EXPECT_EQ(reverse_.calls.size(), 1u);
   EXPECT_TRUE(upstream_.calls.empty());
@@ -346,6 +346,22 @@ TEST_F(ProxyQueryRouteTest, AZonesOwnServerAskingForItsZoneGetsServfailNotALoop)
   EXPECT_EQ(stats_.loop_guarded, 1u);
   ASSERT_EQ(sink_.sent.size(), 1u);
   EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(sink_.sent[0].reply).get()), LDNS_RCODE_SERVFAIL);
+}
+
+// A zone served on 127.0.0.1, where local clients ask from too: only a query identical to one
+// already waiting on that server is taken for ours coming back.
+TEST_F(ProxyQueryRouteTest, OnTheDefaultLoopbackOnlyOurOwnQueryComingBackIsALoop) {
+  QueryHandler handler = routed();
+  ask(handler, "git.corp.example.", LDNS_RR_TYPE_A, "127.0.0.1:41000");
+  ask(handler, "wiki.corp.example.", LDNS_RR_TYPE_A, "127.0.0.1:41001");
+  EXPECT_EQ(corp_.calls.size(), 2u);
+  EXPECT_EQ(stats_.loop_guarded, 0u);
+  ask(handler, "git.corp.example.", LDNS_RR_TYPE_A, "127.0.0.1:41002");  // in flight already
+  EXPECT_EQ(corp_.calls.size(), 2u);
+  EXPECT_EQ(stats_.loop_guarded, 1u);
+  ask(handler, "git.corp.example.", LDNS_RR_TYPE_A, "127.0.0.2:41003");  // another client
+  EXPECT_EQ(stats_.loop_guarded, 1u);
+  EXPECT_EQ(stats_.coalesced, 1u);
 }
 
 TEST_F(ProxyQueryRouteTest, TheBlocklistAppliesBeforeAForwardZone) {
