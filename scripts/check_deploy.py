@@ -17,8 +17,6 @@ UNIT = "scripts/systemd/dotproxy.service"
 MANIFESTS = ["scripts/kubernetes/sidecar.yaml", "scripts/kubernetes/daemonset.yaml"]
 # TOML keys of the ops work landing in parallel (issue #5), not yet in the README's table.
 PENDING_KEYS = {"metrics_listen", "user", "log_format", "query_log"}
-# ... and of per-zone forwarding and local data (issue #15), until the table is regenerated.
-PENDING_KEYS |= {"forward_zone", "local_data", "hosts"}
 # What a dotproxy that is the pods' only resolver must send to the cluster DNS: the cluster's
 # names and the reverse zones of its addresses (as NodeLocal DNSCache does).
 CLUSTER_ZONES = ("cluster.local", "in-addr.arpa", "ip6.arpa")
