@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "dns/wire.h"
+#include "io/udp_socket.h"
 #include "upstream/stream_connection.h"
 #include "upstream/udp_connection.h"
 
@@ -45,7 +46,11 @@ Pool::Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
       selection_(upstreams.size(), selection_options(options)),
       timer_(loop, [this] { on_timer(); }) {
   DP_ASSERT(transport != Transport::kTls || credentials_ != nullptr);
-  DP_ASSERT(transport != Transport::kUdp || make_datagram_ != nullptr);
+  if (!make_datagram_) {
+    make_datagram_ = [&loop](const SocketAddress& to, io::DatagramSocket::Handler& handler) {
+      return io::UdpSocket::open(loop, to, handler);
+    };
+  }
   for (auto& upstream : upstreams) upstreams_.emplace_back().server = std::move(upstream);
 }
 

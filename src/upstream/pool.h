@@ -72,7 +72,7 @@ class Pool final : public Upstream, private Connection::Listener {
  public:
   // credentials: for Transport::kTls; null for kTcp and kUdp (ignored there). make_stream
   // makes the TCP streams (kTls, kTcp, and kUdp's retries after TC=1); make_datagram the
-  // UDP sockets (kUdp only).
+  // UDP sockets (kUdp only; empty: io::UdpSocket on `loop`).
   Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
        std::vector<ServerSpec> upstreams, std::shared_ptr<const tls::ClientCredentials> credentials,
        const PoolOptions& options, StreamFactory make_stream, DatagramFactory make_datagram = {});

@@ -14,6 +14,9 @@
 #include "fakes/fake_datagram.h"
 #include "fakes/memory_dot_server.h"
 #include "fakes/shared_pki.h"
+#include "io/run_until.h"
+#include "io/socket.h"
+#include "io/udp_listener.h"
 
 namespace dp::upstream {
 namespace {
@@ -1087,6 +1090,34 @@ TEST(UpstreamTransportTest, NamesAreTheConfigWords) {
   EXPECT_STREQ(transport_name(Transport::kTls), "tls");
   EXPECT_STREQ(transport_name(Transport::kTcp), "tcp");
   EXPECT_STREQ(transport_name(Transport::kUdp), "udp");
+}
+
+// The production sockets (the pool's default DatagramFactory) against a UDP DNS server on
+// loopback.
+TEST(UpstreamPoolLoopbackTest, UdpPoolWithItsOwnSocketsIsAnswered) {
+  io::EventLoop loop;
+  testing::FakeClock clock;
+  const int fd = io::socket_bind(*SocketAddress::parse("127.0.0.1:0"), io::SocketKind::kUdp);
+  const SocketAddress server_address = io::socket_local_address(fd);
+  io::UdpListener* server = nullptr;
+  io::UdpListener listener(loop, fd,
+                           [&](std::span<const std::uint8_t> query, const SocketAddress& sender) {
+                             server->send(testing::zone_answer(query), sender);
+                           });
+  server = &listener;
+  Pool pool(loop, clock, Transport::kUdp, {ServerSpec{server_address, ""}}, nullptr, PoolOptions{},
+            [] { return std::unique_ptr<io::ByteStream>(); });
+  const Bytes query = dot_query("a.test");
+  const dns::Question question = question_of(query);
+  std::optional<bool> answered;
+  pool.resolve(query, question, [&](const UpstreamResult& result) {
+    answered = result.has_value() && dns::answer_check(*result, question).has_value();
+  });
+  io::testing::run_until(loop, [&] { return answered.has_value(); });
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_TRUE(*answered);
+  EXPECT_EQ(pool.stats().udp_queries, 1u);
+  EXPECT_EQ(pool.upstream_status()[0].in_flight, 0u);
 }
 
 }  // namespace
