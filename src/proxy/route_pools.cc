@@ -8,7 +8,7 @@ namespace dp::proxy {
 RoutePools::RoutePools(io::EventLoop& loop, const TimeSource& clock,
                        upstream::StreamFactory make_stream,
                        upstream::DatagramFactory make_datagram, std::vector<RoutePoolSpec> routes,
-                       std::shared_ptr<const tls::ClientCredentials> credentials)
+                       const std::shared_ptr<const tls::ClientCredentials>& credentials)
     : loop_(loop),
       clock_(clock),
       make_stream_(std::move(make_stream)),
@@ -36,7 +36,7 @@ void RoutePools::start() {
   }
 }
 
-void RoutePools::reload(std::shared_ptr<const tls::ClientCredentials> credentials,
+void RoutePools::reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
                         std::vector<RoutePoolSpec> routes) {
   std::vector<Route> next;
   for (auto& spec : routes) {

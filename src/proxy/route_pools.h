@@ -41,7 +41,7 @@ class RoutePools {
  public:
   RoutePools(io::EventLoop& loop, const TimeSource& clock, upstream::StreamFactory make_stream,
              upstream::DatagramFactory make_datagram, std::vector<RoutePoolSpec> routes,
-             std::shared_ptr<const tls::ClientCredentials> credentials);
+             const std::shared_ptr<const tls::ClientCredentials>& credentials);
   RoutePools(const RoutePools&) = delete;
   RoutePools& operator=(const RoutePools&) = delete;
 
@@ -56,7 +56,7 @@ class RoutePools {
   // SIGHUP. A route whose name and transport stay keeps its UpstreamPools (which keeps its pool
   // and connections if its servers and options stay too); one that is new or changed gets a
   // new one; the old ones finish their queries, then are freed.
-  void reload(std::shared_ptr<const tls::ClientCredentials> credentials,
+  void reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
               std::vector<RoutePoolSpec> routes);
 
   // What the timer does: frees the removed routes with nothing pending, their counters kept.
