@@ -117,10 +117,10 @@ void reload(dp::proxy::Server& server, dp::config::Config& running, int argc, ch
     server.reload(credentials, std::make_shared<const dp::config::Config>(config));
     dp::log::set_level(config.log_level);
     dp::log::set_format(config.log_format);
-    DP_LOG(
-        kInfo, "reloaded configuration", {"ca", config.ca_file.empty() ? "system" : config.ca_file},
-        {"upstreams", upstream_list(config)}, {"forward_zones", forward_zone_list(config)},
-        {"log_level", dp::log::level_name(config.log_level)});
+    DP_LOG(kInfo, "reloaded configuration",
+           {"ca", config.ca_file.empty() ? "system" : config.ca_file},
+           {"upstreams", upstream_list(config)}, {"forward_zones", forward_zone_list(config)},
+           {"log_level", dp::log::level_name(config.log_level)});
     if (const std::string fixed = restart_needed(running, config); !fixed.empty()) {
       DP_LOG(kWarn, "changed settings take effect only after a restart", {"settings", fixed});
     }

@@ -3,8 +3,8 @@
 namespace dp::proxy {
 
 NameRoutes NameRoutes::builtin(bool on) {
-  zones::RouteTableBuild built =
-      zones::route_table_build({}, on ? dns::LocalZones::default_apexes() : std::vector<std::string>{});
+  zones::RouteTableBuild built = zones::route_table_build(
+      {}, on ? dns::LocalZones::default_apexes() : std::vector<std::string>{});
   return NameRoutes{zones::LocalData{}, std::move(built.table), std::move(built.local_zones)};
 }
 

@@ -6,8 +6,8 @@
 namespace dp::proxy {
 
 RoutePools::RoutePools(io::EventLoop& loop, const TimeSource& clock,
-                       upstream::StreamFactory make_stream,
-                       upstream::DatagramFactory make_datagram, std::vector<RoutePoolSpec> routes,
+                       upstream::StreamFactory make_stream, upstream::DatagramFactory make_datagram,
+                       std::vector<RoutePoolSpec> routes,
                        const std::shared_ptr<const tls::ClientCredentials>& credentials)
     : loop_(loop),
       clock_(clock),

@@ -62,8 +62,8 @@ class RoutePools {
   // What the timer does: frees the removed routes with nothing pending, their counters kept.
   void removed_reap();
 
-  std::size_t pending() const;        // every route's, removed ones too
-  upstream::PoolStats stats() const;  // every pool's since start
+  std::size_t pending() const;              // every route's, removed ones too
+  upstream::PoolStats stats() const;        // every pool's since start
   std::vector<RouteStatus> status() const;  // the current routes with servers, in slot order
 
  private:

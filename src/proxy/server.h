@@ -60,7 +60,7 @@ class Server {
  private:
   std::vector<SocketAddress> listen_;
   std::vector<SocketAddress> listen_tls_;
-  RouteTags route_tags_;  // the forward zones' cache tags, kept across reloads
+  RouteTags route_tags_;                 // the forward zones' cache tags, kept across reloads
   std::unique_ptr<cache::Cache> cache_;  // before the workers: they use it until they stop
   std::vector<std::unique_ptr<Worker>> workers_;
 };

@@ -126,8 +126,8 @@ void routes_build(const config::Config& config, RouteTags& tags, Settings& out) 
       out.routes[1 + i].taken_over.push_back(zones::name_wire_to_text(apex));
     }
   }
-  out.names = std::make_shared<const NameRoutes>(NameRoutes{
-      std::move(*local_data), std::move(built.table), std::move(built.local_zones)});
+  out.names = std::make_shared<const NameRoutes>(
+      NameRoutes{std::move(*local_data), std::move(built.table), std::move(built.local_zones)});
 }
 
 }  // namespace

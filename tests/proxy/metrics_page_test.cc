@@ -71,7 +71,8 @@ TEST(ProxyMetricsPageTest, ForwardZonesHaveTheirOwnSeriesAndTheirServersATranspo
   const auto parsed = testing::exposition_parse(metrics_render(in));
   ASSERT_EQ(parsed.error, "");
   EXPECT_EQ(parsed.value("dotproxy_zone_queries_total{zone=\"cluster.local\"}"), 14);
-  EXPECT_EQ(parsed.value("dotproxy_zone_failures_total{zone=\"cluster.local\",cause=\"timeout\"}"), 4);
+  EXPECT_EQ(parsed.value("dotproxy_zone_failures_total{zone=\"cluster.local\",cause=\"timeout\"}"),
+            4);
   EXPECT_EQ(parsed.value("dotproxy_zone_failures_total{zone=\"cluster.local\",cause=\"down\"}"), 0);
   // Usable in one worker of two: not usable.
   EXPECT_EQ(parsed.value("dotproxy_zone_usable_servers{zone=\"cluster.local\"}"), 0);

@@ -164,10 +164,10 @@ config::ForwardZoneConfig zone_of(const std::string& name, config::ZoneTransport
 TEST(ProxySettingsTest, EveryForwardZoneIsARouteWithItsOwnRules) {
   config::Config c;
   c.max_negative_ttl = seconds(3600);
-  c.forward_zones = {zone_of("cluster.local", config::ZoneTransport::kTcp, "10.96.0.10@53"),
-                     zone_of("corp.example", config::ZoneTransport::kTls,
-                             "10.8.0.53@853#dns.corp.example"),
-                     zone_of("www.corp.example", config::ZoneTransport::kUpstream, "")};
+  c.forward_zones = {
+      zone_of("cluster.local", config::ZoneTransport::kTcp, "10.96.0.10@53"),
+      zone_of("corp.example", config::ZoneTransport::kTls, "10.8.0.53@853#dns.corp.example"),
+      zone_of("www.corp.example", config::ZoneTransport::kUpstream, "")};
   c.forward_zones[0].max_negative_ttl = seconds(5);
   c.forward_zones[1].cache = false;
   const Settings s = settings_build(c);
