@@ -82,7 +82,7 @@ Flight& CachedResolver::start_flight(const dns::Query& query, const RouteRules& 
 void CachedResolver::send_upstream(std::uint64_t flight_id, upstream::Upstream& upstream) {
   const Flight* flight = flights_.by_id(flight_id);
   if (DP_BUG(flight == nullptr)) return;
-  dns::upstream_query_build_into(flight->query, upstream_query_);
+  dns::upstream_query_build_into(flight->query, upstream_query_, flight->rules.query_shape);
   upstream.resolve(upstream_query_, flight->query.question,
                    [this, flight_id](const upstream::UpstreamResult& result) {
                      on_upstream(flight_id, result);

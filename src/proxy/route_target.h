@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "dns/stored_answer.h"
+#include "dns/upstream_query.h"
 #include "upstream/upstream.h"
 
 namespace dp::proxy {
@@ -18,6 +19,9 @@ struct RouteRules {
   // bit is not ours to pass on (RFC 6840 §5.8 trusts AD only over a secure channel).
   bool clear_ad = false;
   dns::TtlPolicy ttl;  // the zone's own max_negative_ttl, else the global one
+  // The EDNS options of its upstream queries: no keepalive over UDP (RFC 7828 §3.2.1), no
+  // padding outside TLS (it hides nothing in clear).
+  dns::UpstreamQueryShape query_shape;
 };
 
 // A route as the resolver meets it. `upstream` is the route's current pool: used while

@@ -149,7 +149,8 @@ bool Pool::send_copy(Request& request, std::uint64_t id, std::size_t upstream, T
   upstreams_[upstream].last_query = now;
   const std::uint16_t dns_id = conn->send(id, request.wire, request.question);
   request.copies.push_back(Copy{conn, dns_id, upstream, now});
-  if (!request.hedged && upstreams_.size() > 1)
+  // A hedge needs another upstream, or UDP, where it resends to the same one (hedge()).
+  if (!request.hedged && (upstreams_.size() > 1 || transport_ == Transport::kUdp))
     hedges_.emplace(now + selection_.hedge_delay(now), id);
   return true;
 }
@@ -172,12 +173,16 @@ void Pool::hedge(std::uint64_t id, TimePoint now) {
   Request& request = it->second;
   request.hedged = true;
   // None, or none with room: no hedge.
-  for (const std::size_t upstream :
-       selection_.hedge_targets(request.copies.front().upstream, request.avoid_upstream, now)) {
+  const std::size_t slow = request.copies.front().upstream;
+  for (const std::size_t upstream : selection_.hedge_targets(slow, request.avoid_upstream, now)) {
     if (!send_copy(request, id, upstream, now)) continue;
     ++stats_.hedges;
     return;
   }
+  // UDP has no connection to tell a lost datagram from a slow server: with no other server to
+  // ask, the same one is asked again, from a new socket under a new ID (RFC 1035 §4.2.1
+  // retransmission), so one lost packet costs a hedge delay, not the query's deadline.
+  if (transport_ == Transport::kUdp && send_copy(request, id, slow, now)) ++stats_.hedges;
 }
 
 void Pool::drain_waiting(TimePoint now) {

@@ -146,7 +146,8 @@ RouteTableBuild route_table_build(const std::vector<ForwardZoneEntry>& forward_z
   }
 
   // Each built-in zone at or under a forward zone goes to the longest such zone; the others
-  // stay local.
+  // stay local. An `upstream` exception takes over nothing: `in-addr.arpa upstream` must not
+  // send the private reverse zones (RFC 6303) to the public upstreams.
   std::vector<std::string> taken;
   std::vector<std::string> kept;
   for (const std::string& raw_apex : builtin_apexes_wire) {
@@ -154,6 +155,7 @@ RouteTableBuild route_table_build(const std::vector<ForwardZoneEntry>& forward_z
     const std::pair<std::string, std::size_t>* owner = nullptr;
     if (!dns::LocalZones::apex_always_local(apex)) {
       for (const auto& f : forwards) {
+        if (forward_zones[f.second].upstream) continue;
         if (name_at_or_under(apex, f.first) &&
             (owner == nullptr || f.first.size() > owner->first.size()))
           owner = &f;

@@ -180,10 +180,13 @@ TEST(ProxySettingsTest, EveryForwardZoneIsARouteWithItsOwnRules) {
   ASSERT_EQ(cluster.pool.servers.size(), 1u);
   EXPECT_EQ(cluster.pool.servers[0].display(), "10.96.0.10@53");
   EXPECT_TRUE(cluster.rules.clear_ad);
+  EXPECT_TRUE(cluster.rules.query_shape.keepalive);  // tcp
+  EXPECT_FALSE(cluster.rules.query_shape.padding);
   EXPECT_EQ(cluster.rules.ttl.max_negative_ttl, 5u);
   const RouteSettings& corp = s.routes[2];
   EXPECT_EQ(corp.pool.transport, upstream::Transport::kTls);
   EXPECT_FALSE(corp.rules.clear_ad);
+  EXPECT_TRUE(corp.rules.query_shape.padding);  // tls
   EXPECT_FALSE(corp.rules.cache);
   EXPECT_EQ(corp.rules.ttl.max_negative_ttl, 3600u);
   EXPECT_NE(cluster.rules.cache_tag, 0u);
@@ -203,6 +206,8 @@ TEST(ProxySettingsTest, AReloadKeepsTheTagOfAnUnchangedZoneAndChangesAMovedOnes)
   c.forward_zones = {zone_of("cluster.local", config::ZoneTransport::kTcp, "10.96.0.10@53"),
                      zone_of("corp.example", config::ZoneTransport::kUdp, "10.8.0.1")};
   const Settings before = settings_build(c, &tags);
+  EXPECT_FALSE(before.routes[2].rules.query_shape.keepalive);  // udp: RFC 7828 §3.2.1
+  EXPECT_FALSE(before.routes[2].rules.query_shape.padding);
   c.forward_zones[1] = zone_of("corp.example", config::ZoneTransport::kUdp, "10.8.0.2");
   const Settings after = settings_build(c, &tags);
   EXPECT_EQ(after.routes[1].rules.cache_tag, before.routes[1].rules.cache_tag);

@@ -1002,6 +1002,31 @@ TEST_F(UpstreamPoolPlainTest, UdpSilentFirstServerIsHedgedOnTheSecond) {
   EXPECT_EQ(dgram_.open_sockets(), 0u);
 }
 
+// One server, one lost datagram: the query is sent again after the hedge delay from a new socket
+// under a new ID, and the answer to that copy is the query's.
+TEST_F(UpstreamPoolPlainTest, UdpLostDatagramIsResentToTheOnlyServerAfterTheHedgeDelay) {
+  transport_ = Transport::kUdp;
+  int seen = 0;
+  dgram_.respond(first_, [&seen](const Bytes& query) {
+    return ++seen == 1 ? std::vector<Bytes>{} : std::vector<Bytes>{testing::zone_answer(query)};
+  });
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  EXPECT_FALSE(a.done);
+  clock_.advance(options_.hedge_unmeasured);
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(a.calls, 1);
+  ASSERT_EQ(dgram_.sockets().size(), 2u);
+  EXPECT_EQ(dgram_.sockets()[1]->remote, first_);
+  EXPECT_NE(dns::wire_get_id(dgram_.sockets()[0]->sent[0]),
+            dns::wire_get_id(dgram_.sockets()[1]->sent[0]));
+  EXPECT_EQ(dgram_.open_sockets(), 0u);  // the lost copy's socket closed with the answer
+}
+
 TEST_F(UpstreamPoolPlainTest, UdpSilentServerIsBackedOffAtItsLivenessDeadline) {
   transport_ = Transport::kUdp;
   options_.liveness_timeout = std::chrono::milliseconds(1'000);

@@ -125,6 +125,20 @@ TEST(RouteTableTest, ForwardAboveBuiltInZonesTakesThemAllButLoopback) {
   EXPECT_EQ(std::count(taken.begin(), taken.end(), name_text_to_wire("127.in-addr.arpa")), 0);
 }
 
+// `in-addr.arpa upstream` must not hand the private reverse zones to the public upstreams; inside
+// a forwarded in-addr.arpa, an explicit exception still goes upstream.
+TEST(RouteTableTest, AnUpstreamExceptionTakesOverNoBuiltInZone) {
+  const auto alone =
+      route_table_build({upstream("in-addr.arpa")}, dns::LocalZones::default_apexes());
+  EXPECT_EQ(find(alone.table, "5.0.0.10.in-addr.arpa"), kLocal);
+  EXPECT_EQ(find(alone.table, "8.8.8.8.in-addr.arpa"), kUpstream);
+  EXPECT_THAT(alone.taken_over[0], IsEmpty());
+  const auto nested = route_table_build({forward("in-addr.arpa"), upstream("168.192.in-addr.arpa")},
+                                        dns::LocalZones::default_apexes());
+  EXPECT_EQ(find(nested.table, "5.0.0.10.in-addr.arpa"), fwd(0));
+  EXPECT_EQ(find(nested.table, "1.1.168.192.in-addr.arpa"), kUpstream);
+}
+
 TEST(RouteTableTest, TakenOverZoneGoesToTheLongestForwardZone) {
   const auto build = route_table_build({forward("in-addr.arpa"), forward("10.in-addr.arpa")},
                                        dns::LocalZones::default_apexes());
