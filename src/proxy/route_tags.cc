@@ -10,20 +10,20 @@ std::uint16_t RouteTags::tag_for(const std::string& identity) {
     found->second.used = true;
     return found->second.tag;
   }
-  if (in_use_.size() >= kMaxTags) throw std::length_error("more than 65,535 forward zones");
-  while (next_ == 0 || in_use_.contains(next_)) ++next_;  // 0 is the default upstreams'
-  const std::uint16_t tag = next_++;
+  // Never handed out twice: a tag given again could find the cached answers of the route that
+  // had it before.
+  if (issued_ >= kMaxTags) {
+    throw std::length_error(
+        "65,535 forward zone routes made since start (each changed zone takes a new one): "
+        "restart dotproxy to reload more");
+  }
+  const auto tag = static_cast<std::uint16_t>(++issued_);  // 0 is the default upstreams'
   tags_.emplace(identity, Held{tag, true});
-  in_use_.insert(tag);
   return tag;
 }
 
 void RouteTags::forget_unused() {
-  std::erase_if(tags_, [this](const auto& held) {
-    if (held.second.used) return false;
-    in_use_.erase(held.second.tag);
-    return true;
-  });
+  std::erase_if(tags_, [](const auto& held) { return !held.second.used; });
   for (auto& held : tags_) held.second.used = false;
 }
 

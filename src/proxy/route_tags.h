@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
 
 namespace dp::proxy {
@@ -18,7 +17,7 @@ class RouteTags {
   static constexpr std::size_t kMaxTags = 65'535;  // 16 bits, 0 being the default upstreams'
 
   // The tag for a route described by `identity` (zone, transport and servers as text). Throws
-  // std::length_error when every tag is in use.
+  // std::length_error once 65,535 have been handed out (the reload is then rejected).
   std::uint16_t tag_for(const std::string& identity);
 
   // Forgets every identity not asked for since the last call (routes a reload removed), so
@@ -31,11 +30,7 @@ class RouteTags {
     bool used = false;
   };
   std::map<std::string, Held> tags_;
-  std::set<std::uint16_t> in_use_;  // the tags of tags_
-  // Tags are handed out in sequence and wrap after 65,535; a wrapped tag skips those in use.
-  // An old route's entries are long expired by then (max TTL + max stale: 2 days by default)
-  // unless 65,535 route changes came within that time.
-  std::uint16_t next_ = 1;
+  std::size_t issued_ = 0;  // tags are 1, 2, ... in order, never reused
 };
 
 }  // namespace dp::proxy

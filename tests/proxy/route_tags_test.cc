@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <stdexcept>
 #include <string>
 
 namespace dp::proxy {
@@ -29,12 +30,18 @@ TEST(ProxyRouteTagsTest, AZoneKeepsItsTagWhileItStaysAndAChangedOneGetsANewOne) 
   EXPECT_NE(back, moved);
 }
 
-TEST(ProxyRouteTagsTest, EveryTagIsGivenOnceAtATime) {
+// A tag is never given twice, even to a route that comes and goes: once 16 bits are used up the
+// reload is refused rather than a tag reused.
+TEST(ProxyRouteTagsTest, ATagIsNeverGivenTwice) {
   RouteTags tags;
   std::set<std::uint16_t> seen;
-  for (int i = 0; i < 1000; ++i) seen.insert(tags.tag_for("zone" + std::to_string(i)));
-  EXPECT_EQ(seen.size(), 1000u);
+  for (std::size_t i = 0; i < RouteTags::kMaxTags; ++i) {
+    seen.insert(tags.tag_for("zone" + std::to_string(i)));
+    tags.forget_unused();
+  }
+  EXPECT_EQ(seen.size(), RouteTags::kMaxTags);
   EXPECT_FALSE(seen.contains(0));
+  EXPECT_THROW(tags.tag_for("one more"), std::length_error);
 }
 
 }  // namespace
