@@ -260,24 +260,33 @@ TEST_F(SplitDnsTest, NestedZonesTakeTheLongestMatchInEitherOrder) {
   }
 }
 
-// 4. A forwarded 10.in-addr.arpa takes over the built-in RFC 6303 zone; the loopback reverse
-// zone never leaves the host.
+// 4. A forwarded reverse zone takes over the built-in RFC 6303 zones under it; the loopback
+// reverse zone never leaves the host, not even when its parent in-addr.arpa is forwarded.
 TEST_F(SplitDnsTest, ForwardedReverseZoneAnswersPtrsWhileLoopbackReverseStaysLocal) {
-  auto plain = start_plain_server();
-  start({"--forward-zone", "10.in-addr.arpa tcp " + at(*plain)});
+  for (const std::string zone : {"10.in-addr.arpa", "in-addr.arpa"}) {
+    SCOPED_TRACE(zone);
+    auto plain = start_plain_server();
+    start({"--forward-zone", zone + " tcp " + at(*plain)});
 
-  auto ptr = ask("10.0.96.10.in-addr.arpa", LDNS_RR_TYPE_PTR);
-  ASSERT_EQ(rcode(ptr), LDNS_RCODE_NOERROR) << proxy_->log();
-  EXPECT_EQ(answer_rdata(ptr.get()),
-            std::vector<std::string>{"kube-dns.kube-system.svc.cluster.local."});
-  EXPECT_EQ(plain->queries_for("10.0.96.10.in-addr.arpa"), 1u);
+    auto ptr = ask("10.0.96.10.in-addr.arpa", LDNS_RR_TYPE_PTR);
+    ASSERT_EQ(rcode(ptr), LDNS_RCODE_NOERROR) << proxy_->log();
+    EXPECT_EQ(answer_rdata(ptr.get()),
+              std::vector<std::string>{"kube-dns.kube-system.svc.cluster.local."});
+    EXPECT_EQ(plain->queries_for("10.0.96.10.in-addr.arpa"), 1u);
 
-  auto loopback = ask("1.0.0.127.in-addr.arpa", LDNS_RR_TYPE_PTR);
-  ASSERT_EQ(rcode(loopback), LDNS_RCODE_NOERROR) << proxy_->log();
-  EXPECT_EQ(answer_rdata(loopback.get()), std::vector<std::string>{"localhost."});
-  EXPECT_EQ(plain->queries_for("1.0.0.127.in-addr.arpa"), 0u);
-  EXPECT_EQ(plain->queries_received(), 1u);
-  EXPECT_EQ(dot_->queries_received(), 0u);
+    auto loopback = ask("1.0.0.127.in-addr.arpa", LDNS_RR_TYPE_PTR);
+    ASSERT_EQ(rcode(loopback), LDNS_RCODE_NOERROR) << proxy_->log();
+    EXPECT_EQ(answer_rdata(loopback.get()), std::vector<std::string>{"localhost."});
+    EXPECT_EQ(plain->queries_for("1.0.0.127.in-addr.arpa"), 0u);
+
+    // 168.192.in-addr.arpa: answered here (RFC 6303 §4.3) unless a forward zone covers it.
+    ask("1.1.168.192.in-addr.arpa", LDNS_RR_TYPE_PTR);  // NXDOMAIN either way
+    const bool covered = zone == "in-addr.arpa";
+    EXPECT_EQ(plain->queries_for("1.1.168.192.in-addr.arpa"), covered ? 1u : 0u);
+    EXPECT_EQ(plain->queries_received(), covered ? 2u : 1u);
+    EXPECT_EQ(dot_->queries_received(), 0u);
+    proxy_.reset();
+  }
 }
 
 // 5. A silent server first in the zone's list costs one hedge delay, not a timeout.
