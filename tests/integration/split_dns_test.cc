@@ -441,6 +441,42 @@ TEST_F(SplitDnsTest, LoopGuardRefusesTheZoneServerAskingForItsOwnZone) {
   EXPECT_EQ(scrape().value("dotproxy_loop_guard_total"), 1);
 }
 
+// 9b. A zone server on 127.0.0.1, where every local client asks from too: only a query
+// identical to one already waiting on the zone is taken for ours coming back. The price: a
+// second local client asking the very same question meanwhile gets SERVFAIL too.
+TEST_F(SplitDnsTest, LoopGuardOnDefaultLoopbackFiresOnlyForAnIdenticalQueryInFlight) {
+  auto plain = start_plain_server(on("127.0.0.1"));
+  plain->behaviour().delay_ms = 400;
+  start({"--metrics-listen", "127.0.0.1:0", "--forward-zone", "cluster.local udp " + at(*plain)});
+  ASSERT_NE(proxy_->metrics_port(), 0) << proxy_->log();
+
+  UdpClient first(proxy_->port());
+  first.send(query_build(kKubernetes, LDNS_RR_TYPE_A, 1));
+  ASSERT_TRUE(wait_until([&] { return plain->queries_for(kKubernetes) == 1; }));
+  // Meanwhile: another name of the zone is forwarded as usual...
+  UdpClient other(proxy_->port());
+  other.send(query_build(kWeb, LDNS_RR_TYPE_A, 2));
+  // ...and the same question is what a loop would look like.
+  UdpClient same(proxy_->port());
+  same.send(query_build(kKubernetes, LDNS_RR_TYPE_A, 3));
+  auto looped = same.receive(seconds(5));
+  ASSERT_TRUE(looped.has_value());
+  EXPECT_EQ(ldns_pkt_get_rcode(reply_parse(*looped).get()), LDNS_RCODE_SERVFAIL);
+
+  auto answer = first.receive(seconds(5));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(ldns_pkt_get_rcode(reply_parse(*answer).get()), LDNS_RCODE_NOERROR);
+  auto web = other.receive(seconds(5));
+  ASSERT_TRUE(web.has_value());
+  EXPECT_EQ(ldns_pkt_get_rcode(reply_parse(*web).get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(plain->queries_for(kKubernetes), 1u);
+  EXPECT_EQ(plain->queries_for(kWeb), 1u);
+  EXPECT_EQ(scrape().value("dotproxy_loop_guard_total"), 1);
+  // Once answered (and cached), the same question from 127.0.0.1 is an ordinary hit.
+  EXPECT_EQ(rcode(ask(kKubernetes, LDNS_RR_TYPE_A)), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(scrape().value("dotproxy_loop_guard_total"), 1);
+}
+
 // 10. Local data and hosts files are answered here (AA=1), inside a forwarded zone too; other
 // types of the same name still go to the zone's server.
 TEST_F(SplitDnsTest, LocalDataAndHostsAreAnsweredHereAndOtherTypesGoToTheZone) {
