@@ -410,6 +410,13 @@ std::uint64_t PlainDnsServer::queries_for(const std::string& name, Transport tra
   return it == per_name_.end() ? 0 : it->second[static_cast<std::size_t>(transport)];
 }
 
+std::map<std::string, std::uint64_t> PlainDnsServer::queries_by_name() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& [name, counts] : per_name_) out[name] = counts[0] + counts[1];
+  return out;
+}
+
 std::vector<std::uint8_t> PlainDnsServer::last_query() const {
   std::lock_guard lock(mu_);
   return last_query_;

@@ -102,6 +102,9 @@ class PlainDnsServer {
   // Queries whose question names `name` (case-insensitive; the trailing dot optional).
   std::uint64_t queries_for(const std::string& name) const;
   std::uint64_t queries_for(const std::string& name, Transport transport) const;
+  // Every question name read so far (lowercase, no final dot) with its count over both
+  // transports.
+  std::map<std::string, std::uint64_t> queries_by_name() const;
   // Messages sent that answer a query (truncated ones included, wrong-ID decoys not).
   std::uint64_t answers_sent() const { return answers_sent_.load(); }
   std::uint64_t udp_truncated() const { return udp_truncated_.load(); }  // TC=1 over UDP

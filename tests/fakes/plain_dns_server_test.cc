@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -376,6 +377,9 @@ TEST_F(PlainDnsServerTest, CountsPerNameAndTransportAndReset) {
   EXPECT_EQ(server_.queries_for(kKubeDns, Transport::kTcp), 1u);
   EXPECT_EQ(server_.queries_for("www.example.com"), 1u);
   EXPECT_EQ(server_.queries_for("kube-system.svc.cluster.local"), 0u);
+  EXPECT_EQ(server_.queries_by_name(),
+            (std::map<std::string, std::uint64_t>{{"kube-dns.kube-system.svc.cluster.local", 3},
+                                                  {"www.example.com", 1}}));
   EXPECT_EQ(server_.queries_received(), 4u);
   EXPECT_EQ(server_.udp_queries(), 2u);
   EXPECT_EQ(server_.tcp_queries(), 2u);
