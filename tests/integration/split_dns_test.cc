@@ -445,7 +445,9 @@ TEST_F(SplitDnsTest, LoopGuardRefusesTheZoneServerAskingForItsOwnZone) {
 // second local client asking the very same question meanwhile gets SERVFAIL too.
 TEST_F(SplitDnsTest, LoopGuardOnDefaultLoopbackFiresOnlyForAnIdenticalQueryInFlight) {
   auto plain = start_plain_server(on("127.0.0.1"));
-  plain->behaviour().delay_ms = 400;
+  // Slow enough to have the question in flight, quicker than the 300 ms after which a UDP
+  // query with no other server is sent again (which would count twice).
+  plain->behaviour().delay_ms = 200;
   start({"--metrics-listen", "127.0.0.1:0", "--forward-zone", "cluster.local udp " + at(*plain)});
   ASSERT_NE(proxy_->metrics_port(), 0) << proxy_->log();
 
