@@ -11,14 +11,6 @@
 namespace dp::dns {
 namespace {
 
-constexpr std::uint16_t kTypeA = 1;
-constexpr std::uint16_t kTypeSoa = 6;
-constexpr std::uint16_t kTypePtr = 12;
-constexpr std::uint16_t kTypeAaaa = 28;
-constexpr std::uint16_t kTypeAny = 255;
-constexpr std::uint16_t kClassIn = 1;
-constexpr std::uint16_t kClassAny = 255;
-
 constexpr std::uint16_t kPointer = 0xc000;  // RFC 1035 §4.1.4: compression pointer bits
 constexpr std::size_t kMaxNameSize = 255;   // RFC 1035 §2.3.4
 
@@ -227,7 +219,6 @@ std::optional<std::vector<std::uint8_t>> LocalZones::answer(const Query& query) 
   wire::write_u16(out, wire::kQdCount, 1);
   out.insert(out.end(), query.question_wire.begin(), query.question_wire.end());
 
-  constexpr auto kQnamePointer = static_cast<std::uint16_t>(kPointer | kHeaderSize);
   const auto zone_offset =
       static_cast<std::uint16_t>(kHeaderSize + qname.size() - zone->name.size());
   std::uint16_t answers = 0;

@@ -8,7 +8,6 @@
 namespace dp::dns {
 namespace {
 
-constexpr std::uint16_t kTypeSoa = 6;
 constexpr std::size_t kSoaFixedTail = 20;  // SERIAL REFRESH RETRY EXPIRE MINIMUM (RFC 1035 §3.3.13)
 constexpr std::size_t kTtlFromRdata = 6;   // TTL (4) + RDLENGTH (2) sit just before RDATA
 

@@ -14,9 +14,9 @@
 namespace dp::zones {
 namespace {
 
-constexpr std::uint16_t kTypeA = 1;
-constexpr std::uint16_t kTypePtr = 12;
-constexpr std::uint16_t kTypeAaaa = 28;
+using dns::kTypeA;
+using dns::kTypeAaaa;
+using dns::kTypePtr;
 
 // Letters, digits, '-' and '_', labels of 1..63 bytes, at most 253 characters: what a hosts
 // file names (RFC 952/1123 host names, with '_' as found in the wild). A trailing dot is fine.

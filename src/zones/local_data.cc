@@ -10,11 +10,11 @@
 namespace dp::zones {
 namespace {
 
-constexpr std::uint16_t kTypeCname = 5;
-constexpr std::uint16_t kTypeAny = 255;
-constexpr std::uint16_t kClassIn = 1;
-constexpr std::uint16_t kClassAny = 255;
-constexpr std::uint16_t kQnamePointer = 0xc000 | dns::kHeaderSize;  // RFC 1035 §4.1.4
+using dns::kClassAny;
+using dns::kClassIn;
+using dns::kQnamePointer;
+using dns::kTypeAny;
+using dns::kTypeCname;
 
 }  // namespace
 
