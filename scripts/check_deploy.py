@@ -1,7 +1,9 @@
-"""Lints the deployment files: the systemd unit, the Kubernetes manifests and the TOML in them,
-the Dockerfile and the docker scripts. Each check prints PASS/FAIL; a tool that is missing is
+"""Lints the deployment files: the systemd unit, the Kubernetes manifests and the TOML in them
+(with the cluster DNS routes and the kube-dns-upstream Service), the Dockerfile and the docker
+scripts. Each check prints PASS/FAIL; a tool that is missing is
 reported as SKIP and its check left out (never counted as passed). Used by scripts/check-deploy.
    python3 scripts/check_deploy.py [--junit FILE]"""
+import ipaddress
 import os
 import re
 import shutil
@@ -15,6 +17,9 @@ UNIT = "scripts/systemd/dotproxy.service"
 MANIFESTS = ["scripts/kubernetes/sidecar.yaml", "scripts/kubernetes/daemonset.yaml"]
 # TOML keys of the ops work landing in parallel (issue #5), not yet in the README's table.
 PENDING_KEYS = {"metrics_listen", "user", "log_format", "query_log"}
+# What a dotproxy that is the pods' only resolver must send to the cluster DNS: the cluster's
+# names and the reverse zones of its addresses (as NodeLocal DNSCache does).
+CLUSTER_ZONES = ("cluster.local", "in-addr.arpa", "ip6.arpa")
 
 results = []  # (name, failure message or None)
 
@@ -101,17 +106,18 @@ def check_unit():
 
 
 def check_toml(label, body, known, binary):
-    """A dotproxy.toml: parses, only known keys, and dotproxy --check-config when given."""
+    """A dotproxy.toml: parses, only known keys, and dotproxy --check-config when given.
+    Returns the parsed file, or None."""
     import tomllib
     try:
         parsed = tomllib.loads(body)
     except tomllib.TOMLDecodeError as e:
         check(f"{label} parses as TOML", False, str(e))
-        return
+        return None
     unknown = sorted(set(parsed) - known)
     check(f"{label} keys are dotproxy options", not unknown, "unknown " + ", ".join(unknown))
     if not binary:
-        return
+        return parsed
     with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
         f.write(body)
         f.flush()
@@ -120,11 +126,81 @@ def check_toml(label, body, known, binary):
                            capture_output=True, text=True, env=env)
     check(f"{label} passes dotproxy --check-config", r.returncode == 0,
           (r.stdout + r.stderr).strip())
+    return parsed
 
 
 def containers(doc):
     spec = doc.get("spec", {}).get("template", {}).get("spec", {})
     return spec, spec.get("containers", []) + spec.get("initContainers", [])
+
+
+def server_address(spec):
+    """(ADDR, PORT) of an "ADDR[@PORT][#AUTH_NAME]" server; port 53 when not given (plain)."""
+    addr, _, port = spec.split("#", 1)[0].partition("@")
+    return addr.strip("[]"), int(port) if port.isdigit() else (53 if not port else port)
+
+
+def is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except (ValueError, TypeError):
+        return False
+
+
+def check_routes(path, docs, tomls):
+    """A dotproxy that is its pods' only resolver (a DaemonSet as kubelet's clusterDNS, or a
+    sidecar with dnsPolicy None) must forward the cluster's zones over tcp to IP literals; the
+    DaemonSet's go to the kube-dns-upstream Service, which must select the cluster DNS pods and
+    not dotproxy's. tomls: {(namespace, ConfigMap name): parsed dotproxy.toml}."""
+    services = {(d["metadata"].get("namespace"), d["metadata"].get("name")): d
+                for d in docs if d.get("kind") == "Service"}
+    for doc in docs:
+        kind = doc.get("kind")
+        if kind not in ("Deployment", "DaemonSet"):
+            continue
+        spec, _ = containers(doc)
+        if kind == "Deployment" and spec.get("dnsPolicy") != "None":
+            continue
+        n = f"{path}: {kind}"
+        ns = doc["metadata"].get("namespace")
+        mounted = [v["configMap"].get("name") for v in spec.get("volumes", []) if "configMap" in v]
+        found = [tomls[(ns, m)] for m in mounted if (ns, m) in tomls]
+        if not check(f"{n} mounts a dotproxy.toml ConfigMap of its own namespace ({ns or 'none'})",
+                     len(found) == 1, f"ConfigMaps mounted: {mounted}, found here: {len(found)}"):
+            continue
+        zones = {str(z.get("zone", "")).rstrip(".").lower(): z
+                 for z in found[0].get("forward_zone", []) if isinstance(z, dict)}
+        bad = [f"{name}: {s}" for name, z in zones.items() if z.get("transport") in ("tcp", "udp")
+               for s in z.get("servers", []) if not is_ip(server_address(s)[0])]
+        check(f"{n} plain forward zones name IP literals", not bad, "not an IP: " + ", ".join(bad))
+        wrong = [z for z in CLUSTER_ZONES if zones.get(z, {}).get("transport") != "tcp" or
+                 not zones[z].get("servers") or "max_negative_ttl" not in zones[z]]
+        check(f"{n} forwards {', '.join(CLUSTER_ZONES)} over tcp, max_negative_ttl set",
+              not wrong, "missing, not tcp, no servers or no max_negative_ttl: " + ", ".join(wrong))
+        if kind != "DaemonSet":
+            continue
+        svc = services.get(("kube-system", "kube-dns-upstream"))
+        if not check(f"{path}: Service kube-system/kube-dns-upstream", svc is not None, "missing"):
+            continue
+        sspec = svc.get("spec", {})
+        ports = {(p.get("port"), p.get("protocol", "TCP"), p.get("targetPort", p.get("port")))
+                 for p in sspec.get("ports", [])}
+        check(f"{path}: Service kube-dns-upstream selects k8s-app: kube-dns, 53/UDP and 53/TCP",
+              sspec.get("selector") == {"k8s-app": "kube-dns"} and
+              {(53, "UDP", 53), (53, "TCP", 53)} <= ports,
+              f"selector {sspec.get('selector')}, ports {sorted(ports, key=str)}")
+        ip = sspec.get("clusterIP")
+        check(f"{path}: Service kube-dns-upstream has a fixed clusterIP", is_ip(ip),
+              f"clusterIP {ip!r}: forward zone servers are IP literals, so it must be set")
+        servers = {server_address(s) for z in CLUSTER_ZONES for s in zones.get(z, {}).get("servers", [])}
+        check(f"{n} cluster zones go to kube-dns-upstream's clusterIP, port 53",
+              servers == {(ip, 53)}, f"servers {sorted(servers, key=str)}, clusterIP {ip}")
+        labels = doc.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+        selector = sspec.get("selector") or {}
+        check(f"{n} pods are not selected by kube-dns-upstream (no loop)",
+              not selector or any(labels.get(k) != v for k, v in selector.items()),
+              f"pod labels {labels} match {selector}")
 
 
 def check_manifests():
@@ -153,15 +229,21 @@ def check_manifests():
         except yaml.YAMLError as e:
             check(f"{path}: parses", False, str(e).replace("\n", " "))
             continue
-        check(f"{path}: parses ({', '.join(d.get('kind', '?') for d in docs)})",
-              all("apiVersion" in d and "kind" in d and "metadata" in d for d in docs),
-              "a document lacks apiVersion, kind or metadata")
+        if not check(f"{path}: parses ({', '.join(d.get('kind', '?') for d in docs)})",
+                     all("apiVersion" in d and "kind" in d and "metadata" in d for d in docs),
+                     "a document lacks apiVersion, kind or metadata"):
+            continue
+        tomls = {}
         for doc in docs:
             kind = doc.get("kind")
             if kind == "ConfigMap" and tomllib:
                 for key, body in doc.get("data", {}).items():
                     if key.endswith(".toml"):
-                        check_toml(f"{path}: {key}", body, known, binary if binary_knows_metrics else None)
+                        parsed = check_toml(f"{path}: {key}", body, known,
+                                            binary if binary_knows_metrics else None)
+                        if parsed is not None:
+                            meta = doc["metadata"]
+                            tomls[(meta.get("namespace"), meta.get("name"))] = parsed
             if kind not in ("Deployment", "DaemonSet"):
                 continue
             spec, cs = containers(doc)
@@ -201,6 +283,8 @@ def check_manifests():
                       spec.get("dnsPolicy") == "None" and dns.get("nameservers") == ["127.0.0.1"])
             else:
                 check(f"{n} on the host network", spec.get("hostNetwork") is True)
+        if tomllib:
+            check_routes(path, docs, tomls)
     if binary and not binary_knows_metrics:
         skip(f"dotproxy.toml files: dotproxy --check-config ({binary} has no "
              "--metrics-listen yet)")

@@ -31,6 +31,16 @@ std::string upstream_list(const dp::config::Config& config) {
   return out;
 }
 
+// "cluster.local tcp 10.96.0.10@53; corp.example tls 10.8.0.53@853#dns.corp.example", or "none".
+std::string forward_zone_list(const dp::config::Config& config) {
+  std::string out;
+  for (const auto& zone : config.forward_zones) {
+    if (!out.empty()) out += "; ";
+    out += zone.display();
+  }
+  return out.empty() ? "none" : out;
+}
+
 std::string address_list(const std::vector<dp::SocketAddress>& addresses) {
   std::string out;
   for (const auto& address : addresses) {
@@ -94,7 +104,8 @@ std::string restart_needed(const dp::config::Config& running, const dp::config::
 }
 
 // SIGHUP: re-reads the configuration and applies what a running process can take: upstreams
-// (a new pool for new queries; the old one finishes its own), TLS trust (CA file, pins,
+// and forward zones (a new pool for new queries; the old one finishes its own), local data and
+// hosts files, TLS trust (CA file, pins,
 // minimum version), ACL, rate limit, local zones, TCP limits, TTL settings, log level and
 // format, and the blocklist files. A configuration that does not load is rejected with a log
 // line and the running one stays; settings that need a restart are named in a warning.
@@ -106,9 +117,10 @@ void reload(dp::proxy::Server& server, dp::config::Config& running, int argc, ch
     server.reload(credentials, std::make_shared<const dp::config::Config>(config));
     dp::log::set_level(config.log_level);
     dp::log::set_format(config.log_format);
-    DP_LOG(
-        kInfo, "reloaded configuration", {"ca", config.ca_file.empty() ? "system" : config.ca_file},
-        {"upstreams", upstream_list(config)}, {"log_level", dp::log::level_name(config.log_level)});
+    DP_LOG(kInfo, "reloaded configuration",
+           {"ca", config.ca_file.empty() ? "system" : config.ca_file},
+           {"upstreams", upstream_list(config)}, {"forward_zones", forward_zone_list(config)},
+           {"log_level", dp::log::level_name(config.log_level)});
     if (const std::string fixed = restart_needed(running, config); !fixed.empty()) {
       DP_LOG(kWarn, "changed settings take effect only after a restart", {"settings", fixed});
     }
@@ -223,7 +235,8 @@ int main(int argc, char** argv) {
                          : address_list(server->tls_listen_addresses())},
       {"metrics", status ? status->address().to_string() : "off"},
       {"user", config.user.empty() ? "unchanged" : config.user},
-      {"upstreams", upstream_list(config)}, {"workers", std::to_string(server->worker_count())},
+      {"upstreams", upstream_list(config)}, {"forward_zones", forward_zone_list(config)},
+      {"workers", std::to_string(server->worker_count())},
       {"ca", config.ca_file.empty() ? "system" : config.ca_file},
       {"acl", dp::policy::Acl(config.acl).describe()},
       {"rate_limit", config.rate_limit.queries_per_second > 0

@@ -28,6 +28,7 @@ MetricsInput input_make() {
     s.pool.queries = 23'456;
     s.pool.handshakes = 10;
     s.pool.handshakes_resumed = 5;
+    s.routes.emplace_back();  // the default upstreams
     for (int u = 0; u < 3; ++u) {
       upstream::UpstreamStatus status;
       status.name = "192.0.2." + std::to_string(u) + "@853#dns" + std::to_string(u) + ".test";
@@ -35,7 +36,7 @@ MetricsInput input_make() {
       status.usable = true;
       for (int i = 0; i < 100; ++i) status.latency.observe(std::chrono::microseconds(300 * i));
       status.certificate_expiry = in.now_unix + 86'400;
-      s.upstreams.push_back(status);
+      s.routes.front().servers.push_back(status);
     }
     in.workers.push_back(s);
   }

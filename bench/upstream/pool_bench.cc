@@ -1,4 +1,4 @@
-// The forwarded-query path of one worker's pool: resolve() → DotConnection (ID, framing, TLS)
+// The forwarded-query path of one worker's pool: resolve() → StreamConnection (ID, framing, TLS)
 // → an in-memory DoT server → answer checked and matched → callback. Counts the heap
 // allocations the client side makes per query; the server's are left out.
 #include <benchmark/benchmark.h>
@@ -123,13 +123,14 @@ void BM_PoolForwardToMemoryDot(benchmark::State& state) {
   SteadyTimeSource clock;
   PoolOptions options;
   options.connections_per_upstream = 1;
-  Pool pool(
-      loop, clock, {ServerSpec{*SocketAddress::parse("127.0.0.1:853"), testing::kSharedPkiName}},
-      pki.credentials, options, [&]() -> std::unique_ptr<io::ByteStream> {
-        auto s = std::make_unique<BenchStream>(server, answer, excluded_allocs, excluded_mallocs);
-        stream = s.get();
-        return s;
-      });
+  Pool pool(loop, clock, Transport::kTls,
+            {ServerSpec{*SocketAddress::parse("127.0.0.1:853"), testing::kSharedPkiName}},
+            pki.credentials, options, [&]() -> std::unique_ptr<io::ByteStream> {
+              auto s =
+                  std::make_unique<BenchStream>(server, answer, excluded_allocs, excluded_mallocs);
+              stream = s.get();
+              return s;
+            });
   pool.start();
   while (stream->deliver()) {
   }

@@ -13,9 +13,10 @@ void append_u16(std::string& out, std::uint16_t value) {
 
 }  // namespace
 
-void cache_key_build(const dns::Query& query, std::string& out) {
+void cache_key_build(const dns::Query& query, std::string& out, std::uint16_t route_tag) {
   out.clear();
   out.push_back(static_cast<char>((query.dnssec_ok ? kFlagDo : 0) | (query.cd ? kFlagCd : 0)));
+  append_u16(out, route_tag);
   // The question section's own layout, so an entry compares it with its stored question.
   out.append(query.question.qname_lower);
   append_u16(out, query.question.qtype);

@@ -19,7 +19,7 @@ constexpr std::size_t kQuestionTail = 4;  // QTYPE + QCLASS after the qname
 static_assert(sizeof(Entry) == 28, "the header is what 1M cached names cost first: keep it packed");
 
 Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, TimePoint now) {
-  if (key.size() < kKeyFlagsSize + 1 + kQuestionTail) return nullptr;
+  if (key.size() < kKeyPrefixSize + 1 + kQuestionTail) return nullptr;
   const std::string_view question = key_question(key);
   const std::size_t qname_size = question.size() - kQuestionTail;
   if (qname_size > std::numeric_limits<std::uint8_t>::max() || answer.wire.size() > kU16Max ||
@@ -48,6 +48,7 @@ Entry* Entry::create(std::string_view key, const dns::StoredAnswer& answer, Time
   entry->ede_size_ = static_cast<std::uint16_t>(answer.ede_options.size());
   entry->qname_size_ = static_cast<std::uint8_t>(qname_size);
   entry->key_flags_ = static_cast<std::uint8_t>(key.front());
+  entry->route_tag_ = key_route_tag(key);
   entry->extended_rcode_ = answer.extended_rcode;
   std::uint8_t* out = entry->data();
   // memcpy from an empty vector's null data() is undefined even for 0 bytes: copy only bytes.
@@ -86,8 +87,8 @@ std::string_view Entry::question() const {
 }
 
 bool Entry::has_key(std::string_view key) const {
-  return key.size() > kKeyFlagsSize && static_cast<std::uint8_t>(key.front()) == key_flags_ &&
-         key_question(key) == question();
+  return key.size() > kKeyPrefixSize && static_cast<std::uint8_t>(key.front()) == key_flags_ &&
+         key_route_tag(key) == route_tag_ && key_question(key) == question();
 }
 
 dns::AnswerView Entry::view() const {

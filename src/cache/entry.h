@@ -1,6 +1,7 @@
 // One cached answer in one allocation: this header, then its TTL offsets, wire bytes and EDE
 // options. A hit reads it in place; nothing is parsed again. The key is not stored apart: it
-// is the flags byte here plus the answer's question, kept lowercased in the wire bytes.
+// is the flags byte and route tag here plus the answer's question, kept lowercased in the wire
+// bytes.
 // Per-entry bytes are what a large cache is made of (RSS after 1M names, bench/RESULTS.md),
 // so the header is packed to 28 bytes: expiry derived from the store time, no list links
 // (eviction is a clock sweep over the shard's index, shard.h), and the rare retry time after a
@@ -67,6 +68,7 @@ class Entry {
   std::uint16_t ttl_count_ = 0;
   std::uint16_t wire_size_ = 0;
   std::uint16_t ede_size_ = 0;
+  std::uint16_t route_tag_ = 0;  // fills what was the header's padding: still 28 bytes
   std::uint8_t qname_size_ = 0;
   std::uint8_t key_flags_ = 0;
   std::uint8_t extended_rcode_ = 0;

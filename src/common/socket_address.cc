@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -88,6 +89,39 @@ std::string SocketAddress::ip_string() const {
 std::string SocketAddress::to_string() const {
   if (family() == AF_INET6) return "[" + ip_string() + "]:" + std::to_string(port());
   return ip_string() + ":" + std::to_string(port());
+}
+
+namespace {
+
+// The address's IP as 16 bytes, IPv4 as its IPv4-mapped IPv6 form (RFC 4291 §2.5.5.2).
+std::array<std::uint8_t, 16> ip_bytes(const sockaddr* sa) {
+  std::array<std::uint8_t, 16> out{};
+  if (sa->sa_family == AF_INET) {
+    out[10] = 0xff;
+    out[11] = 0xff;
+    std::memcpy(out.data() + 12, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, 4);
+  } else if (sa->sa_family == AF_INET6) {
+    std::memcpy(out.data(), &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, 16);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool SocketAddress::same_host(const SocketAddress& other) const {
+  const int a = family();
+  const int b = other.family();
+  if ((a != AF_INET && a != AF_INET6) || (b != AF_INET && b != AF_INET6)) return false;
+  return ip_bytes(sa()) == ip_bytes(other.sa());
+}
+
+bool SocketAddress::is_default_loopback() const {
+  if (family() != AF_INET && family() != AF_INET6) return false;
+  const auto bytes = ip_bytes(sa());
+  static constexpr std::array<std::uint8_t, 16> kV4{0, 0, 0,    0,    0,   0, 0, 0,
+                                                    0, 0, 0xff, 0xff, 127, 0, 0, 1};
+  static constexpr std::array<std::uint8_t, 16> kV6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return bytes == kV4 || bytes == kV6;
 }
 
 bool operator==(const SocketAddress& a, const SocketAddress& b) {

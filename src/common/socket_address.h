@@ -33,6 +33,12 @@ class SocketAddress {
   std::string ip_string() const;  // "1.2.3.4" or "::1"
   std::string to_string() const;  // "1.2.3.4:53" or "[::1]:53"
 
+  // The same IP, whatever the ports; an IPv4-mapped IPv6 address (::ffff:a.b.c.d, what a
+  // dual-stack socket reports) is its IPv4 address.
+  bool same_host(const SocketAddress& other) const;
+  // 127.0.0.1 or ::1 (or ::ffff:127.0.0.1): the source of most local traffic.
+  bool is_default_loopback() const;
+
   friend bool operator==(const SocketAddress& a, const SocketAddress& b);
 
  private:

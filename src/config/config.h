@@ -33,6 +33,27 @@ struct UpstreamConfig {
   std::string display() const;
 };
 
+// How a forward zone's servers are reached (--forward-zone "ZONE TRANSPORT SERVER...").
+enum class ZoneTransport {
+  kTls,       // DNS-over-TLS, authenticated like the default upstreams (RFC 7858, RFC 8310)
+  kTcp,       // plain DNS over persistent, pipelined TCP (RFC 7766)
+  kUdp,       // plain DNS over UDP, TC=1 retried over TCP
+  kUpstream,  // the default upstreams: an exception inside a forwarded zone; no servers
+};
+
+// One forward zone: queries for ZONE and every name under it go to these servers only.
+struct ForwardZoneConfig {
+  std::string zone;  // canonical: lowercase, no trailing dot (the root is never a forward zone)
+  ZoneTransport transport = ZoneTransport::kTls;
+  std::vector<UpstreamConfig> servers;  // empty only for kUpstream; pins only for kTls
+  bool cache = true;                    // file only: false keeps this zone's answers uncached
+  std::optional<std::chrono::seconds> max_negative_ttl;  // file only; unset: the global one
+  bool allow_public_plain = false;  // file only: tcp/udp servers outside private ranges allowed
+
+  // "corp.example tcp 10.0.0.53@53 10.0.0.54@53": the form used in logs and errors.
+  std::string display() const;
+};
+
 struct Config {
   std::vector<SocketAddress> listen = {*SocketAddress::parse("127.0.0.1:53"),
                                        *SocketAddress::parse("[::1]:53")};
@@ -91,6 +112,11 @@ struct Config {
   std::vector<std::string> blocklist;  // files of blocked names (policy/blocklist.h); re-read
                                        // on SIGHUP
   dns::BlockedAnswer blocklist_answer = dns::BlockedAnswer::kNxDomain;
+
+  // Split DNS: per-zone forwarding and local data (zones/).
+  std::vector<ForwardZoneConfig> forward_zones;  // the longest matching zone wins, not the order
+  std::vector<std::string> local_data;   // "NAME [TTL] TYPE RDATA", presentation format, class IN
+  std::vector<std::string> hosts_files;  // hosts(5) files: A/AAAA per name, PTR per address
 };
 
 }  // namespace dp::config

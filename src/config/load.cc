@@ -14,9 +14,11 @@
 #include <sstream>
 #include <vector>
 
+#include "config/forward_zone.h"
 #include "config/options.h"
 #include "config/value_error.h"
 #include "dotproxy_version.h"
+#include "zones/local_data.h"
 
 namespace dp::config {
 namespace {
@@ -79,9 +81,9 @@ CommandLine command_line_parse(int argc, const char* const* argv) {
       flags[i] = app.add_flag(flag, help);
     } else if (o.list) {
       // Commas as in the environment: --listen 127.0.0.1:53,[::1]:53.
-      app.add_option(flag, out.values[i], cli_description(o))
-          ->type_name(std::string(o.value_name))
-          ->delimiter(',');
+      CLI::Option* option = app.add_option(flag, out.values[i], cli_description(o))
+                                ->type_name(std::string(o.value_name));
+      if (o.cli_commas) option->delimiter(',');
     } else {
       flags[i] = app.add_option(flag, scalars[i], cli_description(o))
                      ->type_name(std::string(o.value_name))
@@ -289,6 +291,11 @@ void config_validate(const Config& config) {
     if (::access(config.ca_file.c_str(), R_OK) != 0)
       throw ConfigError(where + std::strerror(errno));
   }
+  if (auto conflict = forward_zone_listen_conflict(config)) throw ConfigError(*conflict);
+  // The hosts files are read here, as at every reload, so a bad line stops the start.
+  // Errors are "hosts: cannot read 'FILE': ..." or "FILE:LINE: ...".
+  const auto local_data = zones::local_data_build(config.local_data, config.hosts_files);
+  if (!local_data) throw ConfigError(local_data.error());
 }
 
 std::string options_markdown_table() {

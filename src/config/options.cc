@@ -2,10 +2,12 @@
 
 #include <array>
 
+#include "config/forward_zone.h"
 #include "config/load.h"
 #include "config/units.h"
 #include "config/upstream_spec.h"
 #include "config/value_error.h"
+#include "dns/record_text.h"
 
 namespace dp::config {
 namespace {
@@ -154,6 +156,122 @@ void upstream_toml_set(Config& c, const toml::node& node, std::string_view file)
   if (address.empty()) toml_fail(file, node, "upstream", "missing 'address'");
   upstream.address = *SocketAddress::from_ip(address, static_cast<std::uint16_t>(port));
   c.upstreams.push_back(std::move(upstream));
+}
+
+// One item of the file's forward_zone list: a [[forward_zone]] table, or a spec string as on the
+// command line. Each key is checked here so that an error points at its own line; what concerns
+// the zone as a whole points at the table.
+void forward_zone_toml_set(Config& c, const toml::node& node, std::string_view file) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) {  // forward_zone = ["corp.example tcp 10.0.0.53"] also works
+    forward_zone_add(c.forward_zones, forward_zone_parse(toml_scalar_text(node)));
+    return;
+  }
+  ForwardZoneConfig zone;
+  const toml::node* transport_node = nullptr;
+  const toml::node* servers_node = nullptr;
+  std::vector<std::array<std::uint8_t, 32>> pins;
+  std::optional<TlsVersion> tls_min_version;
+  const toml::node* tls_only_node = nullptr;  // pin_sha256 or tls_min_version, for its line
+  const auto as_bool = [&](const toml::node& value, const std::string& name) {
+    const auto* b = value.as_boolean();
+    if (b == nullptr) toml_fail(file, value, name, "expected true or false");
+    return b->get();
+  };
+  for (const auto& [key, value] : *table) {
+    const std::string name = "forward_zone." + std::string(key.str());
+    if (key == "zone") {
+      const auto* s = value.as_string();
+      if (s == nullptr) toml_fail(file, value, name, "expected a zone name as a string");
+      try {
+        zone.zone = zone_name_parse(s->get());
+      } catch (const ValueError& e) {
+        toml_fail(file, value, name, e.what());
+      }
+    } else if (key == "transport") {
+      const auto* s = value.as_string();
+      const auto transport = s != nullptr ? zone_transport_parse(s->get()) : std::nullopt;
+      if (!transport)
+        toml_fail(file, value, name,
+                  (s != nullptr ? "unknown transport '" + s->get() + "'; " : std::string()) +
+                      "expected \"tls\", \"tcp\", \"udp\" or \"upstream\"");
+      zone.transport = *transport;
+      transport_node = &value;
+    } else if (key == "servers") {
+      if (!value.is_array())
+        toml_fail(file, value, name, "expected an array of \"ADDR[@PORT][#AUTH_NAME]\" strings");
+      servers_node = &value;
+    } else if (key == "cache") {
+      zone.cache = as_bool(value, name);
+    } else if (key == "allow_public_plain") {
+      zone.allow_public_plain = as_bool(value, name);
+    } else if (key == "max_negative_ttl") {
+      try {
+        zone.max_negative_ttl = seconds_in(toml_scalar_text(value), std::chrono::seconds(0), "1d");
+      } catch (const ValueError& e) {
+        toml_fail(file, value, name, e.what());
+      }
+    } else if (key == "pin_sha256") {
+      const auto* items = value.as_array();
+      if (items == nullptr || items->empty())
+        toml_fail(file, value, name, "expected an array of base64 strings, e.g. [\"Gr6f...hQg=\"]");
+      for (const toml::node& item : *items) {
+        const auto* s = item.as_string();
+        if (s == nullptr)
+          toml_fail(file, item, name, "expected base64 strings, e.g. [\"Gr6f...hQg=\"]");
+        try {
+          pins.push_back(pin_sha256_parse(s->get()));
+        } catch (const ValueError& e) {
+          toml_fail(file, item, name, e.what());
+        }
+      }
+      tls_only_node = &value;
+    } else if (key == "tls_min_version") {
+      const auto* s = value.as_string();
+      tls_min_version = s != nullptr ? tls_version_parse(s->get()) : std::nullopt;
+      if (!tls_min_version) toml_fail(file, value, name, "expected \"1.2\" or \"1.3\" as a string");
+      tls_only_node = &value;
+    } else {
+      throw ConfigError(toml_where(file, value) + "unknown key '" + name + "'");
+    }
+  }
+  if (zone.zone.empty()) toml_fail(file, node, "forward_zone", "missing 'zone'");
+  if (transport_node == nullptr)
+    toml_fail(file, node, "forward_zone",
+              "zone '" + zone.zone + "': missing 'transport' (tls, tcp, udp or upstream)");
+  if (tls_only_node != nullptr && zone.transport != ZoneTransport::kTls)
+    toml_fail(file, *tls_only_node, "forward_zone",
+              "zone '" + zone.zone + "': pin_sha256 and tls_min_version are for transport tls");
+  if (servers_node != nullptr) {
+    for (const toml::node& item : *servers_node->as_array()) {
+      const auto* s = item.as_string();
+      if (s == nullptr)
+        toml_fail(file, item, "forward_zone.servers",
+                  "expected \"ADDR[@PORT][#AUTH_NAME]\" strings");
+      try {
+        UpstreamConfig server = zone_server_parse(s->get(), zone.transport);
+        server.pins = pins;
+        if (tls_min_version) server.tls_min_version = *tls_min_version;
+        zone.servers.push_back(std::move(server));
+      } catch (const ValueError& e) {
+        toml_fail(file, item, "forward_zone.servers", e.what());
+      }
+    }
+  }
+  forward_zone_check(zone);  // ValueError: reported at the table's line
+  forward_zone_add(c.forward_zones, std::move(zone));
+}
+
+void set_local_data(Config& c, std::string_view text) {
+  // Read now so that a bad line is reported where it was given (flag, variable or file:line).
+  const auto record = dns::record_text_parse(text);
+  if (!record) throw ValueError(quoted(text) + ": " + record.error());
+  c.local_data.emplace_back(text);
+}
+
+std::string strings_or_none(const std::vector<std::string>& items) {
+  return items.empty() ? std::string("none")
+                       : joined<std::string>(items, [](const std::string& s) { return s; });
 }
 
 constexpr std::uint64_t kMaxWorkers = 1024;
@@ -611,6 +729,58 @@ constexpr std::array kOptions{
             [](const Config& c) {
               return std::string(dns::blocked_answer_name(c.blocklist_answer));
             }},
+    Option{
+        .flag = "--forward-zone",
+        .env = "DOTPROXY_FORWARD_ZONE",
+        .toml_key = "forward_zone",
+        .value_name = "SPEC",
+        .help = "Send ZONE and the names under it to its own servers: \"ZONE TRANSPORT SERVER "
+                "[SERVER...]\", TRANSPORT tls (DoT, port 853, each SERVER needs #AUTH_NAME), "
+                "tcp or udp (plain DNS, port 53; servers must be IPs in loopback, private, "
+                "link-local or unique-local ranges) or upstream (no servers: back to the "
+                "default upstreams, for an exception inside a forwarded zone). The longest "
+                "matching zone wins; a zone takes over the built-in local zones under it, but "
+                "never localhost, invalid or the loopback reverse zones. Repeatable. In the "
+                "file: [[forward_zone]] tables with zone, transport, servers, and keys of the "
+                "file only: cache (false: not cached), max_negative_ttl, allow_public_plain, "
+                "pin_sha256 and tls_min_version (tls, as in [[upstream]]).",
+        .list = true,
+        .set = [](Config& c,
+                  std::string_view t) { forward_zone_add(c.forward_zones, forward_zone_parse(t)); },
+        .clear = [](Config& c) { c.forward_zones.clear(); },
+        .show =
+            [](const Config& c) {
+              return c.forward_zones.empty() ? std::string("none")
+                                             : joined<ForwardZoneConfig>(
+                                                   c.forward_zones, [](const ForwardZoneConfig& z) {
+                                                     return z.display();
+                                                   });
+            },
+        .toml_set = forward_zone_toml_set},
+    Option{.flag = "--local-data",
+           .env = "DOTPROXY_LOCAL_DATA",
+           .toml_key = "local_data",
+           .value_name = "RECORD",
+           .help = "A record answered here with AA=1, never sent upstream: \"NAME [TTL] TYPE "
+                   "RDATA\" in zone-file format, class IN, TTL 3600 unless given; other types "
+                   "of the name are resolved as usual. Repeatable (the environment's items are "
+                   "comma-separated, so an RDATA with a comma goes on the command line or in "
+                   "the file).",
+           .list = true,
+           .cli_commas = false,
+           .set = set_local_data,
+           .clear = [](Config& c) { c.local_data.clear(); },
+           .show = [](const Config& c) { return strings_or_none(c.local_data); }},
+    Option{.flag = "--hosts",
+           .env = "DOTPROXY_HOSTS",
+           .toml_key = "hosts",
+           .value_name = "FILE",
+           .help = "hosts(5) file answered here like --local-data: each name gets A or AAAA, "
+                   "each address a PTR to its line's first name; '#' comments. Repeatable.",
+           .list = true,
+           .set = [](Config& c, std::string_view t) { c.hosts_files.emplace_back(t); },
+           .clear = [](Config& c) { c.hosts_files.clear(); },
+           .show = [](const Config& c) { return strings_or_none(c.hosts_files); }},
     Option{.flag = "--check-config",
            .help = "Load and check the settings, then exit: 0 if good, 2 if not.",
            .show_unset = "off"},

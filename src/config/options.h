@@ -22,6 +22,9 @@ struct Option {
   // A list takes many values; the highest level (file, env, command line) that gives any
   // replaces the whole list of the levels below it.
   bool list = false;
+  // Lists: the command line also takes "a,b" as two items. Off where a value may hold a comma
+  // (a TXT record's text); the environment's lists are comma-separated all the same.
+  bool cli_commas = true;
   // Parses one value (one item of a list) into the config; throws ValueError. Null for the
   // options config_load() acts on itself (--config, --check-config, --version, --help).
   void (*set)(Config& config, std::string_view text) = nullptr;

@@ -88,7 +88,7 @@ bool hostname_plausible(std::string_view name) {
   return label > 0;
 }
 
-UpstreamConfig upstream_spec_parse(std::string_view spec) {
+UpstreamConfig upstream_spec_parse(std::string_view spec, std::uint16_t default_port) {
   if (spec.empty()) throw ValueError("empty upstream (expected ADDR[@PORT][#AUTH_NAME])");
   std::string_view rest = spec;
 
@@ -101,7 +101,7 @@ UpstreamConfig upstream_spec_parse(std::string_view spec) {
                      "' is not a host name (letters, digits, '-', '.'; at most 253 characters)");
   }
 
-  std::uint16_t port = kDotPort;
+  std::uint16_t port = default_port;
   if (const auto at = rest.find('@'); at != std::string_view::npos) {
     const std::string_view port_text = rest.substr(at + 1);
     const auto n = count_parse(port_text);

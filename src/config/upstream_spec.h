@@ -15,9 +15,9 @@ namespace dp::config {
 inline constexpr std::uint16_t kDotPort = 853;  // RFC 7858 §3.1
 
 // ADDR is an IP literal; IPv6 may be bracketed or bare (the '@' before the port keeps a bare
-// one unambiguous). PORT is 1..65535, default 853. AUTH_NAME must pass hostname_plausible().
-// Throws ValueError naming the spec and what is wrong with it.
-UpstreamConfig upstream_spec_parse(std::string_view spec);
+// one unambiguous). PORT is 1..65535, default `default_port` (853). AUTH_NAME must pass
+// hostname_plausible(). Throws ValueError naming the spec and what is wrong with it.
+UpstreamConfig upstream_spec_parse(std::string_view spec, std::uint16_t default_port = kDotPort);
 
 // "1.3" -> kTls13; "1.2" -> kTls12; anything else: nullopt.
 std::optional<TlsVersion> tls_version_parse(std::string_view text);

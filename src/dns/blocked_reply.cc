@@ -4,15 +4,7 @@
 #include "dns/wire.h"
 
 namespace dp::dns {
-namespace {
-
-constexpr std::uint16_t kTypeA = 1;
-constexpr std::uint16_t kTypeAaaa = 28;
-constexpr std::uint16_t kClassIn = 1;
-constexpr std::uint16_t kClassAny = 255;
-constexpr std::uint16_t kQnamePointer = 0xc000 | kHeaderSize;  // RFC 1035 §4.1.4
-
-}  // namespace
+namespace {}  // namespace
 
 std::string_view blocked_answer_name(BlockedAnswer answer) {
   return answer == BlockedAnswer::kNull ? "null" : "nxdomain";

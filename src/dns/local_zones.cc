@@ -11,14 +11,6 @@
 namespace dp::dns {
 namespace {
 
-constexpr std::uint16_t kTypeA = 1;
-constexpr std::uint16_t kTypeSoa = 6;
-constexpr std::uint16_t kTypePtr = 12;
-constexpr std::uint16_t kTypeAaaa = 28;
-constexpr std::uint16_t kTypeAny = 255;
-constexpr std::uint16_t kClassIn = 1;
-constexpr std::uint16_t kClassAny = 255;
-
 constexpr std::uint16_t kPointer = 0xc000;  // RFC 1035 §4.1.4: compression pointer bits
 constexpr std::size_t kMaxNameSize = 255;   // RFC 1035 §2.3.4
 
@@ -110,7 +102,33 @@ LocalZones::LocalZones(std::vector<Zone> zones) : zones_(std::move(zones)) {
 
 LocalZones LocalZones::none() { return LocalZones({}); }
 
-LocalZones LocalZones::defaults() {
+LocalZones LocalZones::defaults() { return LocalZones(default_zones()); }
+
+LocalZones LocalZones::defaults_except(const std::vector<std::string>& apexes_wire) {
+  std::vector<Zone> zones = default_zones();
+  std::erase_if(zones, [&](const Zone& zone) {
+    return std::find(apexes_wire.begin(), apexes_wire.end(), zone.name) != apexes_wire.end();
+  });
+  return LocalZones(std::move(zones));
+}
+
+std::vector<std::string> LocalZones::default_apexes() {
+  std::vector<std::string> out;
+  for (Zone& zone : default_zones()) out.push_back(std::move(zone.name));
+  return out;
+}
+
+bool LocalZones::apex_always_local(std::string_view apex_wire) {
+  // The zones with synthesized records (localhost's addresses, the loopback PTRs) and invalid.
+  for (const Zone& zone : default_zones()) {
+    if (zone.name != apex_wire) continue;
+    return zone.kind == Kind::kLocalhost || !zone.ptr_name.empty() ||
+           apex_wire == name_to_wire("invalid");
+  }
+  return false;
+}
+
+std::vector<LocalZones::Zone> LocalZones::default_zones() {
   std::vector<Zone> zones;
   const auto add = [&zones](std::string_view name, Kind kind = Kind::kEmpty,
                             std::string_view ptr_name = {}) {
@@ -150,7 +168,7 @@ LocalZones LocalZones::defaults() {
   add("b.e.f.ip6.arpa");
   // RFC 6303 §4.6: IPv6 example prefix 2001:db8::/32.
   add("8.b.d.0.1.0.0.2.ip6.arpa");
-  return LocalZones(std::move(zones));
+  return zones;
 }
 
 const LocalZones::Zone* LocalZones::zone_find(std::string_view qname_lower) const {
@@ -201,7 +219,6 @@ std::optional<std::vector<std::uint8_t>> LocalZones::answer(const Query& query) 
   wire::write_u16(out, wire::kQdCount, 1);
   out.insert(out.end(), query.question_wire.begin(), query.question_wire.end());
 
-  constexpr auto kQnamePointer = static_cast<std::uint16_t>(kPointer | kHeaderSize);
   const auto zone_offset =
       static_cast<std::uint16_t>(kHeaderSize + qname.size() - zone->name.size());
   std::uint16_t answers = 0;

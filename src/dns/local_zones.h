@@ -32,6 +32,14 @@ class LocalZones {
   static LocalZones defaults();
   // "Unless configured otherwise" (RFC 6303 abstract): nothing is local, everything goes upstream.
   static LocalZones none();
+  // defaults() less the zones whose apex (lowercase wire form) is in `apexes_wire`: those a
+  // forward zone took over. Apexes that are not default zones are ignored.
+  static LocalZones defaults_except(const std::vector<std::string>& apexes_wire);
+  // The apexes of defaults(), lowercase wire form, in the order of local_zones.cc's list.
+  static std::vector<std::string> default_apexes();
+  // localhost, invalid, 127.in-addr.arpa and the ::1 reverse zone: never taken over by a
+  // forward zone (RFC 6761 §6.3, §6.4; the loopback addresses' names must stay on the host).
+  static bool apex_always_local(std::string_view apex_wire);
 
   // The local reply for `query`: the client's ID, question bytes, RD and CD; QR, AA and RA
   // set; our OPT (DO copied) when the client sent EDNS, as reply_error does. Never larger than
@@ -50,6 +58,7 @@ class LocalZones {
   };
 
   explicit LocalZones(std::vector<Zone> zones);
+  static std::vector<Zone> default_zones();
 
   // The zone `qname_lower` is in (label-aligned suffix match), or nullptr.
   const Zone* zone_find(std::string_view qname_lower) const;

@@ -9,15 +9,7 @@
 #include "dns/wire.h"
 
 namespace dp::dns {
-namespace {
-
-constexpr std::uint16_t kTypeIxfr = 251;  // RFC 1995
-constexpr std::uint16_t kTypeAxfr = 252;  // RFC 5936
-constexpr std::uint16_t kClassIn = 1;
-constexpr std::uint16_t kClassCh = 3;
-constexpr std::uint16_t kClassAny = 255;
-
-}  // namespace
+namespace {}  // namespace
 
 const char* query_error_name(QueryError error) {
   switch (error) {

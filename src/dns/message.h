@@ -12,6 +12,21 @@
 namespace dp::dns {
 
 inline constexpr std::size_t kHeaderSize = 12;
+
+// Record types and classes used by name (RFC 1035 §3.2.2-3.2.5, RFC 3596, RFC 1995, RFC 5936).
+inline constexpr std::uint16_t kTypeA = 1;
+inline constexpr std::uint16_t kTypeCname = 5;
+inline constexpr std::uint16_t kTypeSoa = 6;
+inline constexpr std::uint16_t kTypePtr = 12;
+inline constexpr std::uint16_t kTypeAaaa = 28;
+inline constexpr std::uint16_t kTypeIxfr = 251;
+inline constexpr std::uint16_t kTypeAxfr = 252;
+inline constexpr std::uint16_t kTypeAny = 255;
+inline constexpr std::uint16_t kClassIn = 1;
+inline constexpr std::uint16_t kClassCh = 3;
+inline constexpr std::uint16_t kClassAny = 255;
+// A compression pointer to the question's name, right after the header (RFC 1035 §4.1.4).
+inline constexpr std::uint16_t kQnamePointer = 0xc000 | kHeaderSize;
 inline constexpr std::size_t kMaxUdpReplyNoEdns = 512;  // RFC 1035 §4.2.1
 inline constexpr std::size_t kMaxUdpReplyEdns = 1232;   // DNS flag day 2020 default
 inline constexpr std::size_t kMaxMessageSize = 65535;   // TCP length prefix limit

@@ -21,8 +21,6 @@ RrPtr record_read(std::span<const std::uint8_t> wire, std::size_t pos, std::size
   return rr;
 }
 
-constexpr std::uint16_t kTypeA = 1;
-constexpr std::uint16_t kTypeAaaa = 28;
 constexpr std::size_t kRrFixedSize = 10;    // TYPE CLASS TTL RDLENGTH after the owner
 constexpr std::size_t kPlainNameMax = 200;  // well inside ldns's 255-byte limit: no edge cases
 constexpr std::uint8_t kPointerToQuestion[] = {0xc0, kHeaderSize};

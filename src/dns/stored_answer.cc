@@ -8,7 +8,6 @@
 namespace dp::dns {
 namespace {
 
-constexpr std::uint16_t kTypeSoa = 6;
 constexpr std::size_t kSoaFixedTail = 20;  // SERIAL REFRESH RETRY EXPIRE MINIMUM (RFC 1035 §3.3.13)
 constexpr std::size_t kTtlFromRdata = 6;   // TTL (4) + RDLENGTH (2) sit just before RDATA
 
@@ -123,6 +122,12 @@ bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPoli
   const bool truncated = (out.wire[wire::kFlags1] & wire::kTcBit) != 0;
   out.cache_ttl = cacheable && !truncated ? smallest : 0;
   return true;
+}
+
+void stored_answer_clear_ad(StoredAnswer& answer) {
+  if (answer.wire.size() > wire::kFlags2) {
+    answer.wire[wire::kFlags2] &= static_cast<std::uint8_t>(~wire::kAdBit);
+  }
 }
 
 }  // namespace dp::dns

@@ -63,4 +63,7 @@ Result<StoredAnswer, AnswerError> stored_answer_make(std::span<const std::uint8_
 bool stored_answer_make_into(std::span<const std::uint8_t> answer, const TtlPolicy& policy,
                              StoredAnswer& out);
 
+// Clears AD (RFC 4035 §3.2.3): for answers from a hop that authenticated nothing (plain DNS).
+void stored_answer_clear_ad(StoredAnswer& answer);
+
 }  // namespace dp::dns

@@ -9,10 +9,17 @@
 
 namespace dp::dns {
 
+// Which EDNS options the query carries; they depend on the transport of its route.
+struct UpstreamQueryShape {
+  bool keepalive = true;  // RFC 7828 §3.2.1: over TCP only, never over UDP
+  bool padding = true;    // RFC 7830: worth it only inside TLS (RFC 8467 §4.1)
+};
+
 // Writes into `out` (replacing its contents, reusing its room) the query sent upstream for
 // `query`: ID 0 (the connection sets its own), RD=1, the client's CD, the lowercased qname,
-// EDNS0 with the client's DO bit and an empty edns-tcp-keepalive (RFC 7828 §3.2.1), padded to
-// a multiple of 128 bytes (RFC 8467 §4.1).
-void upstream_query_build_into(const Query& query, std::vector<std::uint8_t>& out);
+// EDNS0 with the client's DO bit, then as `shape` says an empty edns-tcp-keepalive and padding
+// to a multiple of 128 bytes.
+void upstream_query_build_into(const Query& query, std::vector<std::uint8_t>& out,
+                               UpstreamQueryShape shape = {});
 
 }  // namespace dp::dns

@@ -24,6 +24,7 @@ inline constexpr std::uint8_t kAaBit = 0x04;
 inline constexpr std::uint8_t kTcBit = 0x02;
 inline constexpr std::uint8_t kRdBit = 0x01;
 inline constexpr std::uint8_t kRaBit = 0x80;
+inline constexpr std::uint8_t kAdBit = 0x20;
 inline constexpr std::uint8_t kCdBit = 0x10;
 
 inline constexpr std::uint16_t kTypeOpt = 41;

@@ -35,7 +35,7 @@ void TcpStream::connect(const SocketAddress& to, Handler& handler) {
   // Reported from the loop, never from inside connect(): the caller is mid-setup. By an event
   // of the stream's own, so that close() or the destructor takes the report back with it.
   // Without that event (event_new found no memory) nothing is reported: the owner's deadline
-  // (DotConnection's handshake timeout) ends the attempt.
+  // (StreamConnection's handshake timeout) ends the attempt.
   const auto fail_later = [this](std::string why) {
     connect_failure_ = std::move(why);
     if (!DP_BUG(connect_failure_event_ == nullptr)) {

@@ -13,7 +13,7 @@ namespace dp::proxy {
 CachedResolver::CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
                                QueryStats& stats, cache::Cache* cache,
                                const ResolveOptions& options, const TimeSource& clock)
-    : upstream_(upstream),
+    : default_route_{&upstream, RouteRules{.ttl = options.ttl}},
       sink_(sink),
       stats_(stats),
       cache_(cache),
@@ -21,11 +21,12 @@ CachedResolver::CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream
       clock_(clock),
       timer_(loop, [this] { on_deadline(); }) {}
 
-void CachedResolver::resolve(dns::Query&& query, const ClientRef& client) {
+void CachedResolver::resolve(dns::Query&& query, const ClientRef& client,
+                             const RouteTarget& route) {
   const TimePoint now = clock_.now();
-  cache::cache_key_build(query, key_);
+  cache::cache_key_build(query, key_, route.rules.cache_tag);
   bool stale_held = false;
-  if (cache_ != nullptr) {
+  if (cache_ != nullptr && route.rules.cache) {
     const cache::Lookup found =
         cache_->lookup(key_, now, query, reply_limit(client, query), false, reply_);
     if (found.built) {
@@ -34,18 +35,23 @@ void CachedResolver::resolve(dns::Query&& query, const ClientRef& client) {
       reply_counted(sink_, stats_, client, reply_);
       if (found.prefetch_due && flights_.find(key_) == nullptr) {
         ++stats_.prefetches;  // refreshed in the background: popular names never expire
-        send_upstream(start_flight(query).id);
+        send_upstream(start_flight(query, route.rules).id, *route.upstream);
       }
       return;
     }
     stale_held = found.state == cache::Freshness::kStale;
   }
   ++stats_.cache_misses;
-  wait_for_upstream(query, client, stale_held, now);
+  wait_for_upstream(query, client, route, stale_held, now);
 }
 
-void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& client, bool stale_held,
-                                       TimePoint now) {
+bool CachedResolver::in_flight(const dns::Query& query, const RouteTarget& route) {
+  cache::cache_key_build(query, key_, route.rules.cache_tag);
+  return flights_.find(key_) != nullptr;
+}
+
+void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& client,
+                                       const RouteTarget& route, bool stale_held, TimePoint now) {
   if (flights_.waiters() >= options_.max_waiting) {
     ++stats_.waiting_overloaded;
     reply_counted(sink_, stats_, client, dns::reply_error(query, dns::Rcode::kServFail));
@@ -54,7 +60,7 @@ void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& clien
   Flight* flight = flights_.find(key_);
   const bool first = flight == nullptr;
   if (first) {
-    flight = &start_flight(query);
+    flight = &start_flight(query, route.rules);
   } else {
     ++stats_.coalesced;
   }
@@ -64,21 +70,23 @@ void CachedResolver::wait_for_upstream(dns::Query& query, const ClientRef& clien
     stale_timers_.emplace(now + options_.stale_client_timeout, id, seq);
     arm_timer();
   }
-  if (first) send_upstream(id);  // last: the answer may come before resolve() returns
+  if (first) send_upstream(id, *route.upstream);  // last: the answer may come before we return
 }
 
-Flight& CachedResolver::start_flight(const dns::Query& query) {
-  return flights_.start(key_, query);
+Flight& CachedResolver::start_flight(const dns::Query& query, const RouteRules& rules) {
+  Flight& flight = flights_.start(key_, query);
+  flight.rules = rules;
+  return flight;
 }
 
-void CachedResolver::send_upstream(std::uint64_t flight_id) {
+void CachedResolver::send_upstream(std::uint64_t flight_id, upstream::Upstream& upstream) {
   const Flight* flight = flights_.by_id(flight_id);
   if (DP_BUG(flight == nullptr)) return;
-  dns::upstream_query_build_into(flight->query, upstream_query_);
-  upstream_.resolve(upstream_query_, flight->query.question,
-                    [this, flight_id](const upstream::UpstreamResult& result) {
-                      on_upstream(flight_id, result);
-                    });
+  dns::upstream_query_build_into(flight->query, upstream_query_, flight->rules.query_shape);
+  upstream.resolve(upstream_query_, flight->query.question,
+                   [this, flight_id](const upstream::UpstreamResult& result) {
+                     on_upstream(flight_id, result);
+                   });
 }
 
 void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result) {
@@ -91,10 +99,11 @@ void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::Upstre
 void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResult& result) {
   const TimePoint now = clock_.now();
   if (result) {
-    const bool parsed = dns::stored_answer_make_into(*result, options_.ttl, stored_);
+    const bool parsed = dns::stored_answer_make_into(*result, flight.rules.ttl, stored_);
     const dns::StoredAnswer* stored = parsed ? &stored_ : nullptr;
+    if (stored && flight.rules.clear_ad) dns::stored_answer_clear_ad(stored_);
     if (stored && stored->kind != dns::AnswerKind::kFailure) {
-      if (cache_ != nullptr) cache_->insert(flight.key, *stored, now);
+      if (cache_ != nullptr && flight.rules.cache) cache_->insert(flight.key, *stored, now);
       for (const Waiter& waiter : flight.waiters) {
         dns::reply_build(stored->view(), waiter.query,
                          dns::ReplyShape{.max_size = reply_limit(waiter.client, waiter.query)},
@@ -115,7 +124,7 @@ void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResul
   dns::Query edns_query = flight.query;
   edns_query.has_edns = true;  // so that the EDE is kept for every client that sent EDNS
   auto failure = dns::stored_answer_make(dns::reply_error(edns_query, dns::Rcode::kServFail, ede),
-                                         options_.ttl);
+                                         flight.rules.ttl);
   if (DP_BUG(!failure)) return;
   // RFC 9520 §3.2: a timed-out name is not asked again at once. Connection failures are not
   // cached: the upstream's back-off already answers them without waiting.
@@ -126,11 +135,12 @@ void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResul
 
 void CachedResolver::answer_failed(Flight& flight, const dns::StoredAnswer& failure,
                                    TimePoint now) {
-  const TimePoint retry_at = now + std::chrono::seconds(options_.ttl.failure_ttl);
+  const TimePoint retry_at = now + std::chrono::seconds(flight.rules.ttl.failure_ttl);
   // RFC 8767 §4: an answer still held is better than a failure; the refresh is retried only
   // after retry_at, and clients get the stale answer at once until then.
-  const bool held = cache_ != nullptr && cache_->refresh_failed(flight.key, now, retry_at);
-  if (!held && cache_ != nullptr) cache_->insert(flight.key, failure, now);
+  const bool cached = cache_ != nullptr && flight.rules.cache;
+  const bool held = cached && cache_->refresh_failed(flight.key, now, retry_at);
+  if (!held && cached) cache_->insert(flight.key, failure, now);
   for (const Waiter& waiter : flight.waiters) {
     const std::size_t limit = reply_limit(waiter.client, waiter.query);
     if (held && cache_->lookup(flight.key, now, waiter.query, limit, true, reply_).built) {

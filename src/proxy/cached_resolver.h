@@ -17,12 +17,13 @@
 #include "proxy/in_flight.h"
 #include "proxy/query_stats.h"
 #include "proxy/reply_sink.h"
+#include "proxy/route_target.h"
 #include "upstream/upstream.h"
 
 namespace dp::proxy {
 
 struct ResolveOptions {
-  dns::TtlPolicy ttl;
+  dns::TtlPolicy ttl;  // the default upstreams' (forward zones bring their own: RouteRules)
   // RFC 8767 §5 client-response timer: a client whose answer is stale in the cache gets it
   // after this long if the upstream has not answered by then.
   std::chrono::milliseconds stale_client_timeout{1'800};
@@ -30,7 +31,8 @@ struct ResolveOptions {
 };
 
 // Owned by one worker, which hands it to its QueryHandler; its thread only. The cache may be shared
-// (or null: no cache, identical queries in flight are still sent once).
+// (or null: no cache, identical queries in flight are still sent once). `upstream` is the
+// default route's (the DoT upstreams); forward zones come with each query (RouteTarget).
 class CachedResolver {
  public:
   CachedResolver(io::EventLoop& loop, upstream::Upstream& upstream, ReplySink& sink,
@@ -41,30 +43,39 @@ class CachedResolver {
 
   // A hit only reads `query` (the caller's reused parse keeps its room); a miss takes its
   // contents and leaves it a spare Query with room, in an unspecified state.
-  void resolve(dns::Query&& query, const ClientRef& client);
+  void resolve(dns::Query&& query, const ClientRef& client) {
+    resolve(std::move(query), client, default_route_);
+  }
+  // The same on `route`: its cache tag in the key, its rules for the answer, its upstream.
+  void resolve(dns::Query&& query, const ClientRef& client, const RouteTarget& route);
 
   // What the timer does: serves stale answers to clients whose client-response timer is due
   // by clock.now(). Tests call it after advancing a FakeClock.
   void on_deadline();
 
   std::size_t flights() const { return flights_.flights(); }
+  // True when `query` on `route` is already on its way upstream (the loop guard's question).
+  bool in_flight(const dns::Query& query, const RouteTarget& route);
   // SIGHUP: TTL clamps, failure TTL and the stale timer for answers and queries from now on.
-  void set_options(const ResolveOptions& options) { options_ = options; }
+  void set_options(const ResolveOptions& options) {
+    options_ = options;
+    default_route_.rules.ttl = options.ttl;
+  }
 
  private:
   // Joins the flight for key_ (starting one if there is none). stale_held: the cache has a
   // stale answer to give the client if the upstream is slow.
-  void wait_for_upstream(dns::Query& query, const ClientRef& client, bool stale_held,
-                         TimePoint now);
-  Flight& start_flight(const dns::Query& query);
-  void send_upstream(std::uint64_t flight_id);
+  void wait_for_upstream(dns::Query& query, const ClientRef& client, const RouteTarget& route,
+                         bool stale_held, TimePoint now);
+  Flight& start_flight(const dns::Query& query, const RouteRules& rules);
+  void send_upstream(std::uint64_t flight_id, upstream::Upstream& upstream);
   void on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result);
   void answer_flight(Flight& flight, const upstream::UpstreamResult& result);
   // The upstream failed the flight: its clients get what the cache still holds, or `failure`.
   void answer_failed(Flight& flight, const dns::StoredAnswer& failure, TimePoint now);
   void arm_timer();
 
-  upstream::Upstream& upstream_;
+  RouteTarget default_route_;
   ReplySink& sink_;
   QueryStats& stats_;
   cache::Cache* cache_;

@@ -10,6 +10,7 @@
 
 #include "dns/message.h"
 #include "proxy/reply_sink.h"
+#include "proxy/route_target.h"
 
 namespace dp::proxy {
 
@@ -25,6 +26,7 @@ struct Flight {
   std::uint64_t id = 0;
   std::string key;   // the cache key
   dns::Query query;  // the query that started it: what is sent upstream
+  RouteRules rules;  // its route's, as they were when it started
   std::vector<Waiter> waiters;
 };
 

@@ -1,6 +1,8 @@
 #include "proxy/metrics_page.h"
 
+#include <algorithm>
 #include <map>
+#include <utility>
 
 #include "dns/message.h"
 #include "dns/question_text.h"
@@ -118,25 +120,32 @@ void upstreams_render(Exposition& out, const MetricsInput& in) {
     metrics::LatencyHistogram latency;
     std::optional<std::int64_t> expiry;
   };
-  std::vector<std::string> order;
-  std::map<std::string, PerUpstream> per;
+  // Keyed by (server, transport): the default upstreams' and every forward zone's servers.
+  using Key = std::pair<std::string, std::string>;
+  std::vector<Key> order;
+  std::map<Key, PerUpstream> per;
   for (const WorkerSnapshot& w : in.workers) {
-    for (const upstream::UpstreamStatus& u : w.upstreams) {
-      if (per.find(u.name) == per.end()) order.push_back(u.name);
-      PerUpstream& p = per[u.name];
-      p.open += u.open_connections;
-      p.in_flight += u.in_flight;
-      p.usable += u.usable ? 1 : 0;
-      p.latency.add(u.latency);
-      if (u.certificate_expiry && (!p.expiry || *u.certificate_expiry < *p.expiry)) {
-        p.expiry = u.certificate_expiry;
+    for (const RouteStatus& route : w.routes) {
+      for (const upstream::UpstreamStatus& u : route.servers) {
+        const Key key{u.name, upstream::transport_name(route.transport)};
+        if (per.find(key) == per.end()) order.push_back(key);
+        PerUpstream& p = per[key];
+        p.open += u.open_connections;
+        p.in_flight += u.in_flight;
+        p.usable += u.usable ? 1 : 0;
+        p.latency.add(u.latency);
+        if (u.certificate_expiry && (!p.expiry || *u.certificate_expiry < *p.expiry)) {
+          p.expiry = u.certificate_expiry;
+        }
       }
     }
   }
-  for (const auto& name : order) {
-    const PerUpstream& p = per[name];
-    const std::initializer_list<metrics::Label> label{{"upstream", name}};
-    out.sample("dotproxy_upstream_open_connections", "TLS connections open, by upstream.", label,
+  for (const auto& key : order) {
+    const PerUpstream& p = per[key];
+    const std::initializer_list<metrics::Label> label{{"upstream", key.first},
+                                                      {"transport", key.second}};
+    out.sample("dotproxy_upstream_open_connections",
+               "Connections open (TLS or plain TCP; UDP: sockets), by upstream.", label,
                static_cast<double>(p.open));
     out.sample("dotproxy_upstream_in_flight_queries",
                "Queries sent and not answered yet, by upstream.", label,
@@ -155,6 +164,43 @@ void upstreams_render(Exposition& out, const MetricsInput& in) {
   }
 }
 
+// Per forward zone, summed over the workers: its queries, its failures by cause and how many of
+// its servers every worker may use now.
+void zones_render(Exposition& out, const MetricsInput& in) {
+  struct PerZone {
+    upstream::PoolStats stats;
+    std::map<std::string, std::size_t> usable;  // server -> workers that may use it
+  };
+  std::vector<std::string> order;
+  std::map<std::string, PerZone> per;
+  for (const WorkerSnapshot& w : in.workers) {
+    for (const RouteStatus& route : w.routes) {
+      if (route.name.empty()) continue;  // the default upstreams: the global series
+      if (per.find(route.name) == per.end()) order.push_back(route.name);
+      PerZone& zone = per[route.name];
+      zone.stats += route.stats;
+      for (const upstream::UpstreamStatus& u : route.servers) zone.usable[u.name] += u.usable;
+    }
+  }
+  for (const auto& name : order) {
+    const PerZone& zone = per[name];
+    out.sample("dotproxy_zone_queries_total", "Queries sent to a forward zone's servers.",
+               {{"zone", name}}, static_cast<double>(zone.stats.queries));
+    for (std::size_t i = 0; i < zone.stats.failures.size(); ++i) {
+      out.sample("dotproxy_zone_failures_total",
+                 "A forward zone's queries that got no answer from its servers, by cause.",
+                 {{"zone", name}, {"cause", label_name(static_cast<upstream::UpstreamError>(i))}},
+                 static_cast<double>(zone.stats.failures[i]));
+    }
+    const auto usable = std::count_if(zone.usable.begin(), zone.usable.end(), [&in](const auto& u) {
+      return u.second == in.workers.size();
+    });
+    out.sample("dotproxy_zone_usable_servers",
+               "A forward zone's servers out of back-off in every worker.", {{"zone", name}},
+               static_cast<double>(usable));
+  }
+}
+
 }  // namespace
 
 std::string metrics_render(const MetricsInput& in) {
@@ -169,6 +215,7 @@ std::string metrics_render(const MetricsInput& in) {
   counts_render(out, sum, in);
   sums_render(out, sum);
   upstreams_render(out, in);
+  zones_render(out, in);
   out.sample("dotproxy_bugs_total", "Conditions that cannot happen but did (logged).", {},
              static_cast<double>(in.bugs));
   return out.text();
@@ -180,8 +227,11 @@ bool metrics_ready(const MetricsInput& in, std::string* why) {
     return false;
   }
   for (const WorkerSnapshot& w : in.workers) {
-    for (const upstream::UpstreamStatus& u : w.upstreams) {
-      if (u.usable) return true;
+    for (const RouteStatus& route : w.routes) {
+      if (!route.name.empty()) continue;  // a forward zone's servers do not make us ready
+      for (const upstream::UpstreamStatus& u : route.servers) {
+        if (u.usable) return true;
+      }
     }
   }
   *why = "no upstream usable (all in back-off after connect, TLS or timeout failures)";

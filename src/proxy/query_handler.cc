@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/check.h"
 #include "common/log.h"
 #include "dns/reply.h"
 
@@ -11,7 +12,7 @@ QueryPolicy QueryPolicy::open() {
   return QueryPolicy{
       std::make_shared<const policy::Acl>(std::vector<policy::AclRule>{
           *policy::acl_rule_parse("0.0.0.0/0 allow"), *policy::acl_rule_parse("::/0 allow")}),
-      nullptr, std::make_shared<const dns::LocalZones>(dns::LocalZones::none()), nullptr,
+      nullptr, std::make_shared<const NameRoutes>(NameRoutes::builtin(false)), nullptr,
       dns::BlockedAnswer::kNxDomain};
 }
 
@@ -63,10 +64,10 @@ bool QueryHandler::guard(std::span<const std::uint8_t> message, const ClientRef&
 
 void QueryHandler::update_guard(std::shared_ptr<const policy::Acl> acl,
                                 policy::RateLimiter* rate_limiter,
-                                std::shared_ptr<const dns::LocalZones> local_zones) {
+                                std::shared_ptr<const NameRoutes> names) {
   policy_.acl = std::move(acl);
   policy_.rate_limiter = rate_limiter;
-  policy_.local_zones = std::move(local_zones);
+  policy_.names = std::move(names);
 }
 
 void QueryHandler::update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
@@ -90,17 +91,66 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
     return;
   }
   dns::Query& query = query_;
-  if (auto local = policy_.local_zones->answer(query)) {
-    ++stats_.local_answers;  // RFC 6761/6303: never leaves the host
-    reply(client, *local);
-    return;
-  }
+  const zones::Route route = policy_.names->table.route_find(query.question.qname_lower);
+  if (answer_locally(client, route)) return;
   if (policy_.blocklist != nullptr && policy_.blocklist->blocked(query.question.qname_lower)) {
     ++stats_.blocked;  // never leaves the host either
     reply(client, dns::reply_blocked(query, policy_.blocklist_answer));
     return;
   }
+  if (route.kind == zones::Route::Kind::kForward) {
+    // A forwarded name never goes to the default upstreams, not even when our tables disagree.
+    if (DP_BUG(route.zone >= zones_.size())) {
+      reply(client, dns::reply_error(query, dns::Rcode::kServFail));
+      return;
+    }
+    forward(client, zones_[route.zone]);
+    return;
+  }
   resolver_.resolve(std::move(query), client);
+}
+
+bool QueryHandler::answer_locally(const ClientRef& client, zones::Route route) {
+  const NameRoutes& names = *policy_.names;
+  const bool local_zone = route.kind == zones::Route::Kind::kLocal;
+  std::optional<std::vector<std::uint8_t>> local;
+  // The operator's data first, wherever the name is; inside a zone answered here, a type the
+  // name has no data for is NODATA rather than the zone's NXDOMAIN.
+  if (!names.local_data.empty()) {
+    local = names.local_data.answer(query_, reply_limit(client, query_), local_zone);
+  }
+  if (!local && local_zone) local = names.local_zones.answer(query_);  // RFC 6761/6303
+  if (!local) return false;
+  ++stats_.local_answers;  // never leaves the host
+  ClientRef local_client = client;
+  local_client.route = kRouteLocal;
+  reply(local_client, *local);
+  return true;
+}
+
+void QueryHandler::forward(const ClientRef& client, const ZoneRoute& zone) {
+  ClientRef routed = client;
+  routed.route = zone.log_slot;
+  if (loop_suspected(client, zone)) {
+    ++stats_.loop_guarded;
+    reply(routed, dns::reply_error(query_, dns::Rcode::kServFail));
+    return;
+  }
+  resolver_.resolve(std::move(query_), routed, zone.target);
+}
+
+bool QueryHandler::loop_suspected(const ClientRef& client, const ZoneRoute& zone) {
+  // A zone's own server asking us for a name in its zone: it forwards to us what we forward to
+  // it (CoreDNS's "forward ." to us, our in-addr.arpa to it). Sent on, the query would wait on
+  // itself until both sides time out.
+  for (const SocketAddress& server : zone.servers) {
+    if (!server.same_host(client.peer)) continue;
+    // 127.0.0.1 and ::1 are where every local client asks from too: there only a query that
+    // is the one we are waiting on that server for is taken for ours coming back.
+    if (!server.is_default_loopback()) return true;
+    return resolver_.in_flight(query_, zone.target);
+  }
+  return false;
 }
 
 }  // namespace dp::proxy

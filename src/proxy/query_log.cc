@@ -92,8 +92,8 @@ void QueryLogWriter::run() {
   }
 }
 
-void query_log_line(std::string& out, const ClientRef& client,
-                    std::span<const std::uint8_t> reply) {
+void query_log_line(std::string& out, const ClientRef& client, std::span<const std::uint8_t> reply,
+                    std::string_view route) {
   if (reply.size() < dns::kHeaderSize) return;
   out += "time=";
   out += log::utc_now_text();
@@ -106,6 +106,8 @@ void query_log_line(std::string& out, const ClientRef& client,
     out += " type=";
     out += question->type;
   }
+  out += " route=";
+  out += route;
   out += " rcode=";
   out += dns::rcode_text(static_cast<std::uint8_t>(dns::wire_get_rcode(reply)));
   out += " size=";

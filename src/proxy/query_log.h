@@ -9,6 +9,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "proxy/reply_sink.h"
@@ -45,8 +46,10 @@ class QueryLogWriter {
   std::thread thread_;
 };
 
-// Appends the log line of one reply to `out`: time, client, transport, name, type, rcode,
-// size and TC (logfmt). Nothing for an empty (dropped) reply.
-void query_log_line(std::string& out, const ClientRef& client, std::span<const std::uint8_t> reply);
+// Appends the log line of one reply to `out`: time, client, transport, name, type, route (the
+// forward zone that answered, "upstream" for the default upstreams, "local" when answered here),
+// rcode, size and TC (logfmt). Nothing for an empty (dropped) reply.
+void query_log_line(std::string& out, const ClientRef& client, std::span<const std::uint8_t> reply,
+                    std::string_view route = "upstream");
 
 }  // namespace dp::proxy

@@ -12,7 +12,13 @@ QueryLogBatch::QueryLogBatch(io::EventLoop& loop, Submit submit, std::uint64_t& 
 void QueryLogBatch::add(const ClientRef& client, std::span<const std::uint8_t> reply) {
   if (reply.empty()) return;
   if (chunk_.empty()) timer_.arm(kMaxAge);
-  query_log_line(chunk_, client, reply);
+  std::string_view route = "upstream";
+  if (client.route == kRouteLocal) {
+    route = "local";
+  } else if (client.route < route_names_.size()) {
+    route = route_names_[client.route];
+  }
+  query_log_line(chunk_, client, reply, route);
   ++lines_;
   if (chunk_.size() >= kChunkBytes) flush();
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "io/event_loop.h"
 #include "proxy/reply_sink.h"
@@ -28,6 +29,10 @@ class QueryLogBatch {
 
   // The log line of one reply; nothing for an empty (dropped) reply.
   void add(const ClientRef& client, std::span<const std::uint8_t> reply);
+  // The names of the routes by ClientRef::route: [0] the default upstreams, [1 + n] forward
+  // zone n. At start and on reload; a reply of a query routed before a reload that renumbered
+  // the zones may be logged under its new number's name.
+  void set_route_names(std::vector<std::string> names) { route_names_ = std::move(names); }
   // Hands what is gathered to the writer now (the timer does, and the worker at its end).
   void flush();
 
@@ -36,6 +41,7 @@ class QueryLogBatch {
  private:
   Submit submit_;
   std::uint64_t& dropped_;
+  std::vector<std::string> route_names_{"upstream"};
   std::string chunk_;
   std::uint64_t lines_ = 0;
   io::Timer timer_;  // armed from a chunk's first line

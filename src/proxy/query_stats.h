@@ -34,8 +34,10 @@ static_assert(RcodeCounts{}.size() > static_cast<std::size_t>(dns::Rcode::kBadVe
   X(metrics::Count, rate_slipped, "dotproxy_rate_limit_slipped_total", "", \
     "Queries over the rate limit answered with TC=1 instead of dropped.") \
   X(metrics::Count, local_answers, "dotproxy_local_answers_total", "", \
-    "Queries answered from a local zone (RFC 6761/6303/8375).") \
+    "Queries answered here: local data, hosts files, local zones (RFC 6761/6303/8375).") \
   X(metrics::Count, blocked, "dotproxy_blocked_total", "", "Queries for a blocklisted name.") \
+  X(metrics::Count, loop_guarded, "dotproxy_loop_guard_total", "", \
+    "Queries from a forward zone's own server for a name in that zone: SERVFAIL, not forwarded.") \
   /* The cache path: every query past the guard is one hit or one miss. */ \
   X(metrics::Count, cache_hits, "dotproxy_cache_hits_total", "", \
     "Queries answered from the cache at once (fresh, or stale after a failed refresh).") \

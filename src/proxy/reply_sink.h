@@ -13,12 +13,18 @@ namespace dp::proxy {
 
 enum class Transport { kUdp, kTcp };
 
+// ClientRef::route of a query answered here (local data, local zones).
+inline constexpr std::uint16_t kRouteLocal = 0xffff;
+
 // Where a reply goes: which listener socket and peer (UDP) or which connection (TCP).
 struct ClientRef {
   Transport transport = Transport::kUdp;
   std::size_t listener = 0;  // UDP: index of the socket it came in on
   SocketAddress peer;
   std::uint64_t tcp_conn = 0;  // TCP: the connection's id (it may be gone by reply time)
+  // Which route answered, for the query log: 0 the default upstreams (or no route: refused,
+  // blocked, malformed), 1 + n forward zone n, kRouteLocal answered here.
+  std::uint16_t route = 0;
 };
 
 // Implemented by the worker. Called exactly once per handled message; an empty reply means

@@ -5,10 +5,25 @@
 #include <future>
 #include <thread>
 
+#include "common/log.h"
 #include "io/socket.h"
 #include "proxy/settings.h"
 
 namespace dp::proxy {
+namespace {
+
+// One line per forward zone: where it goes and which built-in local zones it took over.
+void zones_log(const Settings& settings) {
+  for (std::size_t slot = 1; slot < settings.routes.size(); ++slot) {
+    const RouteSettings& route = settings.routes[slot];
+    std::string taken;
+    for (const auto& zone : route.taken_over) taken += (taken.empty() ? "" : ",") + zone;
+    DP_LOG(kInfo, "forward zone", {"zone", route.display},
+           {"took_over_local_zones", taken.empty() ? "none" : taken});
+  }
+}
+
+}  // namespace
 
 Server::Server(const config::Config& config,
                const std::shared_ptr<const tls::ClientCredentials>& credentials,
@@ -17,7 +32,8 @@ Server::Server(const config::Config& config,
     : listen_(config.listen) {
   if (tls_credentials != nullptr) listen_tls_ = config.listen_tls;
   if (config.cache_size > 0) cache_ = std::make_unique<cache::Cache>(cache_options_build(config));
-  const Settings settings = settings_build(config);
+  const Settings settings = settings_build(config, &route_tags_);
+  zones_log(settings);
   unsigned count = config.workers;
   if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());
   std::vector<int> opened;  // closed again if a later bind fails: nothing half-started
@@ -66,7 +82,8 @@ void Server::stop() {
 
 void Server::reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
                     const std::shared_ptr<const config::Config>& config) {
-  const auto settings = std::make_shared<const Settings>(settings_build(*config));
+  const auto settings = std::make_shared<const Settings>(settings_build(*config, &route_tags_));
+  zones_log(*settings);
   std::vector<std::future<void>> applied;
   for (auto& worker : workers_) applied.push_back(worker->reload(credentials, settings));
   // Back only when every worker has it, so the caller's "reloaded" log line is true.

@@ -10,6 +10,7 @@
 #include "common/socket_address.h"
 #include "config/config.h"
 #include "proxy/query_log.h"
+#include "proxy/route_tags.h"
 #include "proxy/worker.h"
 #include "tls/credentials.h"
 #include "tls/server_credentials.h"
@@ -36,7 +37,8 @@ class Server {
   // `timeout`; wait() returns once all have.
   void drain(std::chrono::milliseconds timeout);
   // SIGHUP: every worker takes the reloadable parts of `config` (see Worker::reload);
-  // returns once all have.
+  // returns once all have. Throws std::runtime_error (nothing applied) when the local data
+  // cannot be read.
   void reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
               const std::shared_ptr<const config::Config>& config);
   // SIGHUP: every worker takes the new blocklist (null: none); returns once all have. The old
@@ -58,6 +60,7 @@ class Server {
  private:
   std::vector<SocketAddress> listen_;
   std::vector<SocketAddress> listen_tls_;
+  RouteTags route_tags_;                 // the forward zones' cache tags, kept across reloads
   std::unique_ptr<cache::Cache> cache_;  // before the workers: they use it until they stop
   std::vector<std::unique_ptr<Worker>> workers_;
 };

@@ -1,6 +1,8 @@
 #include "proxy/settings.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "proxy/tls_transform.h"
 
@@ -16,6 +18,19 @@ std::uint32_t seconds_of(std::chrono::seconds s) { return static_cast<std::uint3
 upstream::ServerSpec server_spec_build(const config::UpstreamConfig& upstream) {
   return upstream::ServerSpec{upstream.address, upstream.auth_name, upstream.pins,
                               upstream.tls_min_version};
+}
+
+upstream::Transport transport_build(config::ZoneTransport transport) {
+  switch (transport) {
+    case config::ZoneTransport::kTcp:
+      return upstream::Transport::kTcp;
+    case config::ZoneTransport::kUdp:
+      return upstream::Transport::kUdp;
+    case config::ZoneTransport::kTls:
+    case config::ZoneTransport::kUpstream:
+      break;
+  }
+  return upstream::Transport::kTls;
 }
 
 upstream::PoolOptions pool_options_build(const config::Config& config) {
@@ -61,7 +76,66 @@ cache::CacheOptions cache_options_build(const config::Config& config) {
                              .prefetch_percent = config.prefetch ? 10U : 0U};
 }
 
-Settings settings_build(const config::Config& config) {
+namespace {
+
+std::string servers_display(const std::vector<upstream::ServerSpec>& servers) {
+  std::string out;
+  for (const auto& server : servers) {
+    if (!out.empty()) out += ' ';
+    out += server.display();
+  }
+  return out;
+}
+
+// The routes and the names: one entry per forward zone, in the configuration's order (the
+// route table's zone numbers).
+void routes_build(const config::Config& config, RouteTags& tags, Settings& out) {
+  // First: a file that fails to read leaves the tags as they were (the reload is rejected).
+  auto local_data = zones::local_data_build(config.local_data, config.hosts_files);
+  if (!local_data) throw std::runtime_error(local_data.error());
+  RouteSettings& fallback = out.routes.emplace_back();
+  fallback.pool = RoutePoolSpec{"", upstream::Transport::kTls, out.upstreams, out.pool};
+  fallback.rules.ttl = out.resolve.ttl;
+  fallback.display = servers_display(out.upstreams);
+
+  std::vector<zones::ForwardZoneEntry> entries;
+  for (const config::ForwardZoneConfig& zone : config.forward_zones) {
+    RouteSettings& route = out.routes.emplace_back();
+    route.display = zone.display();
+    const bool upstream = zone.transport == config::ZoneTransport::kUpstream;
+    entries.push_back(zones::ForwardZoneEntry{zones::name_text_to_wire(zone.zone), upstream});
+    if (upstream) continue;  // its names get the default route; the table says so
+    route.pool.name = zone.zone;
+    route.pool.transport = transport_build(zone.transport);
+    for (const auto& server : zone.servers) route.pool.servers.push_back(server_spec_build(server));
+    route.pool.options = out.pool;
+    route.rules.cache_tag = tags.tag_for(route.display);
+    route.rules.cache = zone.cache;
+    route.rules.clear_ad = route.pool.transport != upstream::Transport::kTls;
+    route.rules.query_shape.keepalive = route.pool.transport != upstream::Transport::kUdp;
+    route.rules.query_shape.padding = route.pool.transport == upstream::Transport::kTls;
+    route.rules.ttl = out.resolve.ttl;
+    if (zone.max_negative_ttl) {
+      route.rules.ttl.max_negative_ttl = static_cast<std::uint32_t>(zone.max_negative_ttl->count());
+    }
+  }
+  tags.forget_unused();
+
+  zones::RouteTableBuild built = zones::route_table_build(
+      entries, config.local_zones ? dns::LocalZones::default_apexes() : std::vector<std::string>{});
+  for (std::size_t i = 0; i < built.taken_over.size(); ++i) {
+    for (const auto& apex : built.taken_over[i]) {
+      out.routes[1 + i].taken_over.push_back(zones::name_wire_to_text(apex));
+    }
+  }
+  out.names = std::make_shared<const NameRoutes>(
+      NameRoutes{std::move(*local_data), std::move(built.table), std::move(built.local_zones)});
+}
+
+}  // namespace
+
+Settings settings_build(const config::Config& config, RouteTags* tags) {
+  RouteTags fresh;
   Settings out;
   for (const auto& upstream : config.upstreams)
     out.upstreams.push_back(server_spec_build(upstream));
@@ -71,9 +145,8 @@ Settings settings_build(const config::Config& config) {
   out.handshake_limit = handshake_limit_options(config.tls_handshake_rate);
   out.acl = std::make_shared<const policy::Acl>(config.acl);
   out.rate_limit = config.rate_limit;
-  out.local_zones = std::make_shared<const dns::LocalZones>(
-      config.local_zones ? dns::LocalZones::defaults() : dns::LocalZones::none());
   out.blocklist_answer = config.blocklist_answer;
+  routes_build(config, tags != nullptr ? *tags : fresh, out);
   return out;
 }
 

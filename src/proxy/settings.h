@@ -9,35 +9,52 @@
 #include "cache/cache.h"
 #include "config/config.h"
 #include "dns/blocked_reply.h"
-#include "dns/local_zones.h"
 #include "policy/acl.h"
 #include "policy/rate_limiter.h"
 #include "proxy/cached_resolver.h"
+#include "proxy/name_routes.h"
+#include "proxy/route_pools.h"
+#include "proxy/route_tags.h"
+#include "proxy/route_target.h"
 #include "proxy/tcp_client_table.h"
 #include "upstream/pool.h"
 #include "upstream/server_spec.h"
 
 namespace dp::proxy {
 
+// One route: [0] the default upstreams, [1 + n] forward zone n of the configuration.
+struct RouteSettings {
+  RoutePoolSpec pool;  // a zone of transport `upstream` has no servers: it uses routes[0]
+  RouteRules rules;
+  std::string display;  // "cluster.local tcp 10.96.0.10@53" (the default route: its servers)
+  // The built-in local zones this forward zone took over (text), for its log line.
+  std::vector<std::string> taken_over;
+};
+
 // What a worker takes from the configuration. Built once per start or reload and shared, read
-// only, by every worker: the ACL and local zones are immutable and shared with it.
+// only, by every worker: the ACL and names are immutable and shared with it.
 struct Settings {
-  std::vector<upstream::ServerSpec> upstreams;
+  std::vector<upstream::ServerSpec> upstreams;  // = routes[0].pool.servers
   upstream::PoolOptions pool;
+  std::vector<RouteSettings> routes;
   ResolveOptions resolve;
   TcpClientTableOptions tcp;
   policy::RateLimitOptions handshake_limit;  // DoT listener; taken at start only
   // The guard's parts (QueryPolicy), the rate limiter being each worker's own.
   std::shared_ptr<const policy::Acl> acl;
   policy::RateLimitOptions rate_limit;
-  std::shared_ptr<const dns::LocalZones> local_zones;
+  std::shared_ptr<const NameRoutes> names;  // local data, local zones, route table
   dns::BlockedAnswer blocklist_answer = dns::BlockedAnswer::kNxDomain;
 };
 
-Settings settings_build(const config::Config& config);
+// `tags` keeps each forward zone's cache tag across reloads (null: fresh tags). Throws
+// std::runtime_error when local data or a hosts file cannot be read (config_load has checked
+// them; a file may have changed since).
+Settings settings_build(const config::Config& config, RouteTags* tags = nullptr);
 
 // The parts, each also used on its own.
 upstream::ServerSpec server_spec_build(const config::UpstreamConfig& upstream);
+upstream::Transport transport_build(config::ZoneTransport transport);  // not kUpstream
 upstream::PoolOptions pool_options_build(const config::Config& config);
 ResolveOptions resolve_options_build(const config::Config& config);
 TcpClientTableOptions tcp_client_table_options_build(const config::Config& config);

@@ -15,13 +15,16 @@ bool same_servers(const std::vector<upstream::ServerSpec>& a,
 }  // namespace
 
 UpstreamPools::UpstreamPools(io::EventLoop& loop, const TimeSource& clock,
-                             upstream::StreamFactory make_stream,
+                             upstream::Transport transport, upstream::StreamFactory make_stream,
+                             upstream::DatagramFactory make_datagram,
                              std::vector<upstream::ServerSpec> servers,
                              std::shared_ptr<const tls::ClientCredentials> credentials,
                              const upstream::PoolOptions& options)
     : loop_(loop),
       clock_(clock),
+      transport_(transport),
       make_stream_(std::move(make_stream)),
+      make_datagram_(std::move(make_datagram)),
       servers_(std::move(servers)),
       options_(options),
       current_(pool_create(std::move(credentials))),
@@ -29,8 +32,9 @@ UpstreamPools::UpstreamPools(io::EventLoop& loop, const TimeSource& clock,
 
 std::unique_ptr<upstream::Pool> UpstreamPools::pool_create(
     std::shared_ptr<const tls::ClientCredentials> credentials) {
-  return std::make_unique<upstream::Pool>(loop_, clock_, servers_, std::move(credentials), options_,
-                                          make_stream_);
+  return std::make_unique<upstream::Pool>(loop_, clock_, transport_, servers_,
+                                          std::move(credentials), options_, make_stream_,
+                                          make_datagram_);
 }
 
 bool UpstreamPools::reload(std::shared_ptr<const tls::ClientCredentials> credentials,

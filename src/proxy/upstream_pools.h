@@ -22,7 +22,9 @@ class UpstreamPools final : public upstream::Upstream {
  public:
   static constexpr std::chrono::milliseconds kReapEvery{200};  // retired pools checked for idle
 
-  UpstreamPools(io::EventLoop& loop, const TimeSource& clock, upstream::StreamFactory make_stream,
+  // `credentials` for Transport::kTls only; `make_datagram` for kUdp only.
+  UpstreamPools(io::EventLoop& loop, const TimeSource& clock, upstream::Transport transport,
+                upstream::StreamFactory make_stream, upstream::DatagramFactory make_datagram,
                 std::vector<upstream::ServerSpec> servers,
                 std::shared_ptr<const tls::ClientCredentials> credentials,
                 const upstream::PoolOptions& options);
@@ -58,7 +60,9 @@ class UpstreamPools final : public upstream::Upstream {
 
   io::EventLoop& loop_;
   const TimeSource& clock_;
+  upstream::Transport transport_;
   upstream::StreamFactory make_stream_;
+  upstream::DatagramFactory make_datagram_;
   std::vector<upstream::ServerSpec> servers_;  // the current pool's
   upstream::PoolOptions options_;              // the current pool's
   std::unique_ptr<upstream::Pool> current_;

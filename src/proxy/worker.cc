@@ -1,14 +1,21 @@
 #include "proxy/worker.h"
 
 #include "io/tcp_stream.h"
+#include "io/udp_socket.h"
 
 namespace dp::proxy {
 namespace {
 
 QueryPolicy policy_of(const Settings& settings, policy::RateLimiter& rate_limiter,
                       std::shared_ptr<const policy::Blocklist> blocklist) {
-  return QueryPolicy{settings.acl, rate_limiter.enabled() ? &rate_limiter : nullptr,
-                     settings.local_zones, std::move(blocklist), settings.blocklist_answer};
+  return QueryPolicy{settings.acl, rate_limiter.enabled() ? &rate_limiter : nullptr, settings.names,
+                     std::move(blocklist), settings.blocklist_answer};
+}
+
+std::vector<RoutePoolSpec> pool_specs(const Settings& settings) {
+  std::vector<RoutePoolSpec> out;
+  for (const RouteSettings& route : settings.routes) out.push_back(route.pool);
+  return out;
 }
 
 }  // namespace
@@ -22,8 +29,11 @@ Worker::Worker(std::size_t index, const Settings& settings,
       rate_limiter_(settings.rate_limit),
       pools_(
           loop_, clock_, [this] { return std::make_unique<io::TcpStream>(loop_); },
-          settings.upstreams, std::move(credentials), settings.pool),
-      resolver_(loop_, pools_, *this, stats_, cache, settings.resolve, clock_),
+          [this](const SocketAddress& server, io::DatagramSocket::Handler& handler) {
+            return io::UdpSocket::open(loop_, server, handler);
+          },
+          pool_specs(settings), std::move(credentials)),
+      resolver_(loop_, pools_.route(0), *this, stats_, cache, settings.resolve, clock_),
       handler_(resolver_, *this, stats_, policy_of(settings, rate_limiter_, std::move(blocklist)),
                &clock_),
       tcp_clients_(
@@ -37,6 +47,7 @@ Worker::Worker(std::size_t index, const Settings& settings,
         loop_, [query_log](std::string chunk) { return query_log->submit(std::move(chunk)); },
         stats_.query_log_dropped);
   }
+  routes_apply(settings);
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     udp_.push_back(std::make_unique<io::UdpListener>(
         loop_, sockets[i].udp_fd,
@@ -77,10 +88,11 @@ std::future<void> Worker::reload(std::shared_ptr<const tls::ClientCredentials> c
   std::future<void> done = applied->get_future();
   loop_.post([this, applied, credentials = std::move(credentials), settings = std::move(settings)] {
     const Settings& s = *settings;
-    pools_.reload(credentials, s.upstreams, s.pool);
+    pools_.reload(credentials, pool_specs(s));
     tcp_clients_.reload(s.tcp);
     rate_limiter_ = policy::RateLimiter(s.rate_limit);  // buckets start full again
-    handler_.update_guard(s.acl, rate_limiter_.enabled() ? &rate_limiter_ : nullptr, s.local_zones);
+    handler_.update_guard(s.acl, rate_limiter_.enabled() ? &rate_limiter_ : nullptr, s.names);
+    routes_apply(s);
     resolver_.set_options(s.resolve);
     applied->set_value();
   });
@@ -123,14 +135,34 @@ std::future<WorkerSnapshot> Worker::snapshot() {
     s.queries = stats_;
     s.tls = tls_stats_;
     s.pool = pools_.stats();
-    s.upstreams = pools_.current().upstream_status();
+    s.routes = pools_.status();
     s.tcp_clients = tcp_clients_.size();
     s.tcp_clients_refused = tcp_clients_.refused();
     s.flights = resolver_.flights();
-    s.upstream_pending = pools_.current().pending();
+    s.upstream_pending = pools_.pending();
     taken->set_value(std::move(s));
   });
   return out;
+}
+
+void Worker::routes_apply(const Settings& settings) {
+  std::vector<ZoneRoute> zones;
+  std::vector<std::string> names{"upstream"};
+  for (std::size_t slot = 1; slot < settings.routes.size(); ++slot) {
+    const RouteSettings& route = settings.routes[slot];
+    ZoneRoute& zone = zones.emplace_back();
+    zone.log_slot = static_cast<std::uint16_t>(slot);
+    if (route.pool.servers.empty()) {  // transport upstream: the table never routes to it
+      zone.target = RouteTarget{&pools_.route(0), settings.routes[0].rules};
+      names.push_back("upstream");
+      continue;
+    }
+    zone.target = RouteTarget{&pools_.route(slot), route.rules};
+    for (const auto& server : route.pool.servers) zone.servers.push_back(server.address);
+    names.push_back(route.pool.name);
+  }
+  handler_.set_zone_routes(std::move(zones));
+  if (query_log_ != nullptr) query_log_->set_route_names(std::move(names));
 }
 
 void Worker::reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) {

@@ -20,10 +20,10 @@
 #include "proxy/query_log.h"
 #include "proxy/query_log_batch.h"
 #include "proxy/query_stats.h"
+#include "proxy/route_pools.h"
 #include "proxy/settings.h"
 #include "proxy/tcp_client_table.h"
 #include "proxy/tls_stats.h"
-#include "proxy/upstream_pools.h"
 #include "proxy/worker_snapshot.h"
 #include "tls/credentials.h"
 #include "tls/server_credentials.h"
@@ -78,6 +78,8 @@ class Worker final : private ReplySink {
  private:
   // ReplySink
   void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override;
+  // The forward zones' routes for the handler, and their names for the query log.
+  void routes_apply(const Settings& settings);
 
   std::size_t index_;
   SteadyTimeSource clock_;
@@ -85,7 +87,7 @@ class Worker final : private ReplySink {
   QueryStats stats_;
   TlsStats tls_stats_;  // before tcp_clients_: their TLS transforms count into it
   policy::RateLimiter rate_limiter_;
-  UpstreamPools pools_;  // before resolver_: its pending queries call back into it
+  RoutePools pools_;  // before resolver_: its pending queries call back into it
   CachedResolver resolver_;
   QueryHandler handler_;
   std::vector<std::unique_ptr<io::UdpListener>> udp_;

@@ -6,6 +6,7 @@
 
 #include "metrics/counters.h"
 #include "proxy/query_stats.h"
+#include "proxy/route_pools.h"
 #include "proxy/tls_stats.h"
 #include "upstream/pool.h"
 #include "upstream/pool_stats.h"
@@ -29,10 +30,12 @@ struct WorkerSnapshot {
   QueryStats queries;
   TlsStats tls;  // the DoT listener's
   upstream::PoolStats pool;
-  std::vector<upstream::UpstreamStatus> upstreams;  // in the configured order
+  // [0] the default upstreams, then the forward zones' (with servers), each in the configured
+  // order. The page sums them by name, not by position.
+  std::vector<RouteStatus> routes;
   DP_WORKER_SNAPSHOT_COUNTS(DP_METRICS_DECLARE)
 
-  // Adds `other`'s counters (not its upstreams, which the page sums by name).
+  // Adds `other`'s counters (not its routes, which the page sums by name).
   void counts_add(const WorkerSnapshot& other) {
     queries += other.queries;
     tls += other.tls;

@@ -10,7 +10,7 @@
 
 namespace dp::upstream {
 
-// Owned by one DotConnection; its worker's thread only.
+// Owned by one StreamConnection; its worker's thread only.
 class PendingTable {
  public:
   struct Entry {

@@ -5,6 +5,9 @@
 
 #include "common/log.h"
 #include "dns/wire.h"
+#include "io/udp_socket.h"
+#include "upstream/stream_connection.h"
+#include "upstream/udp_connection.h"
 
 namespace dp::upstream {
 namespace {
@@ -26,16 +29,28 @@ bool due_pop(Queue& queue, TimePoint now, std::uint64_t& id) {
 }
 }  // namespace
 
-Pool::Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<ServerSpec> upstreams,
+Pool::Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
+           std::vector<ServerSpec> upstreams,
            std::shared_ptr<const tls::ClientCredentials> credentials, const PoolOptions& options,
-           StreamFactory make_stream)
+           StreamFactory make_stream, DatagramFactory make_datagram)
     : loop_(loop),
       clock_(clock),
-      credentials_(std::move(credentials)),
+      transport_(transport),
+      // No credentials, no TLS: a plain TCP connection must never be taken for a DoT one.
+      credentials_(transport == Transport::kTls ? std::move(credentials) : nullptr),
       options_(options),
+      connections_per_upstream_(transport == Transport::kUdp ? 1
+                                                             : options.connections_per_upstream),
       make_stream_(std::move(make_stream)),
+      make_datagram_(std::move(make_datagram)),
       selection_(upstreams.size(), selection_options(options)),
       timer_(loop, [this] { on_timer(); }) {
+  DP_ASSERT(transport != Transport::kTls || credentials_ != nullptr);
+  if (!make_datagram_) {
+    make_datagram_ = [&loop](const SocketAddress& to, io::DatagramSocket::Handler& handler) {
+      return io::UdpSocket::open(loop, to, handler);
+    };
+  }
   for (auto& upstream : upstreams) upstreams_.emplace_back().server = std::move(upstream);
 }
 
@@ -55,7 +70,7 @@ std::size_t Pool::open_connections() const {
 void Pool::start() {
   const TimePoint now = clock_.now();
   for (std::size_t u = 0; u < upstreams_.size(); ++u) {
-    while (upstreams_[u].connections.size() < options_.connections_per_upstream) {
+    while (upstreams_[u].connections.size() < connections_per_upstream_) {
       open_connection(u, now);
     }
   }
@@ -92,42 +107,50 @@ void Pool::resolve(std::span<const std::uint8_t> query, const dns::Question& que
   arm_timer();
 }
 
-DotConnection* Pool::pick_connection(std::size_t upstream, TimePoint now) {
+Connection* Pool::pick_connection(std::size_t upstream, TimePoint now) {
   UpstreamSlot& slot = upstreams_[upstream];
-  DotConnection* best = nullptr;
+  Connection* best = nullptr;
   for (const auto& conn : slot.connections) {
     if (!conn->has_capacity()) continue;
     if (best == nullptr || conn->in_flight() < best->in_flight()) best = conn.get();
   }
   if (best != nullptr) return best;
   // A new connection only when every open one is full, and not to an upstream in back-off.
-  if (slot.connections.size() >= options_.connections_per_upstream ||
-      !selection_.usable(upstream, now))
+  if (slot.connections.size() >= connections_per_upstream_ || !selection_.usable(upstream, now))
     return nullptr;
   return open_connection(upstream, now);
 }
 
-DotConnection* Pool::open_connection(std::size_t upstream, TimePoint now) {
+Connection* Pool::open_connection(std::size_t upstream, TimePoint now) {
   UpstreamSlot& slot = upstreams_[upstream];
-  auto conn = std::make_unique<DotConnection>(
-      upstream, slot.server, credentials_, make_stream_(), options_.max_in_flight_per_connection,
-      stats_, static_cast<DotConnection::Listener&>(*this), clock_, loop_);
+  auto& listener = static_cast<Connection::Listener&>(*this);
+  std::unique_ptr<Connection> conn;
+  if (transport_ == Transport::kUdp) {
+    conn = std::make_unique<UdpConnection>(upstream, slot.server, make_datagram_, make_stream_,
+                                           options_.max_in_flight_per_connection, stats_, listener,
+                                           clock_, loop_);
+  } else {
+    conn = std::make_unique<StreamConnection>(upstream, slot.server, credentials_, make_stream_(),
+                                              options_.max_in_flight_per_connection, stats_,
+                                              listener, clock_, loop_);
+  }
   conn->set_liveness_timeout(options_.liveness_timeout);
   conn->set_trust_generation(trust_generation_);
-  DotConnection* raw = conn.get();
+  Connection* raw = conn.get();
   slot.connections.push_back(std::move(conn));
   raw->start(now, options_.handshake_timeout, slot.resume_data);
   return raw;
 }
 
 bool Pool::send_copy(Request& request, std::uint64_t id, std::size_t upstream, TimePoint now) {
-  DotConnection* conn = pick_connection(upstream, now);
+  Connection* conn = pick_connection(upstream, now);
   if (conn == nullptr) return false;
   ++request.attempts;
   upstreams_[upstream].last_query = now;
   const std::uint16_t dns_id = conn->send(id, request.wire, request.question);
   request.copies.push_back(Copy{conn, dns_id, upstream, now});
-  if (!request.hedged && upstreams_.size() > 1)
+  // A hedge needs another upstream, or UDP, where it resends to the same one (hedge()).
+  if (!request.hedged && (upstreams_.size() > 1 || transport_ == Transport::kUdp))
     hedges_.emplace(now + selection_.hedge_delay(now), id);
   return true;
 }
@@ -150,12 +173,16 @@ void Pool::hedge(std::uint64_t id, TimePoint now) {
   Request& request = it->second;
   request.hedged = true;
   // None, or none with room: no hedge.
-  for (const std::size_t upstream :
-       selection_.hedge_targets(request.copies.front().upstream, request.avoid_upstream, now)) {
+  const std::size_t slow = request.copies.front().upstream;
+  for (const std::size_t upstream : selection_.hedge_targets(slow, request.avoid_upstream, now)) {
     if (!send_copy(request, id, upstream, now)) continue;
     ++stats_.hedges;
     return;
   }
+  // UDP has no connection to tell a lost datagram from a slow server: with no other server to
+  // ask, the same one is asked again, from a new socket under a new ID (RFC 1035 §4.2.1
+  // retransmission), so one lost packet costs a hedge delay, not the query's deadline.
+  if (transport_ == Transport::kUdp && send_copy(request, id, slow, now)) ++stats_.hedges;
 }
 
 void Pool::drain_waiting(TimePoint now) {
@@ -200,11 +227,11 @@ void Pool::on_timer() {
   const TimePoint now = clock_.now();
   // Connections first: one that failed its handshake hands its queries to the next upstream
   // while they still have time left.
-  std::vector<DotConnection*> conns;
+  std::vector<Connection*> conns;
   for (auto& slot : upstreams_) {
     for (auto& conn : slot.connections) conns.push_back(conn.get());
   }
-  for (DotConnection* conn : conns) {
+  for (Connection* conn : conns) {
     if (auto failure = conn->on_deadline(now)) on_connection_failed(*conn, *failure);
   }
   // Back-off over: probe the upstream in the background, so a recovered one is found (and
@@ -238,7 +265,7 @@ void Pool::arm_timer() {
   timer_.arm(duration_cast<microseconds>(next - clock_.now()) + microseconds(1));
 }
 
-void Pool::remove_connection(DotConnection& conn) {
+void Pool::remove_connection(Connection& conn) {
   auto& conns = upstreams_[conn.upstream_index()].connections;
   auto it =
       std::find_if(conns.begin(), conns.end(), [&](const auto& c) { return c.get() == &conn; });
@@ -255,13 +282,14 @@ std::vector<UpstreamStatus> Pool::upstream_status() const {
     const UpstreamSlot& slot = upstreams_[u];
     std::size_t in_flight = 0;
     for (const auto& conn : slot.connections) in_flight += conn->in_flight();
-    out.push_back(UpstreamStatus{slot.server.display(), slot.connections.size(), in_flight,
-                                 selection_.usable(u, now), slot.latency, slot.certificate_expiry});
+    out.push_back(UpstreamStatus{slot.server.display(), transport_, slot.connections.size(),
+                                 in_flight, selection_.usable(u, now), slot.latency,
+                                 slot.certificate_expiry});
   }
   return out;
 }
 
-void Pool::on_connection_ready(DotConnection& conn) {
+void Pool::on_connection_ready(Connection& conn) {
   UpstreamSlot& slot = upstreams_[conn.upstream_index()];
   // A resumed session may show no certificate: the last full handshake's expiry stands.
   if (const auto expiry = conn.certificate_expiry()) slot.certificate_expiry = expiry;
@@ -269,7 +297,7 @@ void Pool::on_connection_ready(DotConnection& conn) {
   drain_waiting(clock_.now());
 }
 
-void Pool::copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError error, bool suspect,
+void Pool::copy_lost(std::uint64_t id, const Connection* conn, UpstreamError error, bool suspect,
                      TimePoint now) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
@@ -293,7 +321,7 @@ void Pool::copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError 
   dispatch(id, now);
 }
 
-void Pool::on_connection_answer(DotConnection& conn, std::uint64_t request_id,
+void Pool::on_connection_answer(Connection& conn, std::uint64_t request_id,
                                 std::span<const std::uint8_t> answer) {
   const TimePoint now = clock_.now();
   auto it = requests_.find(request_id);
@@ -322,7 +350,20 @@ void Pool::on_connection_answer(DotConnection& conn, std::uint64_t request_id,
   drain_waiting(now);
 }
 
-void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& failure) {
+void Pool::on_connection_lost(Connection& conn, std::uint64_t request_id, UpstreamError error) {
+  // One query lost, the connection up (UDP: no socket, or its TCP retry failed): like a
+  // working connection closing under it, retried once.
+  const TimePoint now = clock_.now();
+  auto it = requests_.find(request_id);
+  if (it == requests_.end()) return;
+  // Its retry goes elsewhere when it can, but the server is not backed off: other queries
+  // to it fare well (a truncated answer's TCP retry failing says little of its UDP).
+  if (upstreams_.size() > 1) it->second.avoid_upstream = conn.upstream_index();
+  copy_lost(request_id, &conn, error, /*suspect=*/false, now);
+  drain_waiting(now);
+}
+
+void Pool::on_connection_failed(Connection& conn, const ConnectionFailure& failure) {
   const TimePoint now = clock_.now();
   const std::size_t upstream = conn.upstream_index();
   UpstreamSlot& slot = upstreams_[upstream];
@@ -349,8 +390,7 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
   // Kept warm: a server closing an idle connection is not a failure, and with recent traffic
   // the replacement opens now, not when the next query arrives.
   if (!suspect && failure.orphans.empty() && now - slot.last_query < options_.warm_window &&
-      selection_.usable(upstream, now) &&
-      slot.connections.size() < options_.connections_per_upstream) {
+      selection_.usable(upstream, now) && slot.connections.size() < connections_per_upstream_) {
     open_connection(upstream, now);
   }
   for (const std::uint64_t id : failure.orphans) copy_lost(id, &conn, failure.error, suspect, now);
@@ -359,7 +399,7 @@ void Pool::on_connection_failed(DotConnection& conn, const ConnectionFailure& fa
 
 void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
                         const std::vector<ServerSpec>& upstreams) {
-  credentials_ = std::move(credentials);
+  if (transport_ == Transport::kTls) credentials_ = std::move(credentials);
   ++trust_generation_;
   for (UpstreamSlot& slot : upstreams_) {
     for (const ServerSpec& fresh : upstreams) {
@@ -374,7 +414,7 @@ void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credential
   arm_timer();
 }
 
-void Pool::on_connection_session(DotConnection& conn, std::vector<std::uint8_t> data) {
+void Pool::on_connection_session(Connection& conn, std::vector<std::uint8_t> data) {
   // RFC 8446 §4.6.1 tickets are for one use at best; the newest one is the one to offer.
   upstreams_[conn.upstream_index()].resume_data = std::move(data);
 }

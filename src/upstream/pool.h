@@ -1,7 +1,9 @@
-// A worker's DoT upstream pool: a few persistent connections per upstream, queries spread
-// over them pipelined; the fastest healthy upstream chosen by measured RTT (others probed now
-// and then), a slow answer hedged on the next upstream, a query retried once when its
-// connection dies or its upstream answers SERVFAIL/REFUSED, and a hard deadline.
+// A worker's pool of upstream servers on one transport (DoT, plain TCP or UDP): for the
+// stream transports a few persistent connections per upstream, queries spread over them
+// pipelined; for UDP one connection per upstream, a socket per query; the fastest healthy upstream
+// chosen by measured RTT (others probed now and then), a slow answer hedged on the next upstream, a
+// query retried once when its connection dies or its upstream answers SERVFAIL/REFUSED, and a hard
+// deadline.
 #pragma once
 
 #include <cstdint>
@@ -19,20 +21,21 @@
 #include "io/event_loop.h"
 #include "metrics/histogram.h"
 #include "tls/credentials.h"
-#include "upstream/dot_connection.h"
+#include "upstream/connection.h"
 #include "upstream/pool_stats.h"
 #include "upstream/selection.h"
 #include "upstream/server_spec.h"
+#include "upstream/transport.h"
 #include "upstream/upstream.h"
 
 namespace dp::upstream {
 
 struct PoolOptions {
-  std::size_t connections_per_upstream = 2;
-  std::size_t max_in_flight_per_connection = 256;
-  std::size_t max_pending = 8192;                      // in flight + waiting, all upstreams
-  std::chrono::milliseconds query_timeout{3'000};      // from resolve() to SERVFAIL
-  std::chrono::milliseconds handshake_timeout{1'500};  // connect + TLS; < query_timeout
+  std::size_t connections_per_upstream = 2;        // UDP: always one (it has a socket per query)
+  std::size_t max_in_flight_per_connection = 256;  // UDP: sockets open at once per upstream
+  std::size_t max_pending = 8192;                  // in flight + waiting, all upstreams
+  std::chrono::milliseconds query_timeout{3'000};  // from resolve() to SERVFAIL
+  std::chrono::milliseconds handshake_timeout{1'500};  // connect (+ TLS); < query_timeout
   std::chrono::milliseconds backoff_initial{500};      // after a connect/TLS failure
   std::chrono::milliseconds backoff_max{30'000};       // never longer: recovery needs no restart
   // Queries in flight and no answer for this long: the connection is taken for black-holed.
@@ -54,6 +57,7 @@ struct PoolOptions {
 // One upstream as a scrape sees it (copied on the worker's thread).
 struct UpstreamStatus {
   std::string name;  // "1.1.1.1@853#cloudflare-dns.com"
+  Transport transport = Transport::kTls;
   std::size_t open_connections = 0;
   std::size_t in_flight = 0;          // queries sent on its connections, not answered yet
   bool usable = false;                // not in back-off
@@ -61,17 +65,17 @@ struct UpstreamStatus {
   std::optional<std::int64_t> certificate_expiry;  // Unix seconds, from the last handshake
 };
 
-// Makes the byte stream for a new connection (TCP in production, fakes in tests).
-using StreamFactory = std::function<std::unique_ptr<io::ByteStream>()>;
-
 // Owned by one worker; everything runs on that worker's thread. May be destroyed while its
 // loop turns once pending() is 0 (a reload retires a pool so): what the loop still holds of
 // it (failed connections, EventLoop::defer_delete) touches nothing of the pool's.
-class Pool final : public Upstream, private DotConnection::Listener {
+class Pool final : public Upstream, private Connection::Listener {
  public:
-  Pool(io::EventLoop& loop, const TimeSource& clock, std::vector<ServerSpec> upstreams,
-       std::shared_ptr<const tls::ClientCredentials> credentials, const PoolOptions& options,
-       StreamFactory make_stream);
+  // credentials: for Transport::kTls; null for kTcp and kUdp (ignored there). make_stream
+  // makes the TCP streams (kTls, kTcp, and kUdp's retries after TC=1); make_datagram the
+  // UDP sockets (kUdp only; empty: io::UdpSocket on `loop`).
+  Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
+       std::vector<ServerSpec> upstreams, std::shared_ptr<const tls::ClientCredentials> credentials,
+       const PoolOptions& options, StreamFactory make_stream, DatagramFactory make_datagram = {});
   ~Pool() override;
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -83,13 +87,15 @@ class Pool final : public Upstream, private DotConnection::Listener {
   void resolve(std::span<const std::uint8_t> query, const dns::Question& question,
                Callback done) override;
 
-  // New trust after a reload: the CA store, and each upstream's pins and minimum TLS version
-  // (matched by address and auth name). New connections use it; open ones were verified
-  // already and stay until they close. Back-off is cleared so a failing upstream is retried
-  // at once, and session tickets are dropped so the next handshake is verified in full.
+  // New trust after a reload (kTls; the others only clear back-off): the CA store, and each
+  // upstream's pins and minimum TLS version (matched by address and auth name). New connections use
+  // it; open ones were verified already and stay until they close. Back-off is cleared so a failing
+  // upstream is retried at once, and session tickets are dropped so the next handshake is verified
+  // in full.
   void update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
                     const std::vector<ServerSpec>& upstreams);
 
+  Transport transport() const { return transport_; }
   const PoolStats& stats() const { return stats_; }
   std::vector<UpstreamStatus> upstream_status() const;
   std::size_t open_connections() const;
@@ -103,7 +109,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   // One copy of a query on one connection. A query has at most two: the first send (or its
   // retry) and a hedge.
   struct Copy {
-    DotConnection* conn = nullptr;
+    Connection* conn = nullptr;
     std::uint16_t dns_id = 0;
     std::size_t upstream = 0;
     TimePoint sent_at{};
@@ -132,7 +138,7 @@ class Pool final : public Upstream, private DotConnection::Listener {
   // Health, back-off and RTT live in selection_, by the same index.
   struct UpstreamSlot {
     ServerSpec server;
-    std::vector<std::unique_ptr<DotConnection>> connections;
+    std::vector<std::unique_ptr<Connection>> connections;
     std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
     TimePoint last_query{};                 // for keeping connections warm
     metrics::LatencyHistogram latency;
@@ -146,29 +152,33 @@ class Pool final : public Upstream, private DotConnection::Listener {
   void hedge(std::uint64_t id, TimePoint now);
   // A copy is gone (its connection failed, or its upstream refused): retry, wait for the
   // other copy, or fail with `error`.
-  void copy_lost(std::uint64_t id, const DotConnection* conn, UpstreamError error, bool suspect,
+  void copy_lost(std::uint64_t id, const Connection* conn, UpstreamError error, bool suspect,
                  TimePoint now);
-  DotConnection* pick_connection(std::size_t upstream, TimePoint now);
-  DotConnection* open_connection(std::size_t upstream, TimePoint now);
+  Connection* pick_connection(std::size_t upstream, TimePoint now);
+  Connection* open_connection(std::size_t upstream, TimePoint now);
   void drain_waiting(TimePoint now);
   void finish(std::uint64_t id, const UpstreamResult& result);
   Request& request_add(std::uint64_t id);
   void on_timer();
   void arm_timer();
-  void remove_connection(DotConnection& conn);
+  void remove_connection(Connection& conn);
 
-  // DotConnection::Listener
-  void on_connection_ready(DotConnection& conn) override;
-  void on_connection_answer(DotConnection& conn, std::uint64_t request_id,
+  // Connection::Listener
+  void on_connection_ready(Connection& conn) override;
+  void on_connection_answer(Connection& conn, std::uint64_t request_id,
                             std::span<const std::uint8_t> answer) override;
-  void on_connection_failed(DotConnection& conn, const ConnectionFailure& failure) override;
-  void on_connection_session(DotConnection& conn, std::vector<std::uint8_t> data) override;
+  void on_connection_lost(Connection& conn, std::uint64_t request_id, UpstreamError error) override;
+  void on_connection_failed(Connection& conn, const ConnectionFailure& failure) override;
+  void on_connection_session(Connection& conn, std::vector<std::uint8_t> data) override;
 
   io::EventLoop& loop_;
   const TimeSource& clock_;
-  std::shared_ptr<const tls::ClientCredentials> credentials_;
+  Transport transport_;
+  std::shared_ptr<const tls::ClientCredentials> credentials_;  // null unless kTls
   PoolOptions options_;
+  std::size_t connections_per_upstream_;  // options_'s, but 1 for UDP
   StreamFactory make_stream_;
+  DatagramFactory make_datagram_;
   std::vector<UpstreamSlot> upstreams_;
   Selection selection_;
   PoolStats stats_;

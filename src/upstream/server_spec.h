@@ -1,6 +1,6 @@
-// What the upstream module knows of one DoT server: where it is, the name its certificate must
-// carry, and the trust put on top (pins, TLS version). proxy/settings.cc fills it from the
-// config, so upstream/ never sees the config's types.
+// What the upstream module knows of one server: where it is and, for DoT, the name its
+// certificate must carry and the trust put on top (pins, TLS version). proxy/settings.cc fills it
+// from the config, so upstream/ never sees the config's types.
 #pragma once
 
 #include <string>
@@ -9,6 +9,7 @@
 #include "common/socket_address.h"
 #include "common/tls_version.h"
 #include "tls/client_session.h"
+#include "upstream/transport.h"
 
 namespace dp::upstream {
 

@@ -108,6 +108,20 @@ TEST_F(CacheTest, KeyHoldsTypeDoAndCdButNotTheCase) {
   EXPECT_EQ(cache_.lookup(key_, kStart, with_cd, 512, false, reply_).state, Freshness::kMiss);
 }
 
+// Issue #15: an internal server's answer for a name is never served on another route (another
+// forward zone, the default upstreams, or the same zone after a reload moved it).
+TEST_F(CacheTest, KeyHoldsTheRouteTag) {
+  const dns::Query query = dns::testing::parsed(query_build("web.corp.example.", LDNS_RR_TYPE_A));
+  cache_key_build(query, key_, 7);
+  ASSERT_TRUE(cache_.insert(key_, a_answer("web.corp.example.", 60, 1), kStart));
+  EXPECT_EQ(cache_.lookup(key_, kStart, query, 512, false, reply_).state, Freshness::kFresh);
+  for (const std::uint16_t other : {0, 8, 0x0700}) {
+    cache_key_build(query, key_, other);
+    EXPECT_EQ(cache_.lookup(key_, kStart, query, 512, false, reply_).state, Freshness::kMiss)
+        << "route tag " << other;
+  }
+}
+
 TEST_F(CacheTest, AHitIsTruncatedForEachClientNotOnceForTheEntry) {
   put("big.example.", 60, kStart, 100);
   EXPECT_TRUE(get("big.example.", kStart, false, 512).built);

@@ -19,6 +19,27 @@ TEST(CommonSocketAddressTest, ParsesIpv4AndIpv6WithPorts) {
   EXPECT_EQ(v6->to_string(), "[::1]:53");
 }
 
+// The loop guard's test: a zone's server asking from any port, or as a dual-stack socket sees it.
+TEST(CommonSocketAddressTest, SameHostIgnoresThePortAndSeesThroughV4MappedV6) {
+  const auto server = *SocketAddress::parse("10.96.0.10:53");
+  EXPECT_TRUE(server.same_host(*SocketAddress::parse("10.96.0.10:41000")));
+  EXPECT_TRUE(server.same_host(*SocketAddress::parse("[::ffff:10.96.0.10]:41000")));
+  EXPECT_FALSE(server.same_host(*SocketAddress::parse("10.96.0.11:53")));
+  EXPECT_FALSE(server.same_host(*SocketAddress::parse("[::1]:53")));
+  EXPECT_TRUE(
+      SocketAddress::parse("[fd00::1]:53")->same_host(*SocketAddress::parse("[fd00::1]:1")));
+  EXPECT_FALSE(server.same_host(SocketAddress{}));  // no address at all
+}
+
+TEST(CommonSocketAddressTest, DefaultLoopbackIsOnly127001AndColonColon1) {
+  EXPECT_TRUE(SocketAddress::parse("127.0.0.1:53")->is_default_loopback());
+  EXPECT_TRUE(SocketAddress::parse("[::1]:53")->is_default_loopback());
+  EXPECT_TRUE(SocketAddress::parse("[::ffff:127.0.0.1]:53")->is_default_loopback());
+  EXPECT_FALSE(SocketAddress::parse("127.0.0.2:53")->is_default_loopback());
+  EXPECT_FALSE(SocketAddress::parse("10.0.0.1:53")->is_default_loopback());
+  EXPECT_FALSE(SocketAddress{}.is_default_loopback());
+}
+
 TEST(CommonSocketAddressTest, RejectsMalformedText) {
   for (const char* bad :
        {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "::1:53", "[::1]",

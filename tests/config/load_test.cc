@@ -653,7 +653,7 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 45);
+  EXPECT_EQ(rows, 2 + 48);
 }
 
 TEST_F(ConfigLoadTest, TlsListenerOptionsFromEachSource) {
@@ -767,6 +767,294 @@ TEST_F(ConfigLoadTest, OperationsSettingsFromEachSource) {
   EXPECT_THAT(load_error({"--log-format", "text"}),
               HasSubstr("--log-format: 'text' is not logfmt or json"));
   EXPECT_THAT(load_error({"--metrics-listen", "9153"}), HasSubstr("is not ADDR:PORT"));
+}
+
+std::vector<std::string> zone_strings(const Config& c) {
+  std::vector<std::string> out;
+  for (const auto& z : c.forward_zones) out.push_back(z.display());
+  return out;
+}
+
+TEST_F(ConfigLoadTest, ForwardZonesFromEachSource) {
+  EXPECT_TRUE(load({}).config.forward_zones.empty());
+  const Config cli =
+      load({"--forward-zone", "Cluster.Local. tcp 10.96.0.10 10.96.0.11@5353", "--forward-zone",
+            "corp.example tls 10.1.0.1#dns.corp.example", "--forward-zone",
+            "www.corp.example upstream", "--forward-zone", "in-addr.arpa udp [fd00::53]"})
+          .config;
+  EXPECT_THAT(zone_strings(cli),
+              ElementsAre("cluster.local tcp 10.96.0.10@53 10.96.0.11@5353",
+                          "corp.example tls 10.1.0.1@853#dns.corp.example",
+                          "www.corp.example upstream", "in-addr.arpa udp [fd00::53]@53"));
+  EXPECT_EQ(cli.forward_zones[0].transport, ZoneTransport::kTcp);
+  EXPECT_TRUE(cli.forward_zones[0].cache);
+  EXPECT_FALSE(cli.forward_zones[0].max_negative_ttl.has_value());
+  EXPECT_EQ(cli.forward_zones[2].transport, ZoneTransport::kUpstream);
+  EXPECT_EQ(cli.forward_zones[3].transport, ZoneTransport::kUdp);
+
+  env_ = {{"DOTPROXY_FORWARD_ZONE", "cluster.local tcp 10.96.0.10, corp.example udp 10.0.0.53"}};
+  EXPECT_THAT(zone_strings(load({}).config),
+              ElementsAre("cluster.local tcp 10.96.0.10@53", "corp.example udp 10.0.0.53@53"));
+  // The command line's list replaces the environment's.
+  EXPECT_THAT(zone_strings(load({"--forward-zone", "lan udp 192.168.1.1"}).config),
+              ElementsAre("lan udp 192.168.1.1@53"));
+}
+
+TEST_F(ConfigLoadTest, ForwardZoneTablesInTheFile) {
+  const std::string pin = "Gr6fQWNQKXzCmfjB4Dsmn9a1OrIQbGb4hTLzDcpYhQg=";
+  with_file(
+      "[[forward_zone]]\n"
+      "zone = \"cluster.local\"\n"
+      "transport = \"tcp\"\n"
+      "servers = [\"10.96.0.10\", \"10.96.0.11@5353\"]\n"
+      "cache = false\n"
+      "max_negative_ttl = \"5s\"\n"
+      "\n"
+      "[[forward_zone]]\n"
+      "zone = \"corp.example\"\n"
+      "transport = \"tls\"\n"
+      "servers = [\"10.1.0.1\", \"10.1.0.2@8853\"]\n"
+      "pin_sha256 = [\"" +
+      pin +
+      "\"]\n"
+      "tls_min_version = \"1.3\"\n"
+      "\n"
+      "[[forward_zone]]\n"
+      "zone = \"example.net\"\n"
+      "transport = \"udp\"\n"
+      "servers = [\"9.9.9.9\"]\n"
+      "allow_public_plain = true\n"
+      "\n"
+      "[[forward_zone]]\n"
+      "zone = \"www.corp.example\"\n"
+      "transport = \"upstream\"\n");
+  const Config c = load({}).config;
+  EXPECT_THAT(zone_strings(c),
+              ElementsAre("cluster.local tcp 10.96.0.10@53 10.96.0.11@5353",
+                          "corp.example tls 10.1.0.1@853 10.1.0.2@8853",
+                          "example.net udp 9.9.9.9@53", "www.corp.example upstream"));
+  EXPECT_FALSE(c.forward_zones[0].cache);
+  EXPECT_EQ(c.forward_zones[0].max_negative_ttl, std::chrono::seconds(5));
+  for (const auto& server : c.forward_zones[1].servers) {
+    EXPECT_EQ(server.pins.size(), 1u);
+    EXPECT_EQ(server.tls_min_version, TlsVersion::kTls13);
+  }
+  EXPECT_TRUE(c.forward_zones[2].allow_public_plain);
+  EXPECT_TRUE(c.forward_zones[1].cache);
+
+  with_file("forward_zone = [\"lan udp 192.168.1.1\"]\n");
+  EXPECT_THAT(zone_strings(load({}).config), ElementsAre("lan udp 192.168.1.1@53"));
+}
+
+TEST_F(ConfigLoadTest, ForwardZoneBadSpecsNameTheFlag) {
+  const auto error = [this](const std::string& spec) {
+    return load_error({"--forward-zone", spec});
+  };
+  EXPECT_EQ(error("bad..name tcp 10.0.0.1"),
+            "--forward-zone: 'bad..name' is not a zone name (empty label)");
+  EXPECT_EQ(error("sp@ce tcp 10.0.0.1"),
+            "--forward-zone: 'sp@ce' is not a zone name (letters, digits, '-', '_' and '.' "
+            "between labels)");
+  EXPECT_THAT(error(". tls 1.1.1.1#one.one.one.one"),
+              HasSubstr("--forward-zone: '.': the root cannot be a forward zone"));
+  EXPECT_THAT(error("corp.example"),
+              HasSubstr("--forward-zone: 'corp.example' is not ZONE TRANSPORT"));
+  EXPECT_EQ(error("corp.example tcp"),
+            "--forward-zone: zone 'corp.example': no servers (give ZONE tcp ADDR[@PORT]...)");
+  EXPECT_EQ(error("corp.example doh 10.0.0.1"),
+            "--forward-zone: zone 'corp.example': unknown transport 'doh' (expected tls, tcp, "
+            "udp or upstream)");
+  EXPECT_EQ(error("corp.example tls 10.0.0.1"),
+            "--forward-zone: zone 'corp.example': tls server 10.0.0.1@853 needs #AUTH_NAME (or "
+            "pin_sha256 in the file) to be authenticated");
+  EXPECT_EQ(error("corp.example tcp 10.0.0.1#dns.corp.example"),
+            "--forward-zone: zone 'corp.example': server 10.0.0.1@53#dns.corp.example: "
+            "#AUTH_NAME is for tls; tcp is not authenticated");
+  EXPECT_THAT(error("corp.example udp dns.corp.example"),
+              HasSubstr("--forward-zone: zone 'corp.example': 'dns.corp.example': "
+                        "'dns.corp.example' is not an IP address"));
+  EXPECT_THAT(error("corp.example udp 8.8.8.8"),
+              HasSubstr("--forward-zone: zone 'corp.example': server 8.8.8.8@53 is not in a "
+                        "loopback, private, link-local or unique-local range"));
+  EXPECT_THAT(
+      error("corp.example upstream 10.0.0.1"),
+      HasSubstr("--forward-zone: zone 'corp.example': transport upstream takes no servers"));
+  EXPECT_EQ(load_error({"--forward-zone", "corp.example tcp 10.0.0.1", "--forward-zone",
+                        "CORP.Example. udp 10.0.0.2"}),
+            "--forward-zone: zone 'corp.example' is given twice (names compare without case and "
+            "trailing dot)");
+  env_ = {{"DOTPROXY_FORWARD_ZONE", "corp.example udp 8.8.8.8"}};
+  EXPECT_THAT(load_error({}), HasSubstr("DOTPROXY_FORWARD_ZONE: zone 'corp.example': server"));
+}
+
+TEST_F(ConfigLoadTest, ForwardZoneAtOrUnderAlwaysLocalZonesIsRefused) {
+  std::string loopback6 = "1";
+  for (int i = 0; i < 31; ++i) loopback6 += ".0";
+  loopback6 += ".ip6.arpa";
+  for (const std::string& zone :
+       {std::string("localhost"), std::string("foo.localhost"), std::string("invalid"),
+        std::string("x.invalid"), std::string("127.in-addr.arpa"),
+        std::string("1.0.0.127.in-addr.arpa"), loopback6}) {
+    EXPECT_THAT(load_error({"--forward-zone", zone + " tcp 10.0.0.1"}),
+                HasSubstr("--forward-zone: '" + zone + "' is at or under "))
+        << zone;
+  }
+  // Above them is fine: those stay local all the same (zones/route_table.h).
+  EXPECT_EQ(
+      load({"--forward-zone", "in-addr.arpa tcp 10.96.0.10", "--forward-zone",
+            "ip6.arpa tcp 10.96.0.10", "--forward-zone", "0.127.in-addr.arpa.example tcp 10.0.0.1"})
+          .config.forward_zones.size(),
+      3u);
+  EXPECT_EQ(load({"--forward-zone", "localhost.example tcp 10.0.0.1"}).config.forward_zones.size(),
+            1u);
+}
+
+TEST_F(ConfigLoadTest, PlainServersOnlyInLocalRanges) {
+  for (const char* ok : {"127.0.0.2", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+                         "100.64.0.1", "100.127.255.254", "169.254.20.10", "[::1]", "[fe80::1]",
+                         "[febf::1]", "[fd00::53]", "[fc00::1]", "[::ffff:10.0.0.1]"}) {
+    // Not on port 53: [::1]:53 is a default listen address, refused as a loop (below).
+    EXPECT_EQ(load({"--forward-zone", std::string("lan udp ") + ok + "@5300"})
+                  .config.forward_zones.size(),
+              1u)
+        << ok;
+  }
+  for (const char* bad :
+       {"8.8.8.8", "172.32.0.1", "172.15.0.1", "100.128.0.1", "100.63.0.1", "192.169.0.1",
+        "11.0.0.1", "[2001:db8::1]", "[fec0::1]", "[::ffff:8.8.8.8]"}) {
+    EXPECT_THAT(load_error({"--forward-zone", std::string("lan tcp ") + bad}),
+                HasSubstr("is not in a loopback, private, link-local or unique-local range"))
+        << bad;
+  }
+}
+
+TEST_F(ConfigLoadTest, ForwardZoneServerMayNotBeOurOwnListenAddress) {
+  EXPECT_EQ(load_error({"--listen", "127.0.0.1:53", "--forward-zone", "lan tcp 127.0.0.1"}),
+            "forward_zone: zone 'lan': server 127.0.0.1@53 is dotproxy's own listen address "
+            "127.0.0.1:53: its queries would come back to us");
+  EXPECT_THAT(load_error({"--listen", "[::1]:5353", "--forward-zone", "lan udp [::1]@5353"}),
+              HasSubstr("forward_zone: zone 'lan': server [::1]@5353"));
+  // A wildcard listen address takes every address of this host on its port.
+  EXPECT_THAT(load_error({"--listen", "0.0.0.0:5353", "--forward-zone", "lan tcp 127.0.0.5@5353"}),
+              HasSubstr("own listen address 0.0.0.0:5353"));
+  EXPECT_THAT(load_error({"--listen-tls", "127.0.0.1:853", "--tls-cert", "c", "--tls-key", "k",
+                          "--forward-zone", "lan tls 127.0.0.1#dns.lan"}),
+              HasSubstr("own listen address 127.0.0.1:853"));
+  // Another port, another loopback address, another family: not us.
+  EXPECT_EQ(load({"--listen", "127.0.0.1:53", "--forward-zone", "lan tcp 127.0.0.1@5353"})
+                .config.forward_zones.size(),
+            1u);
+  EXPECT_EQ(load({"--listen", "127.0.0.1:53", "--forward-zone", "lan tcp 127.0.0.2"})
+                .config.forward_zones.size(),
+            1u);
+  EXPECT_EQ(load({"--listen", "[::]:5353", "--forward-zone", "lan tcp 127.0.0.1@5353"})
+                .config.forward_zones.size(),
+            1u);  // IPV6_V6ONLY: :: takes no IPv4
+  // 10.255.255.254 is (almost surely) no address of this host: the wildcard does not cover it.
+  EXPECT_EQ(load({"--listen", "0.0.0.0:5353", "--forward-zone", "lan tcp 10.255.255.254@5353"})
+                .config.forward_zones.size(),
+            1u);
+}
+
+TEST_F(ConfigLoadTest, ForwardZoneFileErrorsGiveFileAndLine) {
+  // The error with the file's path written "F", so that expectations can name it.
+  const auto file_error = [this](const std::string& toml) {
+    with_file(toml);
+    std::string error = load_error({});
+    if (error.starts_with(path_)) error.replace(0, path_.size(), "F");
+    return error;
+  };
+  EXPECT_EQ(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"udp\"\n"
+                       "servers = [\"8.8.8.8\"]\n"),
+            "F:1: forward_zone: zone 'lan': server 8.8.8.8@53 is not in a loopback, "
+            "private, link-local or unique-local range: plain udp to it would cross "
+            "networks in clear (use tls, or allow_public_plain = true in the file)");
+  EXPECT_EQ(file_error("[[forward_zone]]\nzone = \"a..b\"\n"),
+            "F:2: forward_zone.zone: 'a..b' is not a zone name (empty label)");
+  EXPECT_EQ(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"dot\"\n"),
+            "F:3: forward_zone.transport: unknown transport 'dot'; expected \"tls\", "
+            "\"tcp\", \"udp\" or \"upstream\"");
+  EXPECT_EQ(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"udp\"\n"
+                       "servers = [\"10.0.0.1\", \"printer.lan\"]\n"),
+            "F:4: forward_zone.servers: 'printer.lan': 'printer.lan' is not an IP "
+            "address; expected ADDR[@PORT][#AUTH_NAME]");
+  EXPECT_EQ(file_error("[[forward_zone]]\ntransport = \"udp\"\n"),
+            "F:1: forward_zone: missing 'zone'");
+  EXPECT_THAT(file_error("[[forward_zone]]\nzone = \"lan\"\n"),
+              HasSubstr(":1: forward_zone: zone 'lan': missing 'transport'"));
+  EXPECT_EQ(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"tcp\"\n"
+                       "servers = [\"10.0.0.1\"]\nsurprise = 1\n"),
+            "F:5: unknown key 'forward_zone.surprise'");
+  EXPECT_THAT(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"tcp\"\n"
+                         "servers = [\"10.0.0.1\"]\npin_sha256 = "
+                         "[\"Gr6fQWNQKXzCmfjB4Dsmn9a1OrIQbGb4hTLzDcpYhQg=\"]\n"),
+              HasSubstr(":5: forward_zone: zone 'lan': pin_sha256 and tls_min_version are for "
+                        "transport tls"));
+  EXPECT_THAT(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"tcp\"\n"
+                         "servers = [\"10.0.0.1\"]\ncache = \"no\"\n"),
+              HasSubstr(":5: forward_zone.cache: expected true or false"));
+  EXPECT_THAT(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"tcp\"\n"
+                         "servers = [\"10.0.0.1\"]\nmax_negative_ttl = \"2d\"\n"),
+              HasSubstr(":5: forward_zone.max_negative_ttl: '2d' is not from 0ms to 1d"));
+  EXPECT_THAT(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"tls\"\n"
+                         "servers = [\"10.0.0.1\"]\n"),
+              HasSubstr(":1: forward_zone: zone 'lan': tls server 10.0.0.1@853 needs #AUTH_NAME"));
+  EXPECT_THAT(file_error("[[forward_zone]]\nzone = \"lan\"\ntransport = \"udp\"\nservers = "
+                         "[\"10.0.0.1\"]\n\n[[forward_zone]]\nzone = \"LAN.\"\ntransport = "
+                         "\"tcp\"\nservers = [\"10.0.0.2\"]\n"),
+              HasSubstr(":6: forward_zone: zone 'lan' is given twice"));
+}
+
+TEST_F(ConfigLoadTest, LocalDataFromEachSource) {
+  EXPECT_TRUE(load({}).config.local_data.empty());
+  // A comma inside RDATA stays in the one record on the command line.
+  const Config cli =
+      load({"--local-data", "printer.lan A 10.0.0.5", "--local-data", "t.lan 60 TXT \"a, b\""})
+          .config;
+  EXPECT_THAT(cli.local_data, ElementsAre("printer.lan A 10.0.0.5", "t.lan 60 TXT \"a, b\""));
+  env_ = {{"DOTPROXY_LOCAL_DATA", "a.lan A 10.0.0.1, b.lan AAAA fd00::1"}};
+  EXPECT_THAT(load({}).config.local_data, ElementsAre("a.lan A 10.0.0.1", "b.lan AAAA fd00::1"));
+  env_.clear();
+  with_file("local_data = [\"a.lan A 10.0.0.1\", \"lan MX 10 mail.lan.\"]\n");
+  EXPECT_THAT(load({}).config.local_data, ElementsAre("a.lan A 10.0.0.1", "lan MX 10 mail.lan."));
+}
+
+TEST_F(ConfigLoadTest, LocalDataLdnsCannotReadIsAnError) {
+  EXPECT_EQ(load_error({"--local-data", "printer.lan A 10.0.0.300"}),
+            "--local-data: 'printer.lan A 10.0.0.300': Syntax error, could not parse the RR's "
+            "rdata");
+  EXPECT_EQ(load_error({"--local-data", "printer.lan CH A 10.0.0.1"}),
+            "--local-data: 'printer.lan CH A 10.0.0.1': class CH: only IN");
+  env_ = {{"DOTPROXY_LOCAL_DATA", "a.lan A"}};
+  EXPECT_THAT(load_error({}), HasSubstr("DOTPROXY_LOCAL_DATA: 'a.lan A': "));
+  env_.clear();
+  with_file("local_data = [\n  \"a.lan A 10.0.0.1\",\n  \"b.lan AAAA 10.0.0.1\",\n]\n");
+  EXPECT_THAT(load_error({}), HasSubstr(path_ + ":3: local_data: 'b.lan AAAA 10.0.0.1': "));
+  with_file("");
+  EXPECT_THAT(load_error({"--local-data", "a.lan A 10.0.0.1", "--local-data", "a.lan CNAME b."}),
+              HasSubstr("--local-data 'a.lan CNAME b.': a.lan would have a CNAME and other data"));
+}
+
+TEST_F(ConfigLoadTest, HostsFilesFromEachSourceAndTheirErrors) {
+  const std::string hosts = write_file("hosts", "# lab\n10.0.0.5 printer.lan printer\n");
+  const std::string other = write_file("hosts2", "fd00::7 nas.lan\n");
+  EXPECT_THAT(load({"--hosts", hosts, "--hosts", other}).config.hosts_files,
+              ElementsAre(hosts, other));
+  env_ = {{"DOTPROXY_HOSTS", hosts + "," + other}};
+  EXPECT_THAT(load({}).config.hosts_files, ElementsAre(hosts, other));
+  env_.clear();
+  with_file("hosts = [\"" + hosts + "\"]\n");
+  EXPECT_THAT(load({}).config.hosts_files, ElementsAre(hosts));
+  with_file("");
+
+  const std::string missing = dir_ + "/missing-hosts";
+  EXPECT_EQ(load_error({"--hosts", missing}),
+            "hosts: cannot read '" + missing + "': No such file or directory");
+  const std::string bad = write_file("bad-hosts", "10.0.0.1 ok\n\n10.0.0.999 bad.lan\n");
+  EXPECT_EQ(load_error({"--hosts", bad}), bad + ":3: '10.0.0.999' is not an IP address");
+  const std::string nameless = write_file("nameless-hosts", "10.0.0.1\n");
+  EXPECT_EQ(load_error({"--hosts", nameless}),
+            nameless + ":1: '10.0.0.1' has no host name after it");
 }
 
 // The README's option table is this table: a new option or default cannot go undocumented.

@@ -176,6 +176,11 @@ inline Bytes with_aa(Bytes wire) {
   return wire;
 }
 inline bool aa_of(const Bytes& wire) { return (wire.at(2) & 0x04) != 0; }
+inline Bytes with_ad(Bytes wire) {
+  wire.at(3) |= 0x20;
+  return wire;
+}
+inline bool ad_of(const Bytes& wire) { return (wire.at(3) & 0x20) != 0; }
 
 inline std::uint16_t u16(const Bytes& wire, std::size_t pos) {
   return static_cast<std::uint16_t>(wire.at(pos) << 8 | wire.at(pos + 1));

@@ -66,5 +66,22 @@ TEST(DnsUpstreamQueryTest, BuildingIntoAReusedBufferEqualsBuildingAFreshOne) {
   EXPECT_EQ(reused.size(), 128u);
 }
 
+// Plain forward zones (issue #15): over TCP keepalive but no padding, over UDP neither
+// (RFC 7828 §3.2.1: keepalive MUST NOT be sent over UDP).
+TEST(DnsUpstreamQueryTest, PlainTransportsGetKeepaliveOverTcpOnlyAndNoPadding) {
+  const Query query = parsed(query_build("web.default.svc.cluster.local.", LDNS_RR_TYPE_A));
+  Bytes tcp;
+  upstream_query_build_into(query, tcp, UpstreamQueryShape{.keepalive = true, .padding = false});
+  const Bytes tcp_options = edns_data(ldns_parse(tcp));
+  ASSERT_EQ(tcp_options.size(), 4u);
+  EXPECT_EQ(u16(tcp_options, 0), 11);
+  Bytes udp;
+  upstream_query_build_into(query, udp, UpstreamQueryShape{.keepalive = false, .padding = false});
+  const PacketPtr pkt = ldns_parse(udp);
+  EXPECT_TRUE(edns_data(pkt).empty());
+  EXPECT_EQ(ldns_pkt_edns_udp_size(pkt.get()), 1232);  // still EDNS, with our UDP size
+  EXPECT_EQ(udp.size(), tcp.size() - 4);
+}
+
 }  // namespace
 }  // namespace dp::dns

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -345,6 +346,21 @@ std::vector<std::uint8_t> DotTestServer::last_query() const {
   return last_query_;
 }
 
+std::uint64_t DotTestServer::queries_for(const std::string& name) const {
+  // Keyed as query_name() keys them: lowercase, no final dot.
+  std::string key = name;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (key.size() > 1 && key.back() == '.') key.pop_back();
+  std::lock_guard lock(mu_);
+  const auto it = per_name_.find(key);
+  return it == per_name_.end() ? 0 : it->second;
+}
+
+std::map<std::string, std::uint64_t> DotTestServer::queries_by_name() const {
+  std::lock_guard lock(mu_);
+  return per_name_;
+}
+
 bool DotTestServer::sleep_unless_stopped(int ms) {
   std::unique_lock lock(mu_);
   return !stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopped_; });
@@ -479,6 +495,9 @@ void DotTestServer::serve(Connection* conn) {
     {
       std::lock_guard lock(mu_);
       last_query_ = queries.back();
+      for (const auto& query : queries) {
+        if (auto name = query_name(query)) ++per_name_[*name];
+      }
     }
     if (behaviour_.silent || mute) continue;
     if (behaviour_.reverse_batches) std::reverse(queries.begin(), queries.end());

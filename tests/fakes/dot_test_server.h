@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -92,6 +93,10 @@ class DotTestServer {
   std::uint64_t handshakes_completed() const { return handshakes_completed_.load(); }
   std::uint64_t handshakes_resumed() const { return handshakes_resumed_.load(); }
   std::uint64_t queries_received() const { return queries_received_.load(); }
+  // Queries whose question names `name` (case-insensitive; the trailing dot optional).
+  std::uint64_t queries_for(const std::string& name) const;
+  // Every question name received so far (lowercase, no final dot) with its query count.
+  std::map<std::string, std::uint64_t> queries_by_name() const;
   // Zone answers, one per query answered (also when wrong_question changed it, or only half of
   // it went out before a reset); duplicates, unknown-ID decoys and garbage frames not included.
   std::uint64_t answers_sent() const { return answers_sent_.load(); }
@@ -141,6 +146,7 @@ class DotTestServer {
   std::list<std::unique_ptr<Connection>> connections_;
   std::string last_sni_;
   std::vector<std::uint8_t> last_query_;
+  std::map<std::string, std::uint64_t> per_name_;  // key as query_name() makes it
   bool stopped_ = false;
   std::thread accept_thread_;
 };

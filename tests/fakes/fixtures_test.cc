@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -406,6 +407,20 @@ TEST_F(FixturesTest, PipelinedQueriesAllAnswered) {
   }
   EXPECT_EQ(server->queries_received(), 5u);
   EXPECT_EQ(server->answers_sent(), 5u);
+}
+
+TEST_F(FixturesTest, QueriesAreCountedPerName) {
+  auto server = start(pki_.good);
+  DotTestClient client = connect(*server);
+  client.send_message(make_query("WWW.Test.", LDNS_RR_TYPE_A, 1));
+  client.send_message(make_query("www.test", LDNS_RR_TYPE_AAAA, 2));
+  client.send_message(make_query("mail.test", LDNS_RR_TYPE_A, 3));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.read_message(2s).has_value());
+  EXPECT_EQ(server->queries_for("www.test"), 2u);
+  EXPECT_EQ(server->queries_for("WWW.TEST."), 2u);
+  EXPECT_EQ(server->queries_for("other.test"), 0u);
+  EXPECT_EQ(server->queries_by_name(),
+            (std::map<std::string, std::uint64_t>{{"mail.test", 1}, {"www.test", 2}}));
 }
 
 TEST_F(FixturesTest, CloseAfterQueries) {

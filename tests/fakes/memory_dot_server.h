@@ -71,6 +71,8 @@ struct MemoryServerOptions {
   // A DER OCSP response to staple (RFC 6066 status_request) for clients that ask, as is, even
   // one that says revoked; "" = none.
   std::string ocsp_response_file;
+  // Plain DNS over TCP (RFC 7766): no TLS at all, cert_file and key_file unused.
+  bool plain = false;
 };
 
 // One GnuTLS server session driven sans-IO: feed() ciphertext in, take_output() ciphertext out.
@@ -241,20 +243,26 @@ class MemoryTlsServer {
 };
 
 // DNS over TLS on top of MemoryTlsServer: handshake, RFC 7858 framing, zone_answer() replies.
+// With MemoryServerOptions::plain, the same over plain TCP (RFC 7766), no TLS.
 class MemoryDotServer {
  public:
   explicit MemoryDotServer(const MemoryServerOptions& options)
-      : tls_(options), auto_answer_(options.auto_answer) {}
+      : tls_(options.plain ? nullptr : std::make_unique<MemoryTlsServer>(options)),
+        auto_answer_(options.auto_answer) {}
 
-  // Ciphertext from the client; replies collect in take_output().
+  // Ciphertext (plain: DNS frames) from the client; replies collect in take_output().
   void receive(std::span<const std::uint8_t> ciphertext) {
-    tls_.feed(ciphertext);
-    if (!tls_.handshake_done()) {
-      const int rc = tls_.handshake();
-      if (rc < 0 && gnutls_error_is_fatal(rc) != 0) handshake_error_ = gnutls_strerror(rc);
-      if (!tls_.handshake_done()) return;
+    if (!tls_) {
+      frames_.feed(ciphertext);
+    } else {
+      tls_->feed(ciphertext);
+      if (!tls_->handshake_done()) {
+        const int rc = tls_->handshake();
+        if (rc < 0 && gnutls_error_is_fatal(rc) != 0) handshake_error_ = gnutls_strerror(rc);
+        if (!tls_->handshake_done()) return;
+      }
+      frames_.feed(tls_->read());
     }
-    frames_.feed(tls_.read());
     while (auto message = frames_.next()) {
       queries_.emplace_back(message->begin(), message->end());
       if (auto_answer_) {
@@ -264,13 +272,17 @@ class MemoryDotServer {
       }
     }
   }
-  Bytes take_output() { return tls_.take_output(); }
+  Bytes take_output() { return tls_ ? tls_->take_output() : std::exchange(plain_out_, Bytes{}); }
 
-  // Frames and encrypts any message, well-formed or not.
+  // Frames and encrypts (plain: only frames) any message, well-formed or not.
   void send_message(std::span<const std::uint8_t> message) {
     Bytes frame;
     dns::frame_append(frame, message);
-    tls_.write(frame);
+    if (tls_) {
+      tls_->write(frame);
+    } else {
+      plain_out_.insert(plain_out_.end(), frame.begin(), frame.end());
+    }
   }
   // Answers the held queries (last first when reversed), in one burst of records.
   void answer_held(bool reversed = false) {
@@ -282,12 +294,14 @@ class MemoryDotServer {
 
   const std::vector<Bytes>& queries() const { return queries_; }  // every query, in order
   const std::vector<Bytes>& held() const { return held_; }
-  bool handshake_done() const { return tls_.handshake_done(); }
-  bool failed() const { return !handshake_error_.empty() || !tls_.error().empty(); }
-  MemoryTlsServer& tls() { return tls_; }
+  bool handshake_done() const { return !tls_ || tls_->handshake_done(); }
+  bool failed() const { return !handshake_error_.empty() || (tls_ && !tls_->error().empty()); }
+  MemoryTlsServer& tls() { return *tls_; }  // not for a plain server
+  bool has_tls() const { return tls_ != nullptr; }
 
  private:
-  MemoryTlsServer tls_;
+  std::unique_ptr<MemoryTlsServer> tls_;  // null: plain DNS over TCP
+  Bytes plain_out_;                       // plain: frames for the client
   bool auto_answer_;
   dns::FrameAssembler frames_;
   std::vector<Bytes> queries_;
@@ -315,7 +329,7 @@ struct FakeStreamState {
   bool ended = false;                       // on_stream_closed delivered
   bool destroyed = false;
   // The next write() reports a reset from inside the call, which the ByteStream contract
-  // allows: the path a TLS write that fails inside DotConnection::send() takes too.
+  // allows: the path a TLS write that fails inside StreamConnection::send() takes too.
   bool reset_inside_write = false;
   int acks_asked = 0;  // acknowledge_soon() calls
 };
@@ -365,7 +379,7 @@ class FakeNetwork {
 
   // The server side closes (FIN), after a close_notify alert if asked.
   void close_from_server(const std::shared_ptr<FakeStreamState>& s, bool close_notify = false) {
-    if (close_notify && s->server) {
+    if (close_notify && s->server && s->server->has_tls()) {
       s->server->tls().bye();
       queue_data(s, s->server->take_output());
     }

@@ -1,5 +1,6 @@
 #include "fakes/synthetic_zone.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -202,6 +203,20 @@ std::optional<std::vector<std::uint8_t>> query_option(std::span<const std::uint8
     pos += 4 + len;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> query_name(std::span<const std::uint8_t> query) {
+  ldns_pkt* raw = nullptr;
+  if (ldns_wire2pkt(&raw, query.data(), query.size()) != LDNS_STATUS_OK) return std::nullopt;
+  PacketPtr q(raw);
+  if (ldns_pkt_qdcount(q.get()) < 1) return std::nullopt;
+  char* text = ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(q.get()), 0)));
+  if (text == nullptr) return std::nullopt;
+  std::string name = text;
+  std::free(text);  // NOLINT(cppcoreguidelines-no-malloc): ldns allocates with malloc
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name.size() > 1 && name.back() == '.') name.pop_back();
+  return name;
 }
 
 }  // namespace dp::testing

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace dp::testing {
@@ -44,5 +45,10 @@ std::optional<std::vector<std::uint8_t>> query_option(std::span<const std::uint8
 inline bool query_has_option(std::span<const std::uint8_t> query, std::uint16_t code) {
   return query_option(query, code).has_value();
 }
+
+// The name in the query's first question, lowercase and without the final dot (the root stays
+// "."), as the servers' per-name counters key it; nullopt if the query does not parse or has
+// no question.
+std::optional<std::string> query_name(std::span<const std::uint8_t> query);
 
 }  // namespace dp::testing

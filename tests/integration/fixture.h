@@ -1,15 +1,18 @@
 // Shared set-up for integration tests: a PKI made at test time, the project's DoT test
-// server, and dotproxy pointed at it.
+// server, the plain DNS test server (a cluster DNS for forward zones), and dotproxy pointed at
+// them.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fakes/dns_client.h"
 #include "fakes/dot_test_server.h"
+#include "fakes/plain_dns_server.h"
 #include "fakes/test_pki.h"
 #include "integration/dotproxy_process.h"
 
@@ -34,6 +37,12 @@ class IntegrationTest : public ::testing::Test {
     config.cert_file = (cert != nullptr ? cert : &pki_->good)->cert_file;
     config.key_file = (cert != nullptr ? cert : &pki_->good)->key_file;
     return std::make_unique<DotTestServer>(config);
+  }
+
+  // A plain DNS server (UDP and TCP, one port) serving cluster.local, in-addr.arpa, ip6.arpa
+  // and config.extra_zones; see plain_dns_server.h for its zone and knobs.
+  static std::unique_ptr<PlainDnsServer> start_plain_server(PlainDnsServerConfig config = {}) {
+    return std::make_unique<PlainDnsServer>(std::move(config));
   }
 
   static std::string spec(std::uint16_t port, const std::string& auth_name = kAuthName) {

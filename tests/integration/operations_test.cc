@@ -100,7 +100,7 @@ TEST_F(IntegrationOperationsTest, MetricsMoveWithTrafficAndAddUp) {
   EXPECT_EQ(after.value("dotproxy_cache_inserts_total"), 5);
   EXPECT_EQ(after.value("dotproxy_cache_entries"), 5);
   EXPECT_GT(after.value("dotproxy_cache_bytes"), 0);
-  const std::string up = "{upstream=\"" + spec(server_->port()) + "\"}";
+  const std::string up = "{upstream=\"" + spec(server_->port()) + "\",transport=\"tls\"}";
   EXPECT_EQ(after.value("dotproxy_upstream_latency_seconds_count" + up), 5);
   EXPECT_GE(after.value("dotproxy_upstream_open_connections" + up), 1);
   EXPECT_EQ(after.value("dotproxy_upstream_usable" + up), 1);
@@ -228,9 +228,11 @@ TEST_F(IntegrationOperationsTest, TheQueryLogHasALinePerAnswerAndIsReopenedOnSig
   ASSERT_TRUE(wait_until([&] { return lines_of(path).size() == 3; }, seconds(3)))
       << lines_of(path).size() << " lines";
   const auto lines = lines_of(path);
-  EXPECT_NE(lines[0].find("transport=udp name=www.test. type=A rcode=NOERROR"), std::string::npos)
+  EXPECT_NE(lines[0].find("transport=udp name=www.test. type=A route=upstream rcode=NOERROR"),
+            std::string::npos)
       << lines[0];
-  EXPECT_NE(lines[2].find("name=gone.nx.test. type=A rcode=NXDOMAIN"), std::string::npos)
+  EXPECT_NE(lines[2].find("name=gone.nx.test. type=A route=upstream rcode=NXDOMAIN"),
+            std::string::npos)
       << lines[2];
   // logrotate: the file is moved away, SIGHUP, and new lines go to a new file.
   ASSERT_EQ(std::rename(path.c_str(), (path + ".1").c_str()), 0);

@@ -271,5 +271,79 @@ TEST_F(ProxyCachedResolverTest, WithoutACacheEveryQueryGoesUpstreamButIdenticalO
   EXPECT_EQ(upstream_.calls.size(), 2u);
 }
 
+// Issue #15: a forward zone's queries go to its own upstream, under its own cache tag: the
+// default route's answer for the same name is not served for it, nor the other way round.
+TEST_F(ProxyCachedResolverTest, ARouteUsesItsOwnUpstreamAndCacheTag) {
+  testing::FakeUpstream zone_upstream;
+  const RouteTarget zone{&zone_upstream, RouteRules{.cache_tag = 1, .ttl = options_.ttl}};
+  const ClientRef client{Transport::kUdp, 0, client_, 0};
+  const auto query = dns::testing::parsed(query_build(kName, LDNS_RR_TYPE_A));
+  resolver_.resolve(dns::Query(query), client);  // default route
+  answer_last(a_answer(60));
+  resolver_.resolve(dns::Query(query), client, zone);
+  ASSERT_EQ(zone_upstream.calls.size(), 1u);  // not the default route's cached answer
+  EXPECT_EQ(upstream_.calls.size(), 1u);
+  zone_upstream.answer(0, a_answer(30));
+  resolver_.resolve(dns::Query(query), client, zone);  // the zone's own entry now
+  resolver_.resolve(dns::Query(query), client);        // and the default route's
+  EXPECT_EQ(zone_upstream.calls.size(), 1u);
+  EXPECT_EQ(upstream_.calls.size(), 1u);
+  ASSERT_EQ(sink_.sent.size(), 4u);
+  EXPECT_EQ(ttls_of(sink_.sent[2]), (std::vector<std::uint32_t>{30}));
+  EXPECT_EQ(ttls_of(sink_.sent[3]), (std::vector<std::uint32_t>{60}));
+}
+
+// A zone with cache = false: every query goes to its servers (identical ones in flight once).
+TEST_F(ProxyCachedResolverTest, ARouteWithoutCacheIsNeverServedFromIt) {
+  RouteRules rules{.cache_tag = 2, .cache = false, .ttl = options_.ttl};
+  const RouteTarget zone{&upstream_, rules};
+  const ClientRef client{Transport::kUdp, 0, client_, 0};
+  const auto query = dns::testing::parsed(query_build(kName, LDNS_RR_TYPE_A));
+  resolver_.resolve(dns::Query(query), client, zone);
+  resolver_.resolve(dns::Query(query), client, zone);
+  ASSERT_EQ(upstream_.calls.size(), 1u);
+  answer_last(a_answer(60));
+  EXPECT_EQ(sink_.sent.size(), 2u);
+  resolver_.resolve(dns::Query(query), client, zone);
+  EXPECT_EQ(upstream_.calls.size(), 2u);
+  EXPECT_EQ(cache_.stats().entries, 0u);
+}
+
+// Plain DNS hops (tcp, udp) authenticate nothing: their AD=1 reaches no client, neither on the
+// miss nor on a hit. The default DoT route hands it on (the channel is authenticated).
+TEST_F(ProxyCachedResolverTest, ARouteOverPlainDnsClearsAdOnTheMissAndTheHit) {
+  const RouteTarget plain{&upstream_,
+                          RouteRules{.cache_tag = 3, .clear_ad = true, .ttl = options_.ttl}};
+  const ClientRef client{Transport::kUdp, 0, client_, 0};
+  const auto query = dns::testing::parsed(query_build(kName, LDNS_RR_TYPE_A));
+  resolver_.resolve(dns::Query(query), client, plain);
+  answer_last(dns::testing::with_ad(a_answer(60)));
+  resolver_.resolve(dns::Query(query), client, plain);
+  resolver_.resolve(dns::Query(query), client);
+  answer_last(dns::testing::with_ad(a_answer(60)));
+  ASSERT_EQ(sink_.sent.size(), 3u);
+  EXPECT_FALSE(dns::testing::ad_of(sink_.sent[0]));
+  EXPECT_FALSE(dns::testing::ad_of(sink_.sent[1]));
+  EXPECT_TRUE(dns::testing::ad_of(sink_.sent[2]));
+}
+
+// A zone's own max_negative_ttl (Kubernetes search-path misses: 5 s) bounds its NXDOMAINs.
+TEST_F(ProxyCachedResolverTest, ARoutesTtlPolicyBoundsItsNegativeAnswers) {
+  dns::TtlPolicy ttl = options_.ttl;
+  ttl.max_negative_ttl = 5;
+  const RouteTarget zone{&upstream_, RouteRules{.cache_tag = 4, .ttl = ttl}};
+  const ClientRef client{Transport::kUdp, 0, client_, 0};
+  const auto query = dns::testing::parsed(query_build(kName, LDNS_RR_TYPE_A));
+  resolver_.resolve(dns::Query(query), client, zone);
+  answer_last(answer_build(kName, LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN,
+                           Records{{}, {"example.com. 300 IN SOA ns. h. 1 2 3 4 300"}, {}}));
+  clock_.advance(seconds(4));
+  resolver_.resolve(dns::Query(query), client, zone);
+  EXPECT_EQ(upstream_.calls.size(), 1u);
+  clock_.advance(seconds(2));
+  resolver_.resolve(dns::Query(query), client, zone);  // past 5 s: asked again (stale aside)
+  EXPECT_EQ(upstream_.calls.size(), 2u);
+}
+
 }  // namespace
 }  // namespace dp::proxy

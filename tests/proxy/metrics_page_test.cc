@@ -21,8 +21,21 @@ WorkerSnapshot worker(std::uint64_t hits, std::uint64_t misses, bool usable) {
   u.usable = usable;
   u.latency.observe(std::chrono::milliseconds(3));
   u.certificate_expiry = 1'000'000 + 86'400;
-  w.upstreams.push_back(u);
+  w.routes.push_back(RouteStatus{"", upstream::Transport::kTls, {}, {u}});
   return w;
+}
+
+// A forward zone's route: its own series by zone, its servers among the upstreams' with their
+// transport.
+void zone_add(WorkerSnapshot& w, bool usable) {
+  upstream::UpstreamStatus u;
+  u.name = "10.96.0.10@53";
+  u.open_connections = 1;
+  u.usable = usable;
+  upstream::PoolStats stats;
+  stats.queries = 7;
+  stats.failures[static_cast<std::size_t>(upstream::UpstreamError::kTimeout)] = 2;
+  w.routes.push_back(RouteStatus{"cluster.local", upstream::Transport::kTcp, stats, {u}});
 }
 
 TEST(ProxyMetricsPageTest, WorkersAreSummedAndTheTextParses) {
@@ -42,11 +55,32 @@ TEST(ProxyMetricsPageTest, WorkersAreSummedAndTheTextParses) {
   EXPECT_EQ(parsed.value("dotproxy_cache_evictions_total{reason=\"lru\"}"), 1);
   EXPECT_EQ(parsed.value("dotproxy_upstream_handshakes_total{kind=\"full\"}"), 4);
   EXPECT_EQ(parsed.value("dotproxy_upstream_handshakes_total{kind=\"resumed\"}"), 6);
-  const std::string up = "{upstream=\"127.0.0.1@853#dns.test\"}";
+  const std::string up = "{upstream=\"127.0.0.1@853#dns.test\",transport=\"tls\"}";
   EXPECT_EQ(parsed.value("dotproxy_upstream_open_connections" + up), 4);
   EXPECT_EQ(parsed.value("dotproxy_upstream_usable" + up), 1);
   EXPECT_EQ(parsed.value("dotproxy_upstream_certificate_expiry_seconds" + up), 86'400);
   EXPECT_EQ(parsed.value("dotproxy_upstream_latency_seconds_count" + up), 2);
+}
+
+TEST(ProxyMetricsPageTest, ForwardZonesHaveTheirOwnSeriesAndTheirServersATransport) {
+  MetricsInput in;
+  in.workers = {worker(1, 1, true), worker(1, 1, true)};
+  zone_add(in.workers[0], true);
+  zone_add(in.workers[1], false);
+  in.workers_configured = 2;
+  const auto parsed = testing::exposition_parse(metrics_render(in));
+  ASSERT_EQ(parsed.error, "");
+  EXPECT_EQ(parsed.value("dotproxy_zone_queries_total{zone=\"cluster.local\"}"), 14);
+  EXPECT_EQ(parsed.value("dotproxy_zone_failures_total{zone=\"cluster.local\",cause=\"timeout\"}"),
+            4);
+  EXPECT_EQ(parsed.value("dotproxy_zone_failures_total{zone=\"cluster.local\",cause=\"down\"}"), 0);
+  // Usable in one worker of two: not usable.
+  EXPECT_EQ(parsed.value("dotproxy_zone_usable_servers{zone=\"cluster.local\"}"), 0);
+  const std::string zone_server = "{upstream=\"10.96.0.10@53\",transport=\"tcp\"}";
+  EXPECT_EQ(parsed.value("dotproxy_upstream_open_connections" + zone_server), 2);
+  EXPECT_EQ(parsed.value("dotproxy_upstream_usable" + zone_server), 0);
+  // The default upstreams have no zone series.
+  EXPECT_EQ(parsed.value("dotproxy_zone_queries_total{zone=\"\"}"), -1);  // -1: absent
 }
 
 // Every scalar of the DP_*_COUNTS lists a value of its own, and each found on the page under
@@ -142,6 +176,8 @@ TEST(ProxyMetricsPageTest, ReadyOnlyWithEveryWorkerAndAUsableUpstream) {
   MetricsInput in;
   in.workers_configured = 2;
   in.workers = {worker(0, 0, false), worker(0, 0, false)};
+  zone_add(in.workers[0], true);  // a forward zone's servers alone do not make us ready
+  zone_add(in.workers[1], true);
   std::string why;
   EXPECT_FALSE(metrics_ready(in, &why));
   EXPECT_NE(why.find("no upstream usable"), std::string::npos);

@@ -197,7 +197,7 @@ TEST_F(ProxyQueryGuardTest, UdpFloodIsLimitedPerNetworkWithSlipsAndTcpIsNot) {
 
 TEST_F(ProxyQueryGuardTest, LocalZonesAreAnsweredHereNeverUpstream) {
   QueryPolicy p = QueryPolicy::open();
-  p.local_zones = std::make_shared<const dns::LocalZones>(dns::LocalZones::defaults());
+  p.names = std::make_shared<const NameRoutes>(NameRoutes::builtin(true));
   auto handler = with(p);
   ldns_pkt* raw = nullptr;
   ldns_pkt_query_new_frm_str(&raw, "LocalHost.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
@@ -251,6 +251,142 @@ TEST_F(ProxyQueryGuardTest, BlocklistNamesAreAnsweredHereNeverUpstream) {
   handler.handle(dns::testing::to_wire(blocked.get()), from("127.0.0.1:5300"));
   EXPECT_EQ(upstream_.calls.size(), 2u);
   EXPECT_EQ(stats_.blocked, 2u);
+}
+
+// Issue #15: forward zones. Zone 0 cluster.local, zone 1 10.in-addr.arpa (taking over the
+// built-in zone), zone 2 corp.example, zone 3 www.corp.example back to the default upstreams.
+class ProxyQueryRouteTest : public ProxyQueryGuardTest {
+ protected:
+  ProxyQueryRouteTest() {
+    std::vector<zones::ForwardZoneEntry> entries{
+        {zones::name_text_to_wire("cluster.local"), false},
+        {zones::name_text_to_wire("10.in-addr.arpa"), false},
+        {zones::name_text_to_wire("corp.example"), false},
+        {zones::name_text_to_wire("www.corp.example"), true}};
+    zones::RouteTableBuild built =
+        zones::route_table_build(entries, dns::LocalZones::default_apexes());
+    auto local = zones::local_data_build({"printer.corp.example 300 A 10.1.2.3"}, {});
+    EXPECT_TRUE(local.has_value());
+    policy_ = QueryPolicy::open();
+    policy_.names = std::make_shared<const NameRoutes>(
+        NameRoutes{std::move(*local), std::move(built.table), std::move(built.local_zones)});
+    for (auto* zone : {&cluster_, &reverse_, &corp_}) {
+      ZoneRoute route;
+      route.target = RouteTarget{zone, RouteRules{.cache_tag = 1}};
+      route.servers = {*SocketAddress::parse(zone == &corp_ ? "127.0.0.1:5353" : "10.96.0.10:53")};
+      route.log_slot = static_cast<std::uint16_t>(routes_.size() + 1);
+      routes_.push_back(route);
+    }
+    routes_.push_back(ZoneRoute{RouteTarget{&upstream_, {}}, {}, 4});
+  }
+  void ask(QueryHandler& handler, const char* name, ldns_rr_type type = LDNS_RR_TYPE_A,
+           const char* from_address = "127.0.0.1:5300") {
+    handler.handle(dns::testing::query_build(name, type), from(from_address));
+  }
+  QueryHandler routed() {
+    QueryHandler handler = with(policy_);
+    handler.set_zone_routes(routes_);
+    return handler;
+  }
+
+  QueryPolicy policy_;
+  testing::FakeUpstream cluster_;
+  testing::FakeUpstream reverse_;
+  testing::FakeUpstream corp_;
+  std::vector<ZoneRoute> routes_;
+};
+
+TEST_F(ProxyQueryRouteTest, TheLongestLabelAlignedZoneWinsAndNothingElseGetsItsNames) {
+  QueryHandler handler = routed();
+  ask(handler, "kube-dns.kube-system.svc.Cluster.Local.");
+  ask(handler, "cluster.local.");
+  ask(handler, "xcluster.local.");      // not under cluster.local: default upstreams
+  ask(handler, "git.corp.example.");    // corp.example
+  ask(handler, "a.www.corp.example.");  // www.corp.example: back to the default upstreams
+  EXPECT_EQ(cluster_.calls.size(), 2u);
+  EXPECT_EQ(corp_.calls.size(), 1u);
+  ASSERT_EQ(upstream_.calls.size(), 2u);
+  EXPECT_EQ(upstream_.calls[0].question.qname_lower, zones::name_text_to_wire("xcluster.local"));
+  EXPECT_EQ(upstream_.calls[1].question.qname_lower,
+            zones::name_text_to_wire("a.www.corp.example"));
+}
+
+TEST_F(ProxyQueryRouteTest, AForwardedReverseZoneTakesOverTheBuiltInOneButNotLoopback) {
+  QueryHandler handler = routed();
+  ask(handler, "10.0.96.10.in-addr.arpa.", LDNS_RR_TYPE_PTR);   // built-in 10.in-addr.arpa: ours
+  ask(handler, "1.0.0.127.in-addr.arpa.", LDNS_RR_TYPE_PTR);    // loopback: always local
+  ask(handler, "1.1.168.192.in-addr.arpa.", LDNS_RR_TYPE_PTR);  // still built-in
+  EXPECT_EQ(reverse_.calls.size(), 1u);
+  EXPECT_TRUE(upstream_.calls.empty());
+  ASSERT_EQ(sink_.sent.size(), 2u);
+  EXPECT_EQ(stats_.local_answers, 2u);
+  EXPECT_EQ(sink_.sent[0].client.route, kRouteLocal);
+  EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(sink_.sent[0].reply).get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(sink_.sent[1].reply).get()), LDNS_RCODE_NXDOMAIN);
+}
+
+TEST_F(ProxyQueryRouteTest, LocalDataIsAnsweredHereAndItsOtherTypesGoToTheZone) {
+  QueryHandler handler = routed();
+  ask(handler, "PRINTER.corp.example.");
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  auto pkt = ldns_parse(sink_.sent[0].reply);
+  EXPECT_TRUE(ldns_pkt_aa(pkt.get()));
+  EXPECT_EQ(ldns_pkt_ancount(pkt.get()), 1);
+  EXPECT_TRUE(corp_.calls.empty());
+  ask(handler, "printer.corp.example.", LDNS_RR_TYPE_AAAA);  // no local AAAA: the zone's
+  EXPECT_EQ(corp_.calls.size(), 1u);
+}
+
+TEST_F(ProxyQueryRouteTest, AZonesOwnServerAskingForItsZoneGetsServfailNotALoop) {
+  QueryHandler handler = routed();
+  ask(handler, "web.default.svc.cluster.local.", LDNS_RR_TYPE_A, "10.96.0.10:41000");
+  ask(handler, "example.com.", LDNS_RR_TYPE_A, "10.96.0.10:41001");  // not its zone: fine
+  EXPECT_TRUE(cluster_.calls.empty());
+  EXPECT_EQ(upstream_.calls.size(), 1u);
+  EXPECT_EQ(stats_.loop_guarded, 1u);
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(sink_.sent[0].reply).get()), LDNS_RCODE_SERVFAIL);
+}
+
+// A zone served on 127.0.0.1, where local clients ask from too: only a query identical to one
+// already waiting on that server is taken for ours coming back.
+TEST_F(ProxyQueryRouteTest, OnTheDefaultLoopbackOnlyOurOwnQueryComingBackIsALoop) {
+  QueryHandler handler = routed();
+  ask(handler, "git.corp.example.", LDNS_RR_TYPE_A, "127.0.0.1:41000");
+  ask(handler, "wiki.corp.example.", LDNS_RR_TYPE_A, "127.0.0.1:41001");
+  EXPECT_EQ(corp_.calls.size(), 2u);
+  EXPECT_EQ(stats_.loop_guarded, 0u);
+  ask(handler, "git.corp.example.", LDNS_RR_TYPE_A, "127.0.0.1:41002");  // in flight already
+  EXPECT_EQ(corp_.calls.size(), 2u);
+  EXPECT_EQ(stats_.loop_guarded, 1u);
+  ask(handler, "git.corp.example.", LDNS_RR_TYPE_A, "127.0.0.2:41003");  // another client
+  EXPECT_EQ(stats_.loop_guarded, 1u);
+  EXPECT_EQ(stats_.coalesced, 1u);
+}
+
+TEST_F(ProxyQueryRouteTest, TheBlocklistAppliesBeforeAForwardZone) {
+  auto list = std::make_shared<policy::Blocklist>();
+  ASSERT_TRUE(list->add_text("tracker.corp.example\n", "test").has_value());
+  policy_.blocklist = list;
+  QueryHandler handler = routed();
+  ask(handler, "tracker.corp.example.");
+  EXPECT_TRUE(corp_.calls.empty());
+  EXPECT_EQ(stats_.blocked, 1u);
+}
+
+// A forwarded query carries its zone's route for the query log.
+TEST_F(ProxyQueryRouteTest, RepliesSayWhichRouteAnswered) {
+  QueryHandler handler = routed();
+  ask(handler, "kubernetes.default.svc.cluster.local.");
+  cluster_.answer(0, dns::testing::answer_build("kubernetes.default.svc.cluster.local.",
+                                                LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+                                                dns::testing::Records{{"kubernetes.default.svc."
+                                                                       "cluster.local. 5 IN A "
+                                                                       "10.96.0.1"},
+                                                                      {},
+                                                                      {}}));
+  ASSERT_EQ(sink_.sent.size(), 1u);
+  EXPECT_EQ(sink_.sent[0].client.route, 1);
 }
 
 }  // namespace

@@ -20,11 +20,11 @@ TEST(ProxyQueryLogTest, ALineSaysWhoAskedWhatAndWhatCameBack) {
       dns::testing::parsed(dns::testing::query_build("WwW.Ex\\032ample.", LDNS_RR_TYPE_AAAA));
   const Bytes reply = dns::reply_error(query, dns::Rcode::kNxDomain);
   std::string line;
-  query_log_line(line, ClientRef{Transport::kTcp, 0, *SocketAddress::parse("[::1]:5300"), 3},
-                 reply);
+  query_log_line(line, ClientRef{Transport::kTcp, 0, *SocketAddress::parse("[::1]:5300"), 3}, reply,
+                 "cluster.local");
   EXPECT_EQ(line.rfind("time=", 0), 0u) << line;
   EXPECT_NE(line.find(" client=[::1]:5300 transport=tcp name=WwW.Ex\\032ample. type=AAAA "
-                      "rcode=NXDOMAIN size="),
+                      "route=cluster.local rcode=NXDOMAIN size="),
             std::string::npos)
       << line;
   EXPECT_EQ(line.substr(line.size() - 6), " tc=0\n");

@@ -138,12 +138,94 @@ TEST(ProxySettingsTest, LocalZonesFollowTheSwitch) {
       dns::testing::parsed(dns::testing::query_build("localhost.", LDNS_RR_TYPE_A));
   config::Config c;
   const Settings on = settings_build(c);
-  ASSERT_NE(on.local_zones, nullptr);
-  EXPECT_TRUE(on.local_zones->answer(localhost).has_value());
+  ASSERT_NE(on.names, nullptr);
+  EXPECT_EQ(on.names->table.route_find(localhost.question.qname_lower).kind,
+            zones::Route::Kind::kLocal);
+  EXPECT_TRUE(on.names->local_zones.answer(localhost).has_value());
   c.local_zones = false;
   const Settings off = settings_build(c);
-  ASSERT_NE(off.local_zones, nullptr);
-  EXPECT_FALSE(off.local_zones->answer(localhost).has_value());  // goes upstream
+  ASSERT_NE(off.names, nullptr);
+  EXPECT_EQ(off.names->table.route_find(localhost.question.qname_lower).kind,
+            zones::Route::Kind::kUpstream);  // goes upstream
+  EXPECT_FALSE(off.names->local_zones.answer(localhost).has_value());
+}
+
+config::ForwardZoneConfig zone_of(const std::string& name, config::ZoneTransport transport,
+                                  const std::string& server) {
+  config::ForwardZoneConfig zone;
+  zone.zone = name;
+  zone.transport = transport;
+  if (!server.empty()) zone.servers.push_back(config::upstream_spec_parse(server));
+  return zone;
+}
+
+// Issue #15: one route per forward zone after the default upstreams', in the configuration's
+// order (the route table's zone numbers); plain transports clear AD; a zone's own negative TTL.
+TEST(ProxySettingsTest, EveryForwardZoneIsARouteWithItsOwnRules) {
+  config::Config c;
+  c.max_negative_ttl = seconds(3600);
+  c.forward_zones = {
+      zone_of("cluster.local", config::ZoneTransport::kTcp, "10.96.0.10@53"),
+      zone_of("corp.example", config::ZoneTransport::kTls, "10.8.0.53@853#dns.corp.example"),
+      zone_of("www.corp.example", config::ZoneTransport::kUpstream, "")};
+  c.forward_zones[0].max_negative_ttl = seconds(5);
+  c.forward_zones[1].cache = false;
+  const Settings s = settings_build(c);
+  ASSERT_EQ(s.routes.size(), 4u);
+  EXPECT_EQ(s.routes[0].rules.cache_tag, 0u);
+  EXPECT_EQ(s.routes[0].pool.servers.size(), s.upstreams.size());
+  const RouteSettings& cluster = s.routes[1];
+  EXPECT_EQ(cluster.pool.name, "cluster.local");
+  EXPECT_EQ(cluster.pool.transport, upstream::Transport::kTcp);
+  ASSERT_EQ(cluster.pool.servers.size(), 1u);
+  EXPECT_EQ(cluster.pool.servers[0].display(), "10.96.0.10@53");
+  EXPECT_TRUE(cluster.rules.clear_ad);
+  EXPECT_TRUE(cluster.rules.query_shape.keepalive);  // tcp
+  EXPECT_FALSE(cluster.rules.query_shape.padding);
+  EXPECT_EQ(cluster.rules.ttl.max_negative_ttl, 5u);
+  const RouteSettings& corp = s.routes[2];
+  EXPECT_EQ(corp.pool.transport, upstream::Transport::kTls);
+  EXPECT_FALSE(corp.rules.clear_ad);
+  EXPECT_TRUE(corp.rules.query_shape.padding);  // tls
+  EXPECT_FALSE(corp.rules.cache);
+  EXPECT_EQ(corp.rules.ttl.max_negative_ttl, 3600u);
+  EXPECT_NE(cluster.rules.cache_tag, 0u);
+  EXPECT_NE(corp.rules.cache_tag, cluster.rules.cache_tag);
+  EXPECT_TRUE(s.routes[3].pool.servers.empty());  // transport upstream: the default route
+  const auto route_of = [&s](const char* name) {
+    return s.names->table.route_find(zones::name_text_to_wire(name));
+  };
+  EXPECT_EQ(route_of("kube-dns.kube-system.svc.cluster.local").zone, 0);
+  EXPECT_EQ(route_of("git.corp.example").zone, 1);
+  EXPECT_EQ(route_of("www.corp.example").kind, zones::Route::Kind::kUpstream);
+}
+
+TEST(ProxySettingsTest, AReloadKeepsTheTagOfAnUnchangedZoneAndChangesAMovedOnes) {
+  RouteTags tags;
+  config::Config c;
+  c.forward_zones = {zone_of("cluster.local", config::ZoneTransport::kTcp, "10.96.0.10@53"),
+                     zone_of("corp.example", config::ZoneTransport::kUdp, "10.8.0.1")};
+  const Settings before = settings_build(c, &tags);
+  EXPECT_FALSE(before.routes[2].rules.query_shape.keepalive);  // udp: RFC 7828 §3.2.1
+  EXPECT_FALSE(before.routes[2].rules.query_shape.padding);
+  c.forward_zones[1] = zone_of("corp.example", config::ZoneTransport::kUdp, "10.8.0.2");
+  const Settings after = settings_build(c, &tags);
+  EXPECT_EQ(after.routes[1].rules.cache_tag, before.routes[1].rules.cache_tag);
+  EXPECT_NE(after.routes[2].rules.cache_tag, before.routes[2].rules.cache_tag);
+}
+
+TEST(ProxySettingsTest, AForwardZoneTakesOverTheBuiltInZonesUnderIt) {
+  config::Config c;
+  c.forward_zones = {zone_of("10.in-addr.arpa", config::ZoneTransport::kTcp, "10.96.0.10")};
+  const Settings s = settings_build(c);
+  ASSERT_EQ(s.routes.size(), 2u);
+  EXPECT_EQ(s.routes[1].taken_over, (std::vector<std::string>{"10.in-addr.arpa"}));
+}
+
+TEST(ProxySettingsTest, AnUnreadableHostsFileIsAnError) {
+  config::Config c;
+  c.hosts_files = {"/nonexistent/dotproxy-hosts"};
+  EXPECT_THROW(settings_build(c), std::runtime_error);
 }
 
 }  // namespace

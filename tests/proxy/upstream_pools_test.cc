@@ -26,8 +26,9 @@ class ProxyUpstreamPoolsTest : public ::testing::Test {
     server.key_file = pki.good.key_file;
     net_.serve(first_, server);
     net_.serve(second_, server);
-    pools_ = std::make_unique<UpstreamPools>(loop_, clock_, net_.factory(), specs({first_}),
-                                             credentials(), options_);
+    pools_ = std::make_unique<UpstreamPools>(loop_, clock_, upstream::Transport::kTls,
+                                             net_.factory(), upstream::DatagramFactory{},
+                                             specs({first_}), credentials(), options_);
   }
   // Nothing may reach a pool once it is gone: the network goes first.
   void TearDown() override { pools_.reset(); }

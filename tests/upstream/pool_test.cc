@@ -5,13 +5,18 @@
 
 #include <deque>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "dns/answer_check.h"
 #include "dns/wire.h"
 #include "fakes/fake_clock.h"
+#include "fakes/fake_datagram.h"
 #include "fakes/memory_dot_server.h"
 #include "fakes/shared_pki.h"
+#include "io/run_until.h"
+#include "io/socket.h"
+#include "io/udp_listener.h"
 
 namespace dp::upstream {
 namespace {
@@ -63,8 +68,9 @@ class UpstreamPoolTest : public ::testing::Test {
   void make_pool(const std::vector<SocketAddress>& addresses) {
     std::vector<ServerSpec> upstreams;
     for (const auto& a : addresses) upstreams.push_back(ServerSpec{a, kName});
-    pool_ = std::make_unique<Pool>(loop_, clock_, std::move(upstreams), *credentials_, options_,
-                                   net_.factory());
+    pool_ = std::make_unique<Pool>(loop_, clock_, transport_, std::move(upstreams),
+                                   transport_ == Transport::kTls ? *credentials_ : nullptr,
+                                   options_, net_.factory(), dgram_.factory());
   }
 
   // Resolves `name`; the outcome lands in the returned slot (stable: a deque).
@@ -110,7 +116,7 @@ class UpstreamPoolTest : public ::testing::Test {
 
   void settle() {
     for (int i = 0; i < 1000; ++i) {
-      const std::size_t delivered = net_.pump();
+      const std::size_t delivered = net_.pump() + dgram_.pump();
       loop_.run_pending();
       if (delivered == 0) return;
     }
@@ -125,6 +131,8 @@ class UpstreamPoolTest : public ::testing::Test {
   io::EventLoop loop_;
   testing::FakeClock clock_;
   FakeNetwork net_;
+  testing::FakeDatagramNetwork dgram_;  // UDP servers
+  Transport transport_ = Transport::kTls;
   PoolOptions options_;
   std::deque<Outcome> outcomes_;
   std::unique_ptr<Pool> pool_;
@@ -770,6 +778,371 @@ TEST_F(UpstreamPoolTest, AReusedRequestDoesNotServeTheLastOnesFallback) {
   ASSERT_TRUE(b.done);
   EXPECT_EQ(b.error, UpstreamError::kTimeout);
   EXPECT_TRUE(b.answer.empty());
+}
+
+// Plain DNS over TCP (RFC 7766) and over UDP: the same pool and machinery, another transport.
+class UpstreamPoolPlainTest : public UpstreamPoolTest {
+ protected:
+  static MemoryServerOptions plain_server(bool auto_answer = true) {
+    MemoryServerOptions options;
+    options.plain = true;
+    options.auto_answer = auto_answer;
+    return options;
+  }
+  // A UDP server that answers each query with what `edit` makes of its zone answer.
+  void udp_answer_edited(const SocketAddress& address, std::function<void(Bytes&)> edit) {
+    dgram_.respond(address, [edit](const Bytes& query) {
+      Bytes answer = testing::zone_answer(query);
+      edit(answer);
+      return std::vector<Bytes>{answer};
+    });
+  }
+};
+
+TEST_F(UpstreamPoolPlainTest, TcpPoolAnswersPipelinedQueriesOutOfOrder) {
+  transport_ = Transport::kTcp;
+  options_.connections_per_upstream = 1;
+  net_.serve(first_, plain_server(/*auto_answer=*/false));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  Outcome& b = resolve("b.test");
+  Outcome& c = resolve("c.test");
+  settle();
+  ASSERT_EQ(net_.streams().size(), 1u);
+  ASSERT_EQ(net_.streams()[0]->server->held().size(), 3u);  // all in flight on one connection
+  net_.streams()[0]->server->answer_held(/*reversed=*/true);
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  for (const Outcome* out : {&a, &b, &c}) {
+    ASSERT_TRUE(out->done);
+    EXPECT_FALSE(out->error.has_value());  // and answer_check passed for its own question
+    EXPECT_EQ(out->calls, 1);
+  }
+  EXPECT_EQ(pool_->stats().answers, 3u);
+  EXPECT_EQ(pool_->stats().connections_opened, 1u);
+  EXPECT_EQ(pool_->stats().handshakes, 0u);
+  EXPECT_EQ(pool_->transport(), Transport::kTcp);
+  ASSERT_EQ(pool_->upstream_status().size(), 1u);
+  EXPECT_EQ(pool_->upstream_status()[0].transport, Transport::kTcp);
+  EXPECT_FALSE(pool_->upstream_status()[0].certificate_expiry.has_value());
+}
+
+TEST_F(UpstreamPoolPlainTest, TcpNeverStartsATlsHandshake) {
+  transport_ = Transport::kTcp;
+  net_.serve(first_, plain_server());
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  // The first bytes on the wire are a DNS length prefix, and then the query itself: no
+  // ClientHello (a TLS record would start 0x16 0x03).
+  const Bytes query = dot_query("a.test");
+  const Bytes& wire = net_.streams()[0]->written;
+  ASSERT_EQ(wire.size(), 2 + query.size());
+  EXPECT_EQ(std::size_t{wire[0]} << 8 | wire[1], query.size());
+  EXPECT_TRUE(std::equal(query.begin() + 2, query.end(), wire.begin() + 4));  // after the ID
+  EXPECT_EQ(pool_->stats().handshakes, 0u);
+}
+
+TEST_F(UpstreamPoolPlainTest, TcpRefusedFirstUpstreamFailsOverAndIsBackedOff) {
+  transport_ = Transport::kTcp;
+  net_.script(first_, RouteKind::kRefuse);
+  net_.serve(second_, plain_server());
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(pool_->stats().retries, 1u);
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams_to(first_), 1u);  // in back-off: not tried again
+  EXPECT_FALSE(pool_->upstream_status()[0].usable);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpQueryIsAnsweredAndItsSocketClosed) {
+  transport_ = Transport::kUdp;
+  dgram_.serve(first_);
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  EXPECT_FALSE(a.done);  // never from inside resolve()
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(a.calls, 1);
+  ASSERT_EQ(dgram_.sockets().size(), 1u);
+  EXPECT_EQ(dgram_.sockets()[0]->remote, first_);
+  EXPECT_TRUE(dgram_.sockets()[0]->closed);     // at once
+  EXPECT_TRUE(dgram_.sockets()[0]->destroyed);  // and freed by the loop
+  EXPECT_TRUE(net_.streams().empty());          // no TCP
+  EXPECT_EQ(pool_->stats().udp_queries, 1u);
+  EXPECT_EQ(pool_->stats().answers, 1u);
+  EXPECT_EQ(pool_->stats().connections_opened, 0u);
+  EXPECT_EQ(pool_->open_connections(), 1u);  // the server's one UDP connection
+  EXPECT_EQ(pool_->upstream_status()[0].transport, Transport::kUdp);
+  EXPECT_EQ(pool_->upstream_status()[0].in_flight, 0u);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpQueriesGoUnderUnusedIdsFromSocketsOfTheirOwn) {
+  transport_ = Transport::kUdp;
+  dgram_.silence(first_);
+  make_pool({first_});
+  constexpr std::size_t kQueries = 200;
+  for (std::size_t i = 0; i < kQueries; ++i) resolve("q" + std::to_string(i) + ".test");
+  settle();
+  ASSERT_EQ(dgram_.sockets().size(), kQueries);
+  std::set<std::uint16_t> ids;
+  for (const auto& s : dgram_.sockets()) {
+    ASSERT_EQ(s->sent.size(), 1u);
+    ids.insert(dns::wire_get_id(s->sent[0]));
+  }
+  EXPECT_EQ(ids.size(), kQueries);
+  EXPECT_EQ(pool_->upstream_status()[0].in_flight, kQueries);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpAnswerUnderAnotherIdIsDiscardedAndCounted) {
+  transport_ = Transport::kUdp;
+  dgram_.respond(first_, [](const Bytes& query) {
+    Bytes wrong = testing::zone_answer(query);
+    wrong[1] ^= 1;  // another ID
+    return std::vector<Bytes>{wrong, testing::zone_answer(query)};
+  });
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());  // the right one, which came after
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(dns::wire_get_id(a.answer), dns::wire_get_id(dgram_.sockets()[0]->sent[0]));
+  EXPECT_EQ(pool_->stats().udp_mismatched, 1u);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpAnswerToAnotherQuestionIsDiscarded) {
+  transport_ = Transport::kUdp;
+  dgram_.respond(first_, [](const Bytes& query) {
+    Bytes other = testing::zone_answer(dot_query("other.test"));
+    dns::wire_set_id(other, dns::wire_get_id(query));  // right ID, wrong question
+    return std::vector<Bytes>{other};
+  });
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  EXPECT_FALSE(a.done);
+  EXPECT_EQ(pool_->stats().udp_mismatched, 1u);
+  EXPECT_FALSE(dgram_.sockets()[0]->closed);  // still listening for the real answer
+  clock_.advance(options_.query_timeout);
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(a.error, UpstreamError::kTimeout);
+  EXPECT_TRUE(dgram_.sockets()[0]->closed);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpTruncatedAnswerIsAskedAgainOverTcp) {
+  transport_ = Transport::kUdp;
+  udp_answer_edited(first_, [](Bytes& answer) { answer[2] |= 0x02; });  // TC=1
+  net_.serve(first_, plain_server());
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_TRUE(a.done);
+  ASSERT_FALSE(a.error.has_value());
+  EXPECT_EQ(a.answer[2] & 0x02, 0);  // the whole answer, from TCP
+  EXPECT_EQ(pool_->stats().udp_truncated, 1u);
+  ASSERT_EQ(net_.streams().size(), 1u);
+  EXPECT_EQ(net_.streams()[0]->remote, first_);
+  EXPECT_EQ(net_.streams()[0]->server->queries().size(), 1u);
+  EXPECT_EQ(pool_->stats().handshakes, 0u);  // plain TCP
+  EXPECT_TRUE(dgram_.sockets()[0]->closed);
+  // The next truncated answer reuses that TCP connection.
+  Outcome& b = resolve("b.test");
+  settle();
+  ASSERT_TRUE(b.done);
+  EXPECT_FALSE(b.error.has_value());
+  EXPECT_EQ(net_.streams().size(), 1u);
+  EXPECT_EQ(pool_->stats().udp_truncated, 2u);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpTruncatedAnswerWhoseTcpRetryFailsIsRetriedOnTheNextServer) {
+  transport_ = Transport::kUdp;
+  udp_answer_edited(first_, [](Bytes& answer) { answer[2] |= 0x02; });
+  net_.script(first_, RouteKind::kRefuse);  // no TCP there
+  dgram_.serve(second_);
+  options_.probe_every = 0;
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value()) << upstream_error_name(*a.error);
+  EXPECT_EQ(pool_->stats().retries, 1u);
+  EXPECT_EQ(pool_->pending(), 0u);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpSilentFirstServerIsHedgedOnTheSecond) {
+  transport_ = Transport::kUdp;
+  dgram_.silence(first_);
+  dgram_.serve(second_);
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  EXPECT_FALSE(a.done);
+  clock_.advance(options_.hedge_unmeasured);
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(pool_->stats().hedges, 1u);
+  ASSERT_EQ(dgram_.sockets().size(), 2u);
+  EXPECT_EQ(dgram_.sockets()[1]->remote, second_);
+  EXPECT_TRUE(dgram_.sockets()[0]->closed);  // the slow copy is forgotten, its socket closed
+  EXPECT_EQ(dgram_.open_sockets(), 0u);
+}
+
+// One server, one lost datagram: the query is sent again after the hedge delay from a new socket
+// under a new ID, and the answer to that copy is the query's.
+TEST_F(UpstreamPoolPlainTest, UdpLostDatagramIsResentToTheOnlyServerAfterTheHedgeDelay) {
+  transport_ = Transport::kUdp;
+  int seen = 0;
+  dgram_.respond(first_, [&seen](const Bytes& query) {
+    return ++seen == 1 ? std::vector<Bytes>{} : std::vector<Bytes>{testing::zone_answer(query)};
+  });
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  EXPECT_FALSE(a.done);
+  clock_.advance(options_.hedge_unmeasured);
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(a.calls, 1);
+  ASSERT_EQ(dgram_.sockets().size(), 2u);
+  EXPECT_EQ(dgram_.sockets()[1]->remote, first_);
+  EXPECT_NE(dns::wire_get_id(dgram_.sockets()[0]->sent[0]),
+            dns::wire_get_id(dgram_.sockets()[1]->sent[0]));
+  EXPECT_EQ(dgram_.open_sockets(), 0u);  // the lost copy's socket closed with the answer
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpSilentServerIsBackedOffAtItsLivenessDeadline) {
+  transport_ = Transport::kUdp;
+  options_.liveness_timeout = std::chrono::milliseconds(1'000);
+  dgram_.silence(first_);
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  clock_.advance(options_.liveness_timeout);
+  pool_->on_deadline();
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(a.error, UpstreamError::kTimeout);
+  EXPECT_EQ(dgram_.open_sockets(), 0u);
+  EXPECT_FALSE(pool_->upstream_status()[0].usable);
+  Outcome& b = resolve("b.test");
+  EXPECT_EQ(b.error, UpstreamError::kDown);  // in back-off: at once
+  // Back-off over: the server is asked again.
+  dgram_.serve(first_);
+  clock_.advance(options_.backoff_initial);
+  pool_->on_deadline();
+  settle();
+  Outcome& c = resolve("c.test");
+  settle();
+  ASSERT_TRUE(c.done);
+  EXPECT_FALSE(c.error.has_value());
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpPortUnreachableFailsOverToTheSecondServer) {
+  transport_ = Transport::kUdp;
+  dgram_.silence(first_);
+  dgram_.serve(second_);
+  options_.probe_every = 0;
+  make_pool({first_, second_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_EQ(dgram_.sockets().size(), 1u);
+  dgram_.icmp_error(dgram_.sockets()[0], "recv: Connection refused");
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(pool_->stats().udp_errors, 1u);
+  EXPECT_EQ(pool_->stats().retries, 1u);
+  EXPECT_FALSE(pool_->upstream_status()[0].usable);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpQueriesInFlightPerServerAreBounded) {
+  transport_ = Transport::kUdp;
+  options_.max_in_flight_per_connection = 2;
+  dgram_.silence(first_);
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  Outcome& b = resolve("b.test");
+  Outcome& c = resolve("c.test");
+  settle();
+  EXPECT_EQ(dgram_.sockets().size(), 2u);  // the third waits for room
+  EXPECT_EQ(dgram_.open_sockets(), 2u);
+  EXPECT_EQ(pool_->pending(), 3u);
+  dgram_.serve(first_);
+  for (std::size_t i = 0; i < 2; ++i) {
+    dgram_.deliver(dgram_.sockets()[i], testing::zone_answer(dgram_.sockets()[i]->sent[0]));
+  }
+  settle();
+  for (const Outcome* out : {&a, &b, &c}) {
+    ASSERT_TRUE(out->done);
+    EXPECT_FALSE(out->error.has_value());
+  }
+  EXPECT_EQ(dgram_.sockets().size(), 3u);
+  EXPECT_EQ(dgram_.open_sockets(), 0u);
+}
+
+TEST_F(UpstreamPoolPlainTest, UdpSocketThatCannotBeOpenedLosesTheQueryFromTheLoop) {
+  transport_ = Transport::kUdp;
+  dgram_.set_open_fails(true);
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  EXPECT_FALSE(a.done);  // reported from the loop, not from inside resolve()
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_EQ(a.error, UpstreamError::kConnectFailed);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(pool_->stats().udp_errors, 2u);  // the query and its one retry
+  EXPECT_EQ(pool_->pending(), 0u);
+}
+
+TEST(UpstreamTransportTest, NamesAreTheConfigWords) {
+  EXPECT_STREQ(transport_name(Transport::kTls), "tls");
+  EXPECT_STREQ(transport_name(Transport::kTcp), "tcp");
+  EXPECT_STREQ(transport_name(Transport::kUdp), "udp");
+}
+
+// The production sockets (the pool's default DatagramFactory) against a UDP DNS server on
+// loopback.
+TEST(UpstreamPoolLoopbackTest, UdpPoolWithItsOwnSocketsIsAnswered) {
+  io::EventLoop loop;
+  testing::FakeClock clock;
+  const int fd = io::socket_bind(*SocketAddress::parse("127.0.0.1:0"), io::SocketKind::kUdp);
+  const SocketAddress server_address = io::socket_local_address(fd);
+  io::UdpListener* server = nullptr;
+  io::UdpListener listener(loop, fd,
+                           [&](std::span<const std::uint8_t> query, const SocketAddress& sender) {
+                             server->send(testing::zone_answer(query), sender);
+                           });
+  server = &listener;
+  Pool pool(loop, clock, Transport::kUdp, {ServerSpec{server_address, ""}}, nullptr, PoolOptions{},
+            [] { return std::unique_ptr<io::ByteStream>(); });
+  const Bytes query = dot_query("a.test");
+  const dns::Question question = question_of(query);
+  std::optional<bool> answered;
+  pool.resolve(query, question, [&](const UpstreamResult& result) {
+    answered = result.has_value() && dns::answer_check(*result, question).has_value();
+  });
+  io::testing::run_until(loop, [&] { return answered.has_value(); });
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_TRUE(*answered);
+  EXPECT_EQ(pool.stats().udp_queries, 1u);
+  EXPECT_EQ(pool.upstream_status()[0].in_flight, 0u);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "upstream/dot_connection.h"
+#include "upstream/stream_connection.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "dns/answer_check.h"
+#include "dns/framing.h"
 #include "dns/wire.h"
 #include "fakes/fake_clock.h"
 #include "fakes/memory_dot_server.h"
@@ -40,17 +42,17 @@ bool contains(const Bytes& haystack, std::string_view needle) {
          haystack.end();
 }
 
-struct RecordingListener final : DotConnection::Listener {
+struct RecordingListener final : StreamConnection::Listener {
   struct Answer {
     std::uint64_t request_id;
     Bytes wire;
   };
-  void on_connection_ready(DotConnection& /*conn*/) override { ++ready; }
-  void on_connection_answer(DotConnection& /*conn*/, std::uint64_t request_id,
+  void on_connection_ready(Connection& /*conn*/) override { ++ready; }
+  void on_connection_answer(Connection& /*conn*/, std::uint64_t request_id,
                             std::span<const std::uint8_t> answer) override {
     answers.push_back(Answer{request_id, Bytes(answer.begin(), answer.end())});
   }
-  void on_connection_failed(DotConnection& /*conn*/, const ConnectionFailure& f) override {
+  void on_connection_failed(Connection& /*conn*/, const ConnectionFailure& f) override {
     record(f);
   }
   void record(const ConnectionFailure& f) {
@@ -71,7 +73,7 @@ struct RecordingListener final : DotConnection::Listener {
   std::vector<std::uint64_t> orphans;
 };
 
-class UpstreamDotConnectionTest : public ::testing::Test {
+class UpstreamStreamConnectionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     pki_ = &testing::SharedPki::get().pki;
@@ -88,9 +90,9 @@ class UpstreamDotConnectionTest : public ::testing::Test {
 
   // Opens the connection (start() only: nothing is delivered until pump()).
   void open(std::size_t max_in_flight = 256) {
-    conn_ = std::make_unique<DotConnection>(0, ServerSpec{address_, kName}, *credentials_,
-                                            net_.make_stream(), max_in_flight, stats_, listener_,
-                                            clock_, loop_);
+    conn_ = std::make_unique<StreamConnection>(0, ServerSpec{address_, kName}, *credentials_,
+                                               net_.make_stream(), max_in_flight, stats_, listener_,
+                                               clock_, loop_);
     stream_ = net_.streams().back();
     conn_->start(clock_.now(), kHandshakeTimeout);
   }
@@ -125,15 +127,15 @@ class UpstreamDotConnectionTest : public ::testing::Test {
   FakeNetwork net_;
   PoolStats stats_;
   RecordingListener listener_;
-  std::unique_ptr<DotConnection> conn_;
+  std::unique_ptr<StreamConnection> conn_;
   std::shared_ptr<testing::FakeStreamState> stream_;
 };
 
-const testing::TestPki* UpstreamDotConnectionTest::pki_ = nullptr;
-const std::shared_ptr<const tls::ClientCredentials>* UpstreamDotConnectionTest::credentials_ =
+const testing::TestPki* UpstreamStreamConnectionTest::pki_ = nullptr;
+const std::shared_ptr<const tls::ClientCredentials>* UpstreamStreamConnectionTest::credentials_ =
     nullptr;
 
-TEST_F(UpstreamDotConnectionTest, QueryIsAnsweredAfterTheHandshake) {
+TEST_F(UpstreamStreamConnectionTest, QueryIsAnsweredAfterTheHandshake) {
   open_serving(true);
   EXPECT_EQ(conn_->state(), ConnectionState::kConnecting);
   send(7, "a.test");
@@ -151,7 +153,7 @@ TEST_F(UpstreamDotConnectionTest, QueryIsAnsweredAfterTheHandshake) {
 }
 
 // RFC 7766 §7: replies may come in any order; each goes to its own request.
-TEST_F(UpstreamDotConnectionTest, PipelinedAnswersOutOfOrderReachTheirRequests) {
+TEST_F(UpstreamStreamConnectionTest, PipelinedAnswersOutOfOrderReachTheirRequests) {
   open_serving(false);
   const std::uint16_t id_a = send(11, "a.test");
   const std::uint16_t id_b = send(12, "b.test");
@@ -178,7 +180,7 @@ TEST_F(UpstreamDotConnectionTest, PipelinedAnswersOutOfOrderReachTheirRequests) 
 // Stock Unbound leaves Nagle's algorithm on (RFC 896): it holds answers until we ACK the last
 // ones, up to our 40 ms delayed ACK. A read that leaves a few queries in flight asks for the ACK
 // now; none left (nothing is held back) or many (busy: the next queries carry it) does not.
-TEST_F(UpstreamDotConnectionTest, AReadLeavingFewQueriesInFlightAsksForAnAck) {
+TEST_F(UpstreamStreamConnectionTest, AReadLeavingFewQueriesInFlightAsksForAnAck) {
   open_serving(false);
   for (int i = 0; i < 6; ++i)
     send(static_cast<std::uint64_t>(i), "n" + std::to_string(i) + ".test");
@@ -203,7 +205,7 @@ TEST_F(UpstreamDotConnectionTest, AReadLeavingFewQueriesInFlightAsksForAnAck) {
   EXPECT_EQ(conn_->in_flight(), 0u);
 }
 
-TEST_F(UpstreamDotConnectionTest, Tls12OnlyServerAnswers) {
+TEST_F(UpstreamStreamConnectionTest, Tls12OnlyServerAnswers) {
   MemoryServerOptions options = server(pki_->good, true);
   options.priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
   net_.serve(address_, options);
@@ -215,7 +217,7 @@ TEST_F(UpstreamDotConnectionTest, Tls12OnlyServerAnswers) {
 }
 
 // TCP cuts TLS records anywhere: one byte per callback still makes whole answers.
-TEST_F(UpstreamDotConnectionTest, ServerBytesOneAtATime) {
+TEST_F(UpstreamStreamConnectionTest, ServerBytesOneAtATime) {
   net_.set_segment_size(1);
   open_serving(true);
   send(1, "a.test");
@@ -226,7 +228,7 @@ TEST_F(UpstreamDotConnectionTest, ServerBytesOneAtATime) {
 }
 
 // An answer bigger than a TLS record (16 KiB) comes in several records and is reassembled.
-TEST_F(UpstreamDotConnectionTest, AnswerSpanningSeveralTlsRecords) {
+TEST_F(UpstreamStreamConnectionTest, AnswerSpanningSeveralTlsRecords) {
   net_.set_segment_size(1000);
   open_serving(false);
   const std::uint16_t id = send(1, "a.test");
@@ -248,7 +250,7 @@ TEST_F(UpstreamDotConnectionTest, AnswerSpanningSeveralTlsRecords) {
   EXPECT_EQ(listener_.answers[0].wire, answer);
 }
 
-TEST_F(UpstreamDotConnectionTest, PendingIdsAreUniqueUpToTheCap) {
+TEST_F(UpstreamStreamConnectionTest, PendingIdsAreUniqueUpToTheCap) {
   net_.serve(address_, server(pki_->good, false));
   open(/*max_in_flight=*/300);
   std::set<std::uint16_t> ids;
@@ -258,7 +260,7 @@ TEST_F(UpstreamDotConnectionTest, PendingIdsAreUniqueUpToTheCap) {
   EXPECT_EQ(conn_->in_flight(), 300u);
 }
 
-TEST_F(UpstreamDotConnectionTest, AnswerWithUnknownIdIsCountedAndIgnored) {
+TEST_F(UpstreamStreamConnectionTest, AnswerWithUnknownIdIsCountedAndIgnored) {
   open_serving(false);
   const std::uint16_t id = send(1, "a.test");
   net_.pump();
@@ -278,7 +280,7 @@ TEST_F(UpstreamDotConnectionTest, AnswerWithUnknownIdIsCountedAndIgnored) {
 }
 
 // RFC 7858 §3.3 / RFC 5452 §9.1: the right ID with another question is not our answer.
-TEST_F(UpstreamDotConnectionTest, AnswerToAnotherQuestionIsDiscardedAndQueryStaysPending) {
+TEST_F(UpstreamStreamConnectionTest, AnswerToAnotherQuestionIsDiscardedAndQueryStaysPending) {
   open_serving(false);
   const std::uint16_t id = send(1, "a.test");
   net_.pump();
@@ -298,7 +300,7 @@ TEST_F(UpstreamDotConnectionTest, AnswerToAnotherQuestionIsDiscardedAndQueryStay
   EXPECT_TRUE(dns::answer_check(listener_.answers[0].wire, question_of(dot_query("a.test"))));
 }
 
-TEST_F(UpstreamDotConnectionTest, QueryEchoedBackIsNotAnAnswer) {
+TEST_F(UpstreamStreamConnectionTest, QueryEchoedBackIsNotAnAnswer) {
   open_serving(false);
   send(1, "a.test");
   net_.pump();
@@ -310,7 +312,7 @@ TEST_F(UpstreamDotConnectionTest, QueryEchoedBackIsNotAnAnswer) {
 }
 
 // Nothing in clear, ever: a query sent while connecting waits for the handshake.
-TEST_F(UpstreamDotConnectionTest, NothingIsWrittenInClearBeforeTheHandshake) {
+TEST_F(UpstreamStreamConnectionTest, NothingIsWrittenInClearBeforeTheHandshake) {
   open_serving(true);
   send(1, "secret-label.test");
   EXPECT_TRUE(stream_->written.empty());  // not even connected yet
@@ -336,7 +338,7 @@ TEST_F(UpstreamDotConnectionTest, NothingIsWrittenInClearBeforeTheHandshake) {
   EXPECT_EQ(dot_server().queries().size(), 1u);
 }
 
-TEST_F(UpstreamDotConnectionTest, PeerCloseReportsQueriesInFlightAsOrphans) {
+TEST_F(UpstreamStreamConnectionTest, PeerCloseReportsQueriesInFlightAsOrphans) {
   open_serving(false);
   send(1, "a.test");
   send(2, "b.test");
@@ -353,7 +355,7 @@ TEST_F(UpstreamDotConnectionTest, PeerCloseReportsQueriesInFlightAsOrphans) {
   EXPECT_TRUE(stream_->client_closed);
 }
 
-TEST_F(UpstreamDotConnectionTest, CloseNotifyWithQueriesInFlightReportsOrphans) {
+TEST_F(UpstreamStreamConnectionTest, CloseNotifyWithQueriesInFlightReportsOrphans) {
   open_serving(false);
   send(1, "a.test");
   net_.pump();
@@ -366,7 +368,7 @@ TEST_F(UpstreamDotConnectionTest, CloseNotifyWithQueriesInFlightReportsOrphans) 
 }
 
 // An answer that arrives just before the FIN is still delivered; only the rest is orphaned.
-TEST_F(UpstreamDotConnectionTest, AnswerBeforeTheFinIsDelivered) {
+TEST_F(UpstreamStreamConnectionTest, AnswerBeforeTheFinIsDelivered) {
   open_serving(false);
   send(1, "a.test");
   send(2, "b.test");
@@ -382,7 +384,7 @@ TEST_F(UpstreamDotConnectionTest, AnswerBeforeTheFinIsDelivered) {
   EXPECT_THAT(listener_.orphans, ElementsAre(2u));
 }
 
-TEST_F(UpstreamDotConnectionTest, HandshakeVerifyFailureIsNotReady) {
+TEST_F(UpstreamStreamConnectionTest, HandshakeVerifyFailureIsNotReady) {
   net_.serve(address_, server(pki_->wrong_name, true));
   open();
   send(1, "secret-label.test");
@@ -398,7 +400,7 @@ TEST_F(UpstreamDotConnectionTest, HandshakeVerifyFailureIsNotReady) {
   EXPECT_TRUE(dot_server().queries().empty());
 }
 
-TEST_F(UpstreamDotConnectionTest, UntrustedCertIsAVerifyFailure) {
+TEST_F(UpstreamStreamConnectionTest, UntrustedCertIsAVerifyFailure) {
   net_.serve(address_, server(pki_->untrusted, true));
   open();
   send(1, "a.test");
@@ -408,7 +410,7 @@ TEST_F(UpstreamDotConnectionTest, UntrustedCertIsAVerifyFailure) {
   EXPECT_FALSE(listener_.failure->was_ready);
 }
 
-TEST_F(UpstreamDotConnectionTest, RefusedConnectFails) {
+TEST_F(UpstreamStreamConnectionTest, RefusedConnectFails) {
   net_.script(address_, RouteKind::kRefuse);
   open();
   send(1, "a.test");
@@ -419,7 +421,7 @@ TEST_F(UpstreamDotConnectionTest, RefusedConnectFails) {
   EXPECT_THAT(listener_.orphans, ElementsAre(1u));
 }
 
-TEST_F(UpstreamDotConnectionTest, GarbageInsteadOfTlsFailsTheHandshake) {
+TEST_F(UpstreamStreamConnectionTest, GarbageInsteadOfTlsFailsTheHandshake) {
   net_.script(address_, RouteKind::kGarbage);
   open();
   send(1, "a.test");
@@ -429,7 +431,7 @@ TEST_F(UpstreamDotConnectionTest, GarbageInsteadOfTlsFailsTheHandshake) {
   EXPECT_FALSE(listener_.failure->was_ready);
 }
 
-TEST_F(UpstreamDotConnectionTest, ServerClosingDuringHandshakeIsAHandshakeFailure) {
+TEST_F(UpstreamStreamConnectionTest, ServerClosingDuringHandshakeIsAHandshakeFailure) {
   net_.script(address_, RouteKind::kBlackHole);
   open();
   net_.pump();
@@ -440,7 +442,7 @@ TEST_F(UpstreamDotConnectionTest, ServerClosingDuringHandshakeIsAHandshakeFailur
   EXPECT_FALSE(listener_.failure->was_ready);
 }
 
-TEST_F(UpstreamDotConnectionTest, ConnectDeadlineFailsWithConnectFailed) {
+TEST_F(UpstreamStreamConnectionTest, ConnectDeadlineFailsWithConnectFailed) {
   net_.script(address_, RouteKind::kHang);
   open();
   send(1, "a.test");
@@ -456,7 +458,7 @@ TEST_F(UpstreamDotConnectionTest, ConnectDeadlineFailsWithConnectFailed) {
   EXPECT_TRUE(stream_->client_closed);
 }
 
-TEST_F(UpstreamDotConnectionTest, HandshakeDeadlineFailsWithTlsHandshake) {
+TEST_F(UpstreamStreamConnectionTest, HandshakeDeadlineFailsWithTlsHandshake) {
   net_.script(address_, RouteKind::kBlackHole);  // connects, never answers the ClientHello
   open();
   net_.pump();
@@ -467,7 +469,7 @@ TEST_F(UpstreamDotConnectionTest, HandshakeDeadlineFailsWithTlsHandshake) {
   EXPECT_FALSE(listener_.failure->was_ready);
 }
 
-TEST_F(UpstreamDotConnectionTest, SilentConnectionFailsAtItsLivenessDeadline) {
+TEST_F(UpstreamStreamConnectionTest, SilentConnectionFailsAtItsLivenessDeadline) {
   open_serving(false);
   conn_->set_liveness_timeout(std::chrono::milliseconds(1'000));
   send(1, "a.test");
@@ -486,7 +488,7 @@ TEST_F(UpstreamDotConnectionTest, SilentConnectionFailsAtItsLivenessDeadline) {
   EXPECT_EQ(listener_.orphans.size(), 2u);
 }
 
-TEST_F(UpstreamDotConnectionTest, AnAnswerRestartsTheLivenessClock) {
+TEST_F(UpstreamStreamConnectionTest, AnAnswerRestartsTheLivenessClock) {
   open_serving(false);
   conn_->set_liveness_timeout(std::chrono::milliseconds(1'000));
   send(1, "a.test");
@@ -501,7 +503,7 @@ TEST_F(UpstreamDotConnectionTest, AnAnswerRestartsTheLivenessClock) {
   EXPECT_EQ(conn_->in_flight(), 1u);
 }
 
-TEST_F(UpstreamDotConnectionTest, IdleWithoutKeepaliveHasNoDeadline) {
+TEST_F(UpstreamStreamConnectionTest, IdleWithoutKeepaliveHasNoDeadline) {
   open_serving(true);
   send(1, "a.test");
   net_.pump();
@@ -511,7 +513,7 @@ TEST_F(UpstreamDotConnectionTest, IdleWithoutKeepaliveHasNoDeadline) {
   EXPECT_EQ(listener_.failures, 0);
 }
 
-TEST_F(UpstreamDotConnectionTest, ForgottenQueryAnswerCountsAsUnknown) {
+TEST_F(UpstreamStreamConnectionTest, ForgottenQueryAnswerCountsAsUnknown) {
   open_serving(false);
   const std::uint16_t id = send(1, "a.test");
   net_.pump();
@@ -524,7 +526,7 @@ TEST_F(UpstreamDotConnectionTest, ForgottenQueryAnswerCountsAsUnknown) {
   EXPECT_EQ(conn_->state(), ConnectionState::kReady);
 }
 
-TEST_F(UpstreamDotConnectionTest, FrameShorterThanAHeaderIsAProtocolError) {
+TEST_F(UpstreamStreamConnectionTest, FrameShorterThanAHeaderIsAProtocolError) {
   open_serving(false);
   send(1, "a.test");
   net_.pump();
@@ -539,7 +541,7 @@ TEST_F(UpstreamDotConnectionTest, FrameShorterThanAHeaderIsAProtocolError) {
 // The ownership contract: a write that fails inside send() closes the connection there, but
 // the owner hears of it from the loop, once send() has returned (the pool would otherwise
 // retry or finish the very query it is sending, and free what it is using).
-TEST_F(UpstreamDotConnectionTest, AFailureInsideSendIsReportedFromTheLoopNotFromInsideIt) {
+TEST_F(UpstreamStreamConnectionTest, AFailureInsideSendIsReportedFromTheLoopNotFromInsideIt) {
   open_serving(false);
   send(1, "a.test");
   net_.pump();
@@ -561,7 +563,7 @@ TEST_F(UpstreamDotConnectionTest, AFailureInsideSendIsReportedFromTheLoopNotFrom
 
 // A connection freed before the loop turned takes its report with it (ASan: the report
 // would run on freed memory).
-TEST_F(UpstreamDotConnectionTest, AConnectionFreedBeforeItsReportRanReportsNothing) {
+TEST_F(UpstreamStreamConnectionTest, AConnectionFreedBeforeItsReportRanReportsNothing) {
   open_serving(false);
   send(1, "a.test");
   net_.pump();
@@ -575,13 +577,13 @@ TEST_F(UpstreamDotConnectionTest, AConnectionFreedBeforeItsReportRanReportsNothi
 
 // Its owner's stats and listener may be gone before it is freed (a retired pool's failed
 // connection, freed by the loop): the destructor touches neither (ASan: used after free).
-TEST_F(UpstreamDotConnectionTest, AFailedConnectionOutlivesItsStatsAndListener) {
+TEST_F(UpstreamStreamConnectionTest, AFailedConnectionOutlivesItsStatsAndListener) {
   net_.serve(address_, server(pki_->good, false));
   auto stats = std::make_unique<PoolStats>();
   auto listener = std::make_unique<RecordingListener>();
   auto conn =
-      std::make_unique<DotConnection>(0, ServerSpec{address_, kName}, *credentials_,
-                                      net_.make_stream(), 16, *stats, *listener, clock_, loop_);
+      std::make_unique<StreamConnection>(0, ServerSpec{address_, kName}, *credentials_,
+                                         net_.make_stream(), 16, *stats, *listener, clock_, loop_);
   conn->start(clock_.now(), kHandshakeTimeout);
   const Bytes query = dot_query("a.test");
   conn->send(1, query, question_of(query));
@@ -595,7 +597,7 @@ TEST_F(UpstreamDotConnectionTest, AFailedConnectionOutlivesItsStatsAndListener) 
   EXPECT_TRUE(net_.streams().back()->destroyed);
 }
 
-TEST_F(UpstreamDotConnectionTest, CloseReportsNothing) {
+TEST_F(UpstreamStreamConnectionTest, CloseReportsNothing) {
   open_serving(false);
   send(1, "a.test");
   net_.pump();
@@ -604,6 +606,177 @@ TEST_F(UpstreamDotConnectionTest, CloseReportsNothing) {
   net_.pump();
   EXPECT_EQ(listener_.failures, 0);
   EXPECT_TRUE(stream_->client_closed);
+}
+
+// Plain DNS over TCP (RFC 7766): the same connection without credentials.
+class UpstreamStreamConnectionPlainTest : public UpstreamStreamConnectionTest {
+ protected:
+  void open_plain(bool auto_answer) {
+    MemoryServerOptions options;
+    options.plain = true;
+    options.auto_answer = auto_answer;
+    net_.serve(address_, options);
+    conn_ =
+        std::make_unique<StreamConnection>(0, ServerSpec{address_, ""}, nullptr, net_.make_stream(),
+                                           256, stats_, listener_, clock_, loop_);
+    stream_ = net_.streams().back();
+    conn_->start(clock_.now(), kHandshakeTimeout);
+  }
+};
+
+TEST_F(UpstreamStreamConnectionPlainTest, ReadyOnConnectAndAnswersOutOfOrder) {
+  open_plain(/*auto_answer=*/false);
+  EXPECT_FALSE(conn_->tls());
+  const Bytes query = dot_query("a.test");
+  conn_->send(11, query, question_of(query));  // held until connected
+  EXPECT_TRUE(stream_->written.empty());
+  send(12, "b.test");
+  net_.pump();
+  EXPECT_EQ(listener_.ready, 1);
+  EXPECT_EQ(conn_->state(), ConnectionState::kReady);
+  ASSERT_EQ(dot_server().held().size(), 2u);
+  send(13, "c.test");  // Ready: straight out
+  net_.pump();
+  ASSERT_EQ(dot_server().held().size(), 3u);
+  dot_server().answer_held(/*reversed=*/true);
+  server_flush();
+  ASSERT_THAT(listener_.answered_ids(), ElementsAre(13u, 12u, 11u));
+  EXPECT_TRUE(dns::answer_check(listener_.answers[2].wire, question_of(query)));
+  EXPECT_EQ(stats_.handshakes, 0u);
+  EXPECT_EQ(stats_.connections_opened, 1u);
+  EXPECT_FALSE(conn_->certificate_expiry().has_value());
+}
+
+// The wire carries length-prefixed DNS messages and nothing else: no ClientHello, ever.
+TEST_F(UpstreamStreamConnectionPlainTest, NeverSpeaksTls) {
+  open_plain(/*auto_answer=*/true);
+  send(1, "a.test");
+  send(2, "b.test");
+  net_.pump();
+  ASSERT_EQ(listener_.answers.size(), 2u);
+  const Bytes& wire = stream_->written;
+  dns::FrameAssembler frames;
+  frames.feed(wire);
+  std::size_t messages = 0;
+  while (auto message = frames.next()) {
+    EXPECT_EQ(dns::wire_get_rcode(*message), dns::Rcode::kNoError);
+    ++messages;
+  }
+  EXPECT_EQ(messages, 2u);
+  ASSERT_GE(wire.size(), 2u);
+  EXPECT_NE(wire[0], 0x16);  // a TLS handshake record would start so
+}
+
+// A ByteStream that sends nothing until the test ends the loop turn (on_stream_flush()).
+class TurnStream final : public io::ByteStream {
+ public:
+  void connect(const SocketAddress& /*to*/, Handler& handler) override { handler_ = &handler; }
+  void write(std::span<const std::uint8_t> bytes) override {
+    writes.emplace_back(bytes.begin(), bytes.end());
+  }
+  std::size_t write_pending() const override { return 0; }
+  void write_soon() override { flush_asked = true; }
+  void close() override { handler_ = nullptr; }
+  void end_turn() {
+    if (std::exchange(flush_asked, false) && handler_ != nullptr) handler_->on_stream_flush();
+  }
+  Handler* handler_ = nullptr;
+  bool flush_asked = false;
+  std::vector<Bytes> writes;
+};
+
+// Like the TLS corking: the queries of one loop turn leave in one write.
+TEST_F(UpstreamStreamConnectionPlainTest, QueriesOfOneTurnLeaveInOneWrite) {
+  auto owned = std::make_unique<TurnStream>();
+  TurnStream& stream = *owned;
+  conn_ = std::make_unique<StreamConnection>(0, ServerSpec{address_, ""}, nullptr, std::move(owned),
+                                             256, stats_, listener_, clock_, loop_);
+  conn_->start(clock_.now(), kHandshakeTimeout);
+  ASSERT_NE(stream.handler_, nullptr);
+  stream.handler_->on_stream_connected();
+  stream.end_turn();
+  for (int i = 0; i < 3; ++i)
+    send(static_cast<std::uint64_t>(i), "t" + std::to_string(i) + ".test");
+  EXPECT_TRUE(stream.writes.empty());
+  stream.end_turn();
+  ASSERT_EQ(stream.writes.size(), 1u);
+  dns::FrameAssembler frames;
+  frames.feed(stream.writes[0]);
+  std::size_t messages = 0;
+  while (frames.next()) ++messages;
+  EXPECT_EQ(messages, 3u);
+  send(9, "next.test");  // the next turn: its own write
+  stream.end_turn();
+  EXPECT_EQ(stream.writes.size(), 2u);
+}
+
+TEST_F(UpstreamStreamConnectionPlainTest, AReadLeavingFewQueriesInFlightAsksForAnAck) {
+  open_plain(/*auto_answer=*/false);
+  for (int i = 0; i < 5; ++i)
+    send(static_cast<std::uint64_t>(i), "n" + std::to_string(i) + ".test");
+  net_.pump();
+  const std::vector<Bytes> held = dot_server().held();
+  ASSERT_EQ(held.size(), 5u);
+  dot_server().send_message(testing::zone_answer(held[0]));  // 4 left in flight
+  server_flush();
+  EXPECT_EQ(stream_->acks_asked, 1);
+  for (std::size_t i = 1; i < 5; ++i) {
+    dot_server().send_message(testing::zone_answer(held[i]));
+    server_flush();
+  }
+  EXPECT_EQ(stream_->acks_asked, 4);  // none when nothing is left
+}
+
+TEST_F(UpstreamStreamConnectionPlainTest, AnswerToAnotherQuestionIsDiscarded) {
+  open_plain(/*auto_answer=*/false);
+  send(1, "a.test");
+  net_.pump();
+  Bytes other = testing::zone_answer(dot_query("other.test"));
+  dns::wire_set_id(other, dns::wire_get_id(dot_server().held()[0]));
+  dot_server().send_message(other);
+  server_flush();
+  EXPECT_TRUE(listener_.answers.empty());
+  EXPECT_EQ(stats_.answers_mismatched, 1u);
+  EXPECT_EQ(conn_->in_flight(), 1u);
+}
+
+TEST_F(UpstreamStreamConnectionPlainTest, SilentServerFailsAtTheLivenessDeadline) {
+  open_plain(/*auto_answer=*/false);
+  conn_->set_liveness_timeout(std::chrono::milliseconds(1'000));
+  send(1, "a.test");
+  net_.pump();
+  on_deadline(clock_.now() + std::chrono::milliseconds(999));
+  EXPECT_EQ(listener_.failures, 0);
+  on_deadline(clock_.now() + std::chrono::milliseconds(1'000));
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kTimeout);
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+}
+
+TEST_F(UpstreamStreamConnectionPlainTest, RefusedConnectIsAConnectFailure) {
+  net_.script(address_, RouteKind::kRefuse);
+  conn_ =
+      std::make_unique<StreamConnection>(0, ServerSpec{address_, ""}, nullptr, net_.make_stream(),
+                                         256, stats_, listener_, clock_, loop_);
+  conn_->start(clock_.now(), kHandshakeTimeout);
+  send(1, "a.test");
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kConnectFailed);
+  EXPECT_FALSE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
+}
+
+TEST_F(UpstreamStreamConnectionPlainTest, ServerClosingBeforeAnswersReportsOrphans) {
+  open_plain(/*auto_answer=*/false);
+  send(1, "a.test");
+  net_.pump();
+  net_.close_from_server(stream_);
+  net_.pump();
+  ASSERT_EQ(listener_.failures, 1);
+  EXPECT_EQ(listener_.failure->error, UpstreamError::kClosed);
+  EXPECT_TRUE(listener_.failure->was_ready);
+  EXPECT_THAT(listener_.orphans, ElementsAre(1u));
 }
 
 }  // namespace

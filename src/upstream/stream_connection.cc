@@ -1,4 +1,4 @@
-#include "upstream/dot_connection.h"
+#include "upstream/stream_connection.h"
 
 #include "common/check.h"
 #include "common/log.h"
@@ -15,12 +15,12 @@ constexpr std::size_t kPlainChunk = std::size_t{16} * 1024;  // one TLS record's
 constexpr std::size_t kEagerAckInFlight = 4;
 }  // namespace
 
-DotConnection::DotConnection(std::size_t upstream_index, const ServerSpec& target,
-                             std::shared_ptr<const tls::ClientCredentials> credentials,
-                             std::unique_ptr<io::ByteStream> stream, std::size_t max_in_flight,
-                             PoolStats& stats, Listener& listener, const TimeSource& clock,
-                             io::EventLoop& loop)
-    : upstream_index_(upstream_index),
+StreamConnection::StreamConnection(std::size_t upstream_index, const ServerSpec& target,
+                                   std::shared_ptr<const tls::ClientCredentials> credentials,
+                                   std::unique_ptr<io::ByteStream> stream,
+                                   std::size_t max_in_flight, PoolStats& stats, Listener& listener,
+                                   const TimeSource& clock, io::EventLoop& loop)
+    : Connection(upstream_index),
       target_(target),
       credentials_(std::move(credentials)),
       stream_(std::move(stream)),
@@ -29,14 +29,14 @@ DotConnection::DotConnection(std::size_t upstream_index, const ServerSpec& targe
       clock_(clock),
       report_timer_(loop, [this] { report_failure(); }),
       pending_(max_in_flight),
-      plain_(kPlainChunk),
+      plain_(credentials_ != nullptr ? kPlainChunk : 0),
       rng_(std::random_device{}()) {}
 
 // Nothing of the pool's (stats_, listener_): it may be gone already.
-DotConnection::~DotConnection() { close(); }
+StreamConnection::~StreamConnection() { close(); }
 
-void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_timeout,
-                          std::vector<std::uint8_t> resume_data) {
+void StreamConnection::start(TimePoint now, std::chrono::milliseconds handshake_timeout,
+                             std::vector<std::uint8_t> resume_data) {
   handshake_deadline_ = now + handshake_timeout;
   resume_data_ = std::move(resume_data);
   last_used_ = now;
@@ -46,11 +46,11 @@ void DotConnection::start(TimePoint now, std::chrono::milliseconds handshake_tim
   in_owner_call_ = false;
 }
 
-bool DotConnection::has_capacity() const {
+bool StreamConnection::has_capacity() const {
   return state_ != ConnectionState::kClosed && !pending_.full();
 }
 
-std::uint16_t DotConnection::unused_id() {
+std::uint16_t StreamConnection::unused_id() {
   // RFC 7766 §6.2.1.1 / RFC 5452: IDs unpredictable and unique among pending queries.
   for (;;) {
     const auto id = static_cast<std::uint16_t>(rng_());
@@ -58,8 +58,8 @@ std::uint16_t DotConnection::unused_id() {
   }
 }
 
-std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std::uint8_t> query,
-                                  const dns::Question& question) {
+std::uint16_t StreamConnection::send(std::uint64_t request_id, std::span<const std::uint8_t> query,
+                                     const dns::Question& question) {
   DP_ASSERT(has_capacity());
   const bool outer = in_owner_call_;  // restored on return; send() may nest in our callbacks
   in_owner_call_ = true;
@@ -84,19 +84,20 @@ std::uint16_t DotConnection::send(std::uint64_t request_id, std::span<const std:
   return id;
 }
 
-void DotConnection::forget(std::uint16_t id) {
+void StreamConnection::forget(std::uint16_t id) {
   pending_.erase(id);
   if (pending_.empty()) pending_since_ = TimePoint::max();
 }
 
-void DotConnection::close() {
+void StreamConnection::close() {
   if (state_ == ConnectionState::kClosed) return;
   state_ = ConnectionState::kClosed;
   stream_->close();
+  out_.clear();
   pending_.clear();
 }
 
-TimePoint DotConnection::deadline() const {
+TimePoint StreamConnection::deadline() const {
   switch (state_) {
     case ConnectionState::kConnecting:
     case ConnectionState::kHandshaking:
@@ -114,7 +115,7 @@ TimePoint DotConnection::deadline() const {
   return TimePoint::max();
 }
 
-std::optional<ConnectionFailure> DotConnection::on_deadline(TimePoint now) {
+std::optional<ConnectionFailure> StreamConnection::on_deadline(TimePoint now) {
   if (now < deadline()) return std::nullopt;
   switch (state_) {
     case ConnectionState::kConnecting:
@@ -134,11 +135,11 @@ std::optional<ConnectionFailure> DotConnection::on_deadline(TimePoint now) {
   return close_failed(UpstreamError::kClosed, "idle: closed before the server's keepalive timeout");
 }
 
-std::optional<std::int64_t> DotConnection::certificate_expiry() const {
+std::optional<std::int64_t> StreamConnection::certificate_expiry() const {
   return session_ != nullptr ? session_->peer_certificate_expiry() : std::nullopt;
 }
 
-void DotConnection::report_session() {
+void StreamConnection::report_session() {
   if (session_reported_ || !session_) return;
   auto data = session_->session_data();
   if (data.empty()) return;
@@ -146,8 +147,13 @@ void DotConnection::report_session() {
   listener_.on_connection_session(*this, std::move(data));
 }
 
-void DotConnection::on_stream_connected() {
+void StreamConnection::on_stream_connected() {
   if (state_ != ConnectionState::kConnecting) return;
+  if (!tls()) {
+    // RFC 7766: plain DNS over TCP flows as soon as the connection is up.
+    become_ready();
+    return;
+  }
   tls::SessionOptions options{target_.auth_name, target_.address.ip_string()};
   options.resume_data = std::move(resume_data_);
   options.pins = target_.pins;
@@ -162,7 +168,7 @@ void DotConnection::on_stream_connected() {
   advance_handshake();
 }
 
-void DotConnection::advance_handshake() {
+void StreamConnection::advance_handshake() {
   auto step = session_->handshake();
   flush_ciphertext();  // ClientHello, Finished, or an alert
   if (!step) {
@@ -172,13 +178,18 @@ void DotConnection::advance_handshake() {
     return;
   }
   if (*step == tls::IoState::kNeedRead) return;
-  state_ = ConnectionState::kReady;
-  handshake_deadline_ = TimePoint::max();
   ++stats_.handshakes;
   if (session_->resumed()) ++stats_.handshakes_resumed;
   DP_LOG(kDebug, "upstream connected", {"upstream", target_.display()},
          {"tls", session_->protocol_name()}, {"resumed", session_->resumed() ? "yes" : "no"});
   report_session();  // TLS 1.2 sessions are resumable now; 1.3 tickets come with the data
+  become_ready();
+}
+
+void StreamConnection::become_ready() {
+  state_ = ConnectionState::kReady;
+  handshake_deadline_ = TimePoint::max();
+  if (!tls()) DP_LOG(kDebug, "upstream connected", {"upstream", target_.display()}, {"tls", "no"});
   if (!held_.empty()) {
     std::vector<std::uint8_t> held;
     held.swap(held_);
@@ -186,10 +197,14 @@ void DotConnection::advance_handshake() {
   }
   if (state_ != ConnectionState::kReady) return;
   listener_.on_connection_ready(*this);
-  if (state_ == ConnectionState::kReady) read_answers();  // data may follow the handshake
+  if (state_ == ConnectionState::kReady && tls()) read_answers();  // data may follow the handshake
 }
 
-void DotConnection::on_stream_data(std::span<const std::uint8_t> bytes) {
+void StreamConnection::on_stream_data(std::span<const std::uint8_t> bytes) {
+  if (!tls()) {
+    read_plain(bytes);
+    return;
+  }
   if (state_ == ConnectionState::kClosed || !session_) return;
   session_->feed(bytes);
   if (state_ == ConnectionState::kHandshaking) {
@@ -199,7 +214,7 @@ void DotConnection::on_stream_data(std::span<const std::uint8_t> bytes) {
   read_answers();
 }
 
-void DotConnection::read_answers() {
+void StreamConnection::read_answers() {
   while (state_ == ConnectionState::kReady) {
     auto n = session_->read(plain_);
     flush_ciphertext();  // TLS 1.3 key updates and the like
@@ -209,22 +224,37 @@ void DotConnection::read_answers() {
       return;
     }
     if (*n == 0) {
-      // Queries still in flight: the upstream may hold their answers until it hears we got
-      // these (Nagle, RFC 896; stock Unbound holds them up to our 40 ms delayed ACK).
-      if (!pending_.empty() && pending_.size() <= kEagerAckInFlight) stream_->acknowledge_soon();
+      ack_maybe();
       return;
     }
     report_session();
     answers_.feed(std::span<const std::uint8_t>(plain_.data(), *n));
-    while (state_ == ConnectionState::kReady) {
-      auto message = answers_.next();
-      if (!message) break;
-      handle_answer(*message);
-    }
+    answers_take();
   }
 }
 
-void DotConnection::handle_answer(std::span<const std::uint8_t> message) {
+void StreamConnection::read_plain(std::span<const std::uint8_t> bytes) {
+  if (state_ != ConnectionState::kReady) return;
+  answers_.feed(bytes);
+  answers_take();
+  if (state_ == ConnectionState::kReady) ack_maybe();
+}
+
+void StreamConnection::answers_take() {
+  while (state_ == ConnectionState::kReady) {
+    auto message = answers_.next();
+    if (!message) break;
+    handle_answer(*message);
+  }
+}
+
+void StreamConnection::ack_maybe() {
+  // Queries still in flight: the upstream may hold their answers until it hears we got
+  // these (Nagle, RFC 896; stock Unbound holds them up to our 40 ms delayed ACK).
+  if (!pending_.empty() && pending_.size() <= kEagerAckInFlight) stream_->acknowledge_soon();
+}
+
+void StreamConnection::handle_answer(std::span<const std::uint8_t> message) {
   if (message.size() < dns::kHeaderSize) {
     // A zero or tiny frame cannot be matched to anything: the stream is broken.
     fail(UpstreamError::kProtocol, "answer shorter than a DNS header");
@@ -257,7 +287,16 @@ void DotConnection::handle_answer(std::span<const std::uint8_t> message) {
   listener_.on_connection_answer(*this, request_id, message);
 }
 
-void DotConnection::write_plaintext(std::span<const std::uint8_t> bytes) {
+void StreamConnection::write_plaintext(std::span<const std::uint8_t> bytes) {
+  if (!tls()) {
+    if (!corked_) {
+      corked_ = true;
+      stream_->write_soon();  // may call on_stream_flush() at once
+    }
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+    if (!corked_) on_stream_flush();  // a stream that sends at once: these leave now
+    return;
+  }
   if (!corked_) {
     session_->cork();
     corked_ = true;
@@ -272,7 +311,14 @@ void DotConnection::write_plaintext(std::span<const std::uint8_t> bytes) {
   if (!corked_) flush_ciphertext();
 }
 
-void DotConnection::on_stream_flush() {
+void StreamConnection::on_stream_flush() {
+  if (!tls()) {
+    corked_ = false;
+    if (out_.empty() || state_ == ConnectionState::kClosed) return;
+    stream_->write(out_);
+    out_.clear();
+    return;
+  }
   if (!corked_ || !session_ || state_ == ConnectionState::kClosed) return;
   corked_ = false;
   auto sent = session_->uncork();
@@ -283,13 +329,13 @@ void DotConnection::on_stream_flush() {
   flush_ciphertext();
 }
 
-void DotConnection::flush_ciphertext() {
+void StreamConnection::flush_ciphertext() {
   if (!session_ || session_->output().empty() || state_ == ConnectionState::kClosed) return;
   stream_->write(session_->output());
   session_->output().clear();
 }
 
-void DotConnection::on_stream_closed(io::StreamError error, const std::string& detail) {
+void StreamConnection::on_stream_closed(io::StreamError error, const std::string& detail) {
   if (state_ == ConnectionState::kClosed) return;
   if (session_) session_->feed_eof();
   switch (error) {
@@ -298,9 +344,11 @@ void DotConnection::on_stream_closed(io::StreamError error, const std::string& d
       return;
     case io::StreamError::kEof:
       if (state_ == ConnectionState::kReady) {
-        read_answers();  // answers that arrived with the FIN are still good
+        if (tls()) read_answers();  // answers that arrived with the FIN are still good
         if (state_ == ConnectionState::kClosed) return;
         fail(UpstreamError::kClosed, detail);
+      } else if (!tls()) {
+        fail(UpstreamError::kConnectFailed, "connection closed before it was up");
       } else {
         // GnuTLS words it best (and adds what a tls_min_version may have caused).
         if (state_ == ConnectionState::kHandshaking) advance_handshake();
@@ -308,14 +356,15 @@ void DotConnection::on_stream_closed(io::StreamError error, const std::string& d
       }
       return;
     case io::StreamError::kReset:
-      fail(
-          state_ == ConnectionState::kReady ? UpstreamError::kClosed : UpstreamError::kTlsHandshake,
-          detail);
+      fail(state_ == ConnectionState::kReady ? UpstreamError::kClosed
+           : tls()                           ? UpstreamError::kTlsHandshake
+                                             : UpstreamError::kConnectFailed,
+           detail);
       return;
   }
 }
 
-void DotConnection::fail(UpstreamError error, std::string detail) {
+void StreamConnection::fail(UpstreamError error, std::string detail) {
   if (state_ == ConnectionState::kClosed) return;
   failure_ = close_failed(error, std::move(detail));
   if (in_owner_call_) {
@@ -325,10 +374,11 @@ void DotConnection::fail(UpstreamError error, std::string detail) {
   report_failure();
 }
 
-ConnectionFailure DotConnection::close_failed(UpstreamError error, std::string detail) {
+ConnectionFailure StreamConnection::close_failed(UpstreamError error, std::string detail) {
   ConnectionFailure failure{error, std::move(detail), state_ == ConnectionState::kReady, {}};
   state_ = ConnectionState::kClosed;
   stream_->close();
+  out_.clear();
   failure.orphans.reserve(pending_.size());
   pending_.for_each(
       [&](const PendingTable::Entry& pending) { failure.orphans.push_back(pending.request_id); });
@@ -336,7 +386,7 @@ ConnectionFailure DotConnection::close_failed(UpstreamError error, std::string d
   return failure;
 }
 
-void DotConnection::report_failure() {
+void StreamConnection::report_failure() {
   if (!failure_) return;
   const ConnectionFailure failure = std::move(*failure_);
   failure_.reset();
