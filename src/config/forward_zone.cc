@@ -207,6 +207,13 @@ void forward_zone_check(const ForwardZoneConfig& zone) {
     zone_fail(zone.zone, "no servers (give ZONE " + std::string(transport) + " ADDR[@PORT]...)");
   for (const UpstreamConfig& server : zone.servers) {
     const std::string shown = server.display();
+    if (const auto [b, size] = address_bytes(server.address);
+        size == 16 && b[0] == 0xfe && (b[1] & 0xc0) == 0x80) {
+      // fe80::/10 means nothing without an interface (RFC 4007 §6), and addresses here have none.
+      zone_fail(zone.zone, "server " + shown +
+                               " is IPv6 link-local, which needs an interface scope dotproxy "
+                               "does not take: give its unique-local or global address");
+    }
     if (zone.transport == ZoneTransport::kTls) {
       // RFC 8310 §5: the strict profile needs something to authenticate the server by.
       if (server.auth_name.empty() && server.pins.empty())
@@ -249,9 +256,8 @@ bool address_plain_safe(const SocketAddress& address) {
            v4_in(b, 0x64400000, 10) ||  // 100.64/10 shared address space (RFC 6598)
            v4_in(b, 0xa9fe0000, 16);    // 169.254/16 link-local (RFC 3927)
   }
-  return address_loopback(address) ||                // ::1
-         (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||  // fe80::/10 link-local (RFC 4291)
-         (b[0] & 0xfe) == 0xfc;                      // fc00::/7 unique-local (RFC 4193)
+  return address_loopback(address) ||  // ::1
+         (b[0] & 0xfe) == 0xfc;        // fc00::/7 unique-local (RFC 4193)
 }
 
 std::optional<std::string> forward_zone_listen_conflict(const Config& config) {

@@ -1,5 +1,7 @@
 #include "upstream/udp_connection.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "dns/answer_check.h"
 #include "dns/wire.h"
@@ -46,13 +48,20 @@ std::uint16_t UdpConnection::unused_id() {
   // RFC 5452 §9.2: the ID as random as the port, and never one still waiting.
   for (;;) {
     const auto id = static_cast<std::uint16_t>(rng_());
-    if (!queries_.contains(id)) return id;
+    const bool lost_unreported =
+        std::any_of(lost_.begin(), lost_.end(), [id](const Lost& lost) { return lost.id == id; });
+    if (!queries_.contains(id) && !lost_unreported) return id;
   }
 }
 
 std::uint16_t UdpConnection::send(std::uint64_t request_id, std::span<const std::uint8_t> query,
                                   const dns::Question& question) {
   DP_ASSERT(has_capacity());
+  // The pool's resend of a query whose TC=1 answer already took it to TCP joins that retry: a
+  // second datagram would only bring a second TC=1 and a second TCP query.
+  for (const auto& [existing, q] : queries_) {
+    if (q->request_id == request_id && q->tcp_id) return existing;
+  }
   const std::uint16_t id = unused_id();
   if (queries_.empty()) pending_since_ = clock_.now();
   auto it = queries_.emplace(id, std::make_unique<Query>(*this, id)).first;
@@ -99,16 +108,15 @@ void UdpConnection::forget(std::uint16_t id) {
 }
 
 void UdpConnection::lose(Queries::iterator it, UpstreamError error) {
-  lost_.emplace_back(it->second->request_id, error);
+  lost_.push_back(Lost{it->second->request_id, error, it->first});
   query_erase(it);
   report_timer_.arm_now();  // the owner may be mid-call: it hears of it from the loop
 }
 
 void UdpConnection::report_lost() {
-  std::vector<std::pair<std::uint64_t, UpstreamError>> lost;
+  std::vector<Lost> lost;
   lost.swap(lost_);
-  for (const auto& [request_id, error] : lost)
-    listener_.on_connection_lost(*this, request_id, error);
+  for (const Lost& query : lost) listener_.on_connection_lost(*this, query.request_id, query.error);
 }
 
 void UdpConnection::tcp_drop() {
@@ -158,7 +166,7 @@ ConnectionFailure UdpConnection::close_failed(UpstreamError error, std::string d
   ConnectionFailure failure{error, std::move(detail), /*was_ready=*/false, {}};
   failure.orphans.reserve(queries_.size() + lost_.size());
   for (const auto& [id, query] : queries_) failure.orphans.push_back(query->request_id);
-  for (const auto& [request_id, lost_error] : lost_) failure.orphans.push_back(request_id);
+  for (const Lost& query : lost_) failure.orphans.push_back(query.request_id);
   close();
   return failure;
 }

@@ -119,8 +119,15 @@ class UdpConnection final : public Connection, private Connection::Listener {
   TimePoint pending_since_ = TimePoint::max();  // when queries_ last became non-empty
   TimePoint last_answer_{};
   std::unique_ptr<StreamConnection> tcp_;  // for TC=1 answers; opened on the first
-  // Lost queries not reported yet, and what lost them; reported by report_timer_.
-  std::vector<std::pair<std::uint64_t, UpstreamError>> lost_;
+  // Lost queries not reported yet, what lost them and the ID they went under (not given to
+  // another query before the pool hears: its forget() of the lost one must not hit a new one);
+  // reported by report_timer_.
+  struct Lost {
+    std::uint64_t request_id;
+    UpstreamError error;
+    std::uint16_t id;
+  };
+  std::vector<Lost> lost_;
   io::Timer report_timer_;  // freed (cancelled) with us
   std::mt19937 rng_;
 };

@@ -911,8 +911,8 @@ TEST_F(ConfigLoadTest, ForwardZoneAtOrUnderAlwaysLocalZonesIsRefused) {
 
 TEST_F(ConfigLoadTest, PlainServersOnlyInLocalRanges) {
   for (const char* ok : {"127.0.0.2", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-                         "100.64.0.1", "100.127.255.254", "169.254.20.10", "[::1]", "[fe80::1]",
-                         "[febf::1]", "[fd00::53]", "[fc00::1]", "[::ffff:10.0.0.1]"}) {
+                         "100.64.0.1", "100.127.255.254", "169.254.20.10", "[::1]", "[fd00::53]",
+                         "[fc00::1]", "[::ffff:10.0.0.1]"}) {
     // Not on port 53: [::1]:53 is a default listen address, refused as a loop (below).
     EXPECT_EQ(load({"--forward-zone", std::string("lan udp ") + ok + "@5300"})
                   .config.forward_zones.size(),
@@ -925,6 +925,15 @@ TEST_F(ConfigLoadTest, PlainServersOnlyInLocalRanges) {
     EXPECT_THAT(load_error({"--forward-zone", std::string("lan tcp ") + bad}),
                 HasSubstr("is not in a loopback, private, link-local or unique-local range"))
         << bad;
+  }
+  // IPv6 link-local needs an interface (RFC 4007 §6) that a server address here cannot carry.
+  for (const char* scoped : {"[fe80::1]", "[febf::1]"}) {
+    for (const char* transport : {"udp", "tls"}) {
+      EXPECT_THAT(load_error({"--forward-zone",
+                              std::string("lan ") + transport + " " + scoped + "@5300#dns.lan"}),
+                  HasSubstr("is IPv6 link-local, which needs an interface scope"))
+          << scoped << " " << transport;
+    }
   }
 }
 

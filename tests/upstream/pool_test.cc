@@ -966,6 +966,31 @@ TEST_F(UpstreamPoolPlainTest, UdpTruncatedAnswerIsAskedAgainOverTcp) {
   EXPECT_EQ(pool_->stats().udp_truncated, 2u);
 }
 
+// The resend after the hedge delay finds the query already gone to TCP after its TC=1 answer:
+// it joins that retry instead of sending a second datagram (and getting a second TC=1).
+TEST_F(UpstreamPoolPlainTest, UdpResendOfAQueryRetriedOverTcpJoinsTheRetry) {
+  transport_ = Transport::kUdp;
+  udp_answer_edited(first_, [](Bytes& answer) { answer[2] |= 0x02; });  // TC=1
+  net_.serve(first_, plain_server(/*auto_answer=*/false));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  EXPECT_FALSE(a.done);  // the TCP retry waits for its answer
+  clock_.advance(options_.hedge_unmeasured);
+  pool_->on_deadline();
+  settle();
+  EXPECT_EQ(dgram_.sockets().size(), 1u);  // no second datagram
+  ASSERT_EQ(net_.streams().size(), 1u);
+  ASSERT_EQ(net_.streams()[0]->server->held().size(), 1u);  // nor a second TCP query
+  net_.streams()[0]->server->answer_held(/*reversed=*/false);
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(pool_->stats().udp_truncated, 1u);
+}
+
 TEST_F(UpstreamPoolPlainTest, UdpTruncatedAnswerWhoseTcpRetryFailsIsRetriedOnTheNextServer) {
   transport_ = Transport::kUdp;
   udp_answer_edited(first_, [](Bytes& answer) { answer[2] |= 0x02; });
