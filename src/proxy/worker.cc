@@ -22,9 +22,9 @@ std::vector<RoutePoolSpec> pool_specs(const Settings& settings) {
 
 Worker::Worker(std::size_t index, const Settings& settings,
                const std::vector<ListenSockets>& sockets,
-               std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
-               std::shared_ptr<const policy::Blocklist> blocklist, QueryLogWriter* query_log,
-               TlsListenSockets tls)
+               const std::shared_ptr<const tls::ClientCredentials>& credentials,
+               cache::Cache* cache, std::shared_ptr<const policy::Blocklist> blocklist,
+               QueryLogWriter* query_log, TlsListenSockets tls)
     : index_(index),
       rate_limiter_(settings.rate_limit),
       pools_(
@@ -32,7 +32,7 @@ Worker::Worker(std::size_t index, const Settings& settings,
           [this](const SocketAddress& server, io::DatagramSocket::Handler& handler) {
             return io::UdpSocket::open(loop_, server, handler);
           },
-          pool_specs(settings), std::move(credentials)),
+          pool_specs(settings), credentials),
       resolver_(loop_, pools_.route(0), *this, stats_, cache, settings.resolve, clock_),
       handler_(resolver_, *this, stats_, policy_of(settings, rate_limiter_, std::move(blocklist)),
                &clock_),

@@ -49,7 +49,7 @@ class Worker final : private ReplySink {
   // Takes ownership of the sockets. `cache` (null: none) is shared by every worker and
   // outlives them; so does `query_log` (null: no query log).
   Worker(std::size_t index, const Settings& settings, const std::vector<ListenSockets>& sockets,
-         std::shared_ptr<const tls::ClientCredentials> credentials, cache::Cache* cache,
+         const std::shared_ptr<const tls::ClientCredentials>& credentials, cache::Cache* cache,
          std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
          QueryLogWriter* query_log = nullptr, TlsListenSockets tls = {});
   ~Worker() override;
