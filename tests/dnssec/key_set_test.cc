@@ -161,6 +161,29 @@ TEST_F(KeySet, RevokedAnchorKeyIsNotTrusted) {
                 Status::kBogus, Ede::kDnskeyMissing);
 }
 
+// KeyTrap (CVE-2023-50387) at the DS step: keys sharing the DS's key tag ahead of the real one.
+TEST_F(KeySet, ManyKeysWithTheDsKeyTagStopAtTheLimit) {
+  std::vector<Rr> crowded;
+  for (std::uint32_t i = 0; i < 20; ++i) {
+    const Dnskey forged = testing::key_forge_with_tag(ksk_.key_tag(), 13, 64, i);
+    crowded.push_back(Rr{zone_, kTypeDnskey, kClassIn, 3600, forged.rdata});
+  }
+  crowded.insert(crowded.end(), dnskeys_.begin(), dnskeys_.end());
+  dnskeys_ = crowded;
+  sigs_ = {ksk_.sign(dnskeys_)};
+  const KeySetVerdict v = validate({ksk_.ds(LDNS_SHA256)});
+  expect_status(v, Status::kBogus, Ede::kDnskeyMissing, "KeyTrap limit");
+  EXPECT_TRUE(v.limit_tripped);
+  EXPECT_EQ(v.verifications, 0U);
+  // A higher cap lets the same set through: the limit, not the data, stopped it.
+  ValidationOptions lenient;
+  lenient.max_keys_per_tag = 32;
+  const KeySetVerdict ok = dnskey_set_validate(
+      zone_, dnskeys_, sigs_, std::vector<Ds>{ksk_.ds(LDNS_SHA256)}, kNow, lenient);
+  expect_status(ok, Status::kSecure, std::nullopt);
+  EXPECT_FALSE(ok.limit_tripped);
+}
+
 TEST_F(KeySet, DnskeySetOfAnotherOwnerIsRefused) {
   std::vector<Rr> elsewhere = dnskeys_;
   elsewhere[1].owner = name_wire("other.");
