@@ -30,7 +30,7 @@ void expect_unchanged(const std::string& text) {
   EXPECT_EQ(rdata, rr.rdata) << text;
 }
 
-TEST(Canonical, NamesInListedTypesAreLowered) {
+TEST(DnssecCanonicalTest, NamesInListedTypesAreLowered) {
   expect_lowered("a. IN NS NS1.Example.", "a. IN NS ns1.example.");
   expect_lowered("a. IN CNAME Target.Example.", "a. IN CNAME target.example.");
   expect_lowered("a. IN DNAME Target.Example.", "a. IN DNAME target.example.");
@@ -46,7 +46,7 @@ TEST(Canonical, NamesInListedTypesAreLowered) {
   expect_lowered("a. IN AFSDB 1 AFS.Example.", "a. IN AFSDB 1 afs.example.");
 }
 
-TEST(Canonical, OtherTypesKeepTheirCase) {
+TEST(DnssecCanonicalTest, OtherTypesKeepTheirCase) {
   expect_unchanged("a. IN NSEC Next.Example. A RRSIG NSEC");  // RFC 6840 §5.1
   expect_unchanged("a. IN HINFO \"INTEL\" \"Linux\"");        // strings, not names
   expect_unchanged("a. IN TXT \"Mixed Case\"");
@@ -54,7 +54,7 @@ TEST(Canonical, OtherTypesKeepTheirCase) {
   expect_unchanged("a. IN CAA 0 issue \"Example.Net\"");
 }
 
-TEST(Canonical, RrsigSignerIsLowered) {
+TEST(DnssecCanonicalTest, RrsigSignerIsLowered) {
   const TestKey key("example.", LDNS_SIGN_ED25519, 256);
   Rr sig = key.sign({rr_parse("www.example. 300 IN A 192.0.2.1")});
   const Bytes lower = sig.rdata;
@@ -64,7 +64,7 @@ TEST(Canonical, RrsigSignerIsLowered) {
   EXPECT_EQ(rdata, lower);
 }
 
-TEST(Canonical, MalformedNamesAreRefused) {
+TEST(DnssecCanonicalTest, MalformedNamesAreRefused) {
   Bytes mx = rr_parse("a. IN MX 10 mail.example.").rdata;
   mx.pop_back();  // no root label
   EXPECT_FALSE(rdata_canonicalize(15, mx));
@@ -78,7 +78,7 @@ TEST(Canonical, MalformedNamesAreRefused) {
   EXPECT_TRUE(rdata_canonicalize(1, empty));  // an A is not ours to judge
 }
 
-TEST(Canonical, RdatasAreSortedAndDuplicatesDropped) {
+TEST(DnssecCanonicalTest, RdatasAreSortedAndDuplicatesDropped) {
   const std::vector<Rr> rrset = {rr_parse("a. IN TXT \"ab\""), rr_parse("a. IN TXT \"a\""),
                                  rr_parse("a. IN TXT \"b\""), rr_parse("a. IN TXT \"a\"")};
   const auto rdatas = rrset_canonical_rdatas(rrset);
@@ -97,7 +97,7 @@ TEST(Canonical, RdatasAreSortedAndDuplicatesDropped) {
 }
 
 // The bytes we verify are the bytes ldns signs: an MX RRset in mixed case and any order.
-TEST(Canonical, SignedDataIsWhatLdnsSigns) {
+TEST(DnssecCanonicalTest, SignedDataIsWhatLdnsSigns) {
   const TestKey key("Example.", LDNS_SIGN_ED25519, 256);
   const std::vector<Rr> rrset = {rr_parse("EXAMPLE. 300 IN MX 20 Backup.EXAMPLE."),
                                  rr_parse("example. 300 IN MX 10 MAIL.example.")};
@@ -122,7 +122,7 @@ TEST(Canonical, SignedDataIsWhatLdnsSigns) {
   EXPECT_EQ(ours, theirs);
 }
 
-TEST(Canonical, WildcardOwnerIsRebuiltFromTheLabels) {
+TEST(DnssecCanonicalTest, WildcardOwnerIsRebuiltFromTheLabels) {
   const TestKey key("example.", LDNS_SIGN_ED25519, 256);
   const std::vector<Rr> wildcard = {rr_parse("*.example. 300 IN A 192.0.2.1")};
   const Rr sig_rr = key.sign(wildcard);

@@ -17,7 +17,7 @@ using testing::name_wire;
 using testing::rr_parse;
 using testing::TestKey;
 
-class KeySet : public ::testing::Test {
+class DnssecKeySetTest : public ::testing::Test {
  protected:
   const std::string zone_ = name_wire("example.");
   TestKey ksk_{"example.", LDNS_SIGN_ECDSAP256SHA256, 257};
@@ -37,7 +37,7 @@ void expect_status(const KeySetVerdict& v, Status status, std::optional<Ede> ede
   EXPECT_NE(v.verdict.reason.find(reason_part), std::string::npos) << v.verdict.reason;
 }
 
-TEST_F(KeySet, Sha256DsMakesTheWholeSetSecureAndItsZskSignsData) {
+TEST_F(DnssecKeySetTest, Sha256DsMakesTheWholeSetSecureAndItsZskSignsData) {
   const KeySetVerdict v = validate({ksk_.ds(LDNS_SHA256)});
   expect_status(v, Status::kSecure, std::nullopt);
   ASSERT_EQ(v.keys.size(), 2U);
@@ -51,15 +51,15 @@ TEST_F(KeySet, Sha256DsMakesTheWholeSetSecureAndItsZskSignsData) {
   EXPECT_EQ(data.verdict.status, Status::kSecure) << data.verdict.reason;
 }
 
-TEST_F(KeySet, Sha384DsWorksToo) {
+TEST_F(DnssecKeySetTest, Sha384DsWorksToo) {
   expect_status(validate({ksk_.ds(LDNS_SHA384)}), Status::kSecure, std::nullopt);
 }
 
-TEST_F(KeySet, Sha1DsAloneCounts) {
+TEST_F(DnssecKeySetTest, Sha1DsAloneCounts) {
   expect_status(validate({ksk_.ds(LDNS_SHA1)}), Status::kSecure, std::nullopt);
 }
 
-TEST_F(KeySet, Sha1DsIsIgnoredWhenASha256DsIsPresent) {
+TEST_F(DnssecKeySetTest, Sha1DsIsIgnoredWhenASha256DsIsPresent) {
   // RFC 4509 §3: the SHA-1 DS matches, the SHA-256 one does not; only SHA-256 counts.
   Ds wrong = ksk_.ds(LDNS_SHA256);
   wrong.digest[0] ^= 1;
@@ -74,13 +74,13 @@ TEST_F(KeySet, Sha1DsIsIgnoredWhenASha256DsIsPresent) {
                 std::nullopt);
 }
 
-TEST_F(KeySet, DsOfNoKeyInTheSetIsDnskeyMissing) {
+TEST_F(DnssecKeySetTest, DsOfNoKeyInTheSetIsDnskeyMissing) {
   const TestKey other("example.", LDNS_SIGN_ECDSAP256SHA256, 257);
   expect_status(validate({other.ds(LDNS_SHA256)}), Status::kBogus, Ede::kDnskeyMissing,
                 "no DNSKEY of example. matches its DS");
 }
 
-TEST_F(KeySet, DsOfAKeyThatDoesNotSignTheSetIsBogus) {
+TEST_F(DnssecKeySetTest, DsOfAKeyThatDoesNotSignTheSetIsBogus) {
   // The DS names the ZSK, which did not sign the DNSKEY RRset.
   expect_status(validate({zsk_.ds(LDNS_SHA256)}), Status::kBogus, Ede::kDnskeyMissing,
                 "no DNSKEY of example. with key tag");
@@ -90,14 +90,14 @@ TEST_F(KeySet, DsOfAKeyThatDoesNotSignTheSetIsBogus) {
                 "does not verify");
 }
 
-TEST_F(KeySet, DsOfAKeyWithoutTheZoneBitIsNotAMatch) {
+TEST_F(DnssecKeySetTest, DsOfAKeyWithoutTheZoneBitIsNotAMatch) {
   const TestKey not_zone("example.", LDNS_SIGN_ECDSAP256SHA256, 1);
   dnskeys_ = {not_zone.dnskey(), zsk_.dnskey()};
   sigs_ = {not_zone.sign_edited(dnskeys_, [](ldns_rr*) {})};
   expect_status(validate({not_zone.ds(LDNS_SHA256)}), Status::kBogus, Ede::kDnskeyMissing);
 }
 
-TEST_F(KeySet, UnsupportedAlgorithmOrDigestIsInsecure) {
+TEST_F(DnssecKeySetTest, UnsupportedAlgorithmOrDigestIsInsecure) {
   const TestKey sha1("example.", LDNS_SIGN_RSASHA1, 257);
   expect_status(validate({sha1.ds(LDNS_SHA256)}), Status::kInsecure,
                 Ede::kUnsupportedDnskeyAlgorithm);
@@ -110,11 +110,11 @@ TEST_F(KeySet, UnsupportedAlgorithmOrDigestIsInsecure) {
                 Ede::kDnskeyMissing);
 }
 
-TEST_F(KeySet, NoDsIsIndeterminate) {
+TEST_F(DnssecKeySetTest, NoDsIsIndeterminate) {
   expect_status(validate({}), Status::kIndeterminate, std::nullopt, "no DS");
 }
 
-TEST_F(KeySet, ExpiredKeySetSignatureIsExpired) {
+TEST_F(DnssecKeySetTest, ExpiredKeySetSignatureIsExpired) {
   sigs_ = {ksk_.sign_edited(dnskeys_, [](ldns_rr* s) {
     ldns_rr_rrsig_set_inception(s, testing::u32_rdf(kNow - 40 * testing::kDay));
     ldns_rr_rrsig_set_expiration(s, testing::u32_rdf(kNow - 10 * testing::kDay));
@@ -122,14 +122,14 @@ TEST_F(KeySet, ExpiredKeySetSignatureIsExpired) {
   expect_status(validate({ksk_.ds(LDNS_SHA256)}), Status::kBogus, Ede::kSignatureExpired);
 }
 
-TEST_F(KeySet, TrustAnchorAsDs) {
+TEST_F(DnssecKeySetTest, TrustAnchorAsDs) {
   // A root-style anchor file holds DS records: the same path as a parent's DS.
   const Ds anchor = ksk_.ds(LDNS_SHA256);
   const KeySetVerdict v = dnskey_set_validate(zone_, dnskeys_, sigs_, {&anchor, 1}, kNow);
   expect_status(v, Status::kSecure, std::nullopt);
 }
 
-TEST_F(KeySet, TrustAnchorAsDnskey) {
+TEST_F(DnssecKeySetTest, TrustAnchorAsDnskey) {
   const Dnskey anchor = ksk_.parsed();
   const KeySetVerdict v =
       dnskey_set_validate_by_anchor_keys(zone_, dnskeys_, sigs_, {&anchor, 1}, kNow);
@@ -150,7 +150,7 @@ TEST_F(KeySet, TrustAnchorAsDnskey) {
                 Status::kIndeterminate, std::nullopt);
 }
 
-TEST_F(KeySet, RevokedAnchorKeyIsNotTrusted) {
+TEST_F(DnssecKeySetTest, RevokedAnchorKeyIsNotTrusted) {
   // RFC 5011 §2.1: the zone revokes its KSK (flags | REVOKE) and self-signs with it.
   const Dnskey anchor = ksk_.parsed();
   ldns_key_set_flags(ksk_.get(), 257 | 0x80);
@@ -162,7 +162,7 @@ TEST_F(KeySet, RevokedAnchorKeyIsNotTrusted) {
 }
 
 // KeyTrap (CVE-2023-50387) at the DS step: keys sharing the DS's key tag ahead of the real one.
-TEST_F(KeySet, ManyKeysWithTheDsKeyTagStopAtTheLimit) {
+TEST_F(DnssecKeySetTest, ManyKeysWithTheDsKeyTagStopAtTheLimit) {
   std::vector<Rr> crowded;
   for (std::uint32_t i = 0; i < 20; ++i) {
     const Dnskey forged = testing::key_forge_with_tag(ksk_.key_tag(), 13, 64, i);
@@ -184,7 +184,7 @@ TEST_F(KeySet, ManyKeysWithTheDsKeyTagStopAtTheLimit) {
   EXPECT_FALSE(ok.limit_tripped);
 }
 
-TEST_F(KeySet, DnskeySetOfAnotherOwnerIsRefused) {
+TEST_F(DnssecKeySetTest, DnskeySetOfAnotherOwnerIsRefused) {
   std::vector<Rr> elsewhere = dnskeys_;
   elsewhere[1].owner = name_wire("other.");
   expect_status(

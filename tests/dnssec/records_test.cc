@@ -15,7 +15,7 @@ using testing::name_wire;
 using testing::rr_parse;
 using testing::TestKey;
 
-TEST(Records, KeyTagIsLdnsKeyTag) {
+TEST(DnssecRecordsTest, KeyTagIsLdnsKeyTag) {
   for (const auto algorithm :
        {LDNS_SIGN_RSASHA256, LDNS_SIGN_ECDSAP256SHA256, LDNS_SIGN_ED25519, LDNS_SIGN_ED448}) {
     const TestKey key("example.", algorithm, 257);
@@ -32,7 +32,7 @@ TEST(Records, KeyTagIsLdnsKeyTag) {
 
 // The root's KSK-2017 and KSK-2024 and their DS records, as Debian's dns-root-data ships them:
 // fixed vectors for the key tag and the DS digest, made by no code of ours.
-TEST(Records, RootKeysHaveTheirPublishedTagsAndDigests) {
+TEST(DnssecRecordsTest, RootKeysHaveTheirPublishedTagsAndDigests) {
   const Rr ksk2017 = rr_parse(
       ". IN DNSKEY 257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7Hrx"
       "RixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVL"
@@ -58,7 +58,7 @@ TEST(Records, RootKeysHaveTheirPublishedTagsAndDigests) {
   EXPECT_FALSE(ds_matches(*ds_parse(ds2017.rdata), name_wire("."), key2024));
 }
 
-TEST(Records, FlagsDecideUsability) {
+TEST(DnssecRecordsTest, FlagsDecideUsability) {
   Dnskey key = TestKey("example.", LDNS_SIGN_ED25519, 256).parsed();
   EXPECT_TRUE(key.usable_zone_key());
   key.flags = 0;
@@ -70,7 +70,7 @@ TEST(Records, FlagsDecideUsability) {
   EXPECT_FALSE(key.usable_zone_key());
 }
 
-TEST(Records, RrsigParseReadsEveryField) {
+TEST(DnssecRecordsTest, RrsigParseReadsEveryField) {
   const TestKey key("Example.", LDNS_SIGN_ED25519, 256);
   const Rr sig = key.sign({rr_parse("www.example. 300 IN A 192.0.2.1")});
   const auto parsed = rrsig_parse(sig.rdata);
@@ -86,7 +86,7 @@ TEST(Records, RrsigParseReadsEveryField) {
   EXPECT_EQ(parsed->signature.size(), 64U);
 }
 
-TEST(Records, MalformedRdataIsRefused) {
+TEST(DnssecRecordsTest, MalformedRdataIsRefused) {
   const TestKey key("example.", LDNS_SIGN_ED25519, 256);
   const Rr sig = key.sign({rr_parse("www.example. 300 IN A 192.0.2.1")});
   EXPECT_FALSE(rrsig_parse(std::span(sig.rdata).first(17)).has_value());
@@ -98,7 +98,7 @@ TEST(Records, MalformedRdataIsRefused) {
   EXPECT_FALSE(ds_parse(Bytes{0, 1, 8, 2}).has_value());
 }
 
-TEST(Records, DsMatchesLdnsDigestsIgnoringOwnerCase) {
+TEST(DnssecRecordsTest, DsMatchesLdnsDigestsIgnoringOwnerCase) {
   const TestKey key("example.", LDNS_SIGN_ECDSAP256SHA256, 257);
   const Dnskey dnskey = key.parsed();
   for (const auto hash : {LDNS_SHA1, LDNS_SHA256, LDNS_SHA384}) {
@@ -120,7 +120,7 @@ TEST(Records, DsMatchesLdnsDigestsIgnoringOwnerCase) {
   EXPECT_TRUE(digest_supported(1) && digest_supported(2) && digest_supported(4));
 }
 
-TEST(Records, NameHelpers) {
+TEST(DnssecRecordsTest, NameHelpers) {
   EXPECT_EQ(name_label_count(name_wire(".")), 0U);
   EXPECT_EQ(name_label_count(name_wire("www.example.")), 2U);
   EXPECT_EQ(name_label_count(name_wire("*.example.")), 1U);  // RFC 4034 §3.1.3
@@ -153,7 +153,7 @@ TEST(Records, NameHelpers) {
   EXPECT_EQ(name_to_text(name_wire(".")), ".");
 }
 
-TEST(Records, StatusAndEdeNames) {
+TEST(DnssecRecordsTest, StatusAndEdeNames) {
   EXPECT_EQ(status_name(Status::kBogus), "bogus");
   EXPECT_EQ(status_name(Status::kIndeterminate), "indeterminate");
   EXPECT_EQ(ede_name(Ede::kSignatureExpired), "signature_expired");

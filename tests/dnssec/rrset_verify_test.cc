@@ -39,9 +39,9 @@ void expect_bogus(const RrsetVerdict& v, Ede ede, const std::string& reason_part
   EXPECT_NE(v.verdict.reason.find(reason_part), std::string::npos) << v.verdict.reason;
 }
 
-class RrsetVerifyByAlgorithm : public ::testing::TestWithParam<ldns_signing_algorithm> {};
+class DnssecRrsetVerifyByAlgorithmTest : public ::testing::TestWithParam<ldns_signing_algorithm> {};
 
-TEST_P(RrsetVerifyByAlgorithm, GoodSignatureIsSecure) {
+TEST_P(DnssecRrsetVerifyByAlgorithmTest, GoodSignatureIsSecure) {
   const TestKey key("example.", GetParam(), 256);
   const auto rrset = www_a();
   const RrsetVerdict v = verify(rrset, {key.sign(rrset)}, {key.parsed()});
@@ -54,7 +54,7 @@ TEST_P(RrsetVerifyByAlgorithm, GoodSignatureIsSecure) {
   EXPECT_EQ(v.expiration, kExpiration);
 }
 
-TEST_P(RrsetVerifyByAlgorithm, TamperedRdataIsBogus) {
+TEST_P(DnssecRrsetVerifyByAlgorithmTest, TamperedRdataIsBogus) {
   const TestKey key("example.", GetParam(), 256);
   auto rrset = www_a();
   const Rr sig = key.sign(rrset);
@@ -62,12 +62,12 @@ TEST_P(RrsetVerifyByAlgorithm, TamperedRdataIsBogus) {
   expect_bogus(verify(rrset, {sig}, {key.parsed()}), Ede::kDnssecBogus, "does not verify");
 }
 
-INSTANTIATE_TEST_SUITE_P(Algorithms, RrsetVerifyByAlgorithm,
+INSTANTIATE_TEST_SUITE_P(Algorithms, DnssecRrsetVerifyByAlgorithmTest,
                          ::testing::Values(LDNS_SIGN_RSASHA256, LDNS_SIGN_RSASHA512,
                                            LDNS_SIGN_ECDSAP256SHA256, LDNS_SIGN_ECDSAP384SHA384,
                                            LDNS_SIGN_ED25519, LDNS_SIGN_ED448));
 
-class RrsetVerify : public ::testing::Test {
+class DnssecRrsetVerifyTest : public ::testing::Test {
  protected:
   TestKey key_{"example.", LDNS_SIGN_ED25519, 256};
   std::vector<Rr> rrset_ = www_a();
@@ -83,7 +83,7 @@ class RrsetVerify : public ::testing::Test {
   }
 };
 
-TEST_F(RrsetVerify, EditedSignerThatIsAnAncestorButNotTheKeyOwnerIsBogus) {
+TEST_F(DnssecRrsetVerifyTest, EditedSignerThatIsAnAncestorButNotTheKeyOwnerIsBogus) {
   // A signature good for what it says, made by example.'s key, naming the root as signer.
   const Rr sig = key_.sign_edited(
       rrset_, [](ldns_rr* s) { ldns_rr_rrsig_set_signame(s, testing::dname_new(".").release()); });
@@ -92,7 +92,7 @@ TEST_F(RrsetVerify, EditedSignerThatIsAnAncestorButNotTheKeyOwnerIsBogus) {
 
 // goresolver CVE-2022-3346: attacker.test. signs www.example.'s data with its own, validly
 // chained keys; a validator that follows the signer name and checks only the maths accepts it.
-TEST_F(RrsetVerify, SignerThatIsNotAnAncestorOfTheOwnerIsBogus) {
+TEST_F(DnssecRrsetVerifyTest, SignerThatIsNotAnAncestorOfTheOwnerIsBogus) {
   const TestKey attacker("attacker.test.", LDNS_SIGN_ED25519, 256);
   const Rr sig = attacker.sign(rrset_);
   const RrsetVerdict v = rrset_verify(rrset_, std::vector<Rr>{sig}, name_wire("attacker.test."),
@@ -109,7 +109,7 @@ TEST_F(RrsetVerify, SignerThatIsNotAnAncestorOfTheOwnerIsBogus) {
             Status::kSecure);
 }
 
-TEST_F(RrsetVerify, WildcardExpansionIsSecureAndSaysSo) {
+TEST_F(DnssecRrsetVerifyTest, WildcardExpansionIsSecureAndSaysSo) {
   std::vector<Rr> wildcard = {rr_parse("*.example. 300 IN A 192.0.2.7")};
   Rr sig = key_.sign(wildcard);  // labels 1
   std::vector<Rr> expanded = wildcard;
@@ -128,7 +128,7 @@ TEST_F(RrsetVerify, WildcardExpansionIsSecureAndSaysSo) {
   EXPECT_FALSE(literal.wildcard);
 }
 
-TEST_F(RrsetVerify, WildcardSignatureDoesNotCoverAnotherZonesName) {
+TEST_F(DnssecRrsetVerifyTest, WildcardSignatureDoesNotCoverAnotherZonesName) {
   std::vector<Rr> wildcard = {rr_parse("*.example. 300 IN A 192.0.2.7")};
   Rr sig = key_.sign(wildcard);
   std::vector<Rr> elsewhere = wildcard;
@@ -137,7 +137,7 @@ TEST_F(RrsetVerify, WildcardSignatureDoesNotCoverAnotherZonesName) {
   expect_bogus(verify(elsewhere, {sig}, {key_.parsed()}), Ede::kDnssecBogus, "not an ancestor");
 }
 
-TEST_F(RrsetVerify, LabelsAboveTheOwnersAreBogus) {
+TEST_F(DnssecRrsetVerifyTest, LabelsAboveTheOwnersAreBogus) {
   const Rr sig = key_.sign_edited(rrset_, [](ldns_rr* s) {
     ldns_rr_rrsig_set_labels(s, testing::u8_rdf(3));  // www.example. has 2
   });
@@ -146,7 +146,7 @@ TEST_F(RrsetVerify, LabelsAboveTheOwnersAreBogus) {
   EXPECT_EQ(v.verifications, 0U);
 }
 
-TEST_F(RrsetVerify, ExpiredAndNotYetValid) {
+TEST_F(DnssecRrsetVerifyTest, ExpiredAndNotYetValid) {
   // 30-day lifetime: 10 % is 3 days, clamped to the 1-day maximum.
   expect_bogus(verify_at(sign_times(kNow - 31 * kDay, kNow - 2 * kDay), kNow),
                Ede::kSignatureExpired, "expired");
@@ -169,13 +169,13 @@ TEST_F(RrsetVerify, ExpiredAndNotYetValid) {
   EXPECT_EQ(verify_at(sign_times(kNow, kNow), kNow, strict).verdict.status, Status::kSecure);
 }
 
-TEST_F(RrsetVerify, ShortLivedSignatureGetsTheOneHourMinimum) {
+TEST_F(DnssecRrsetVerifyTest, ShortLivedSignatureGetsTheOneHourMinimum) {
   const Rr sig = sign_times(kNow - 7200, kNow - 1800);  // 2 hours: 10 % is 12 minutes
   EXPECT_EQ(verify_at(sig, kNow).verdict.status, Status::kSecure);
   expect_bogus(verify_at(sig, kNow + 1800 + 3601), Ede::kSignatureExpired, "expired");
 }
 
-TEST_F(RrsetVerify, TimesUseSerialArithmeticAcrossTheWrap) {
+TEST_F(DnssecRrsetVerifyTest, TimesUseSerialArithmeticAcrossTheWrap) {
   // Inception 1000 s before 2^32, expiration 5000 s after it (2106: RFC 4034 §3.1.5).
   const std::uint32_t inception = 0xFFFFFFFFU - 999;
   const std::uint32_t expiration = 5000;
@@ -193,7 +193,7 @@ TEST_F(RrsetVerify, TimesUseSerialArithmeticAcrossTheWrap) {
   EXPECT_EQ(near_end.ttl, 100U);
 }
 
-TEST_F(RrsetVerify, KeyThatIsNotAUsableZoneKeyIsBogus) {
+TEST_F(DnssecRrsetVerifyTest, KeyThatIsNotAUsableZoneKeyIsBogus) {
   const TestKey other("example.", LDNS_SIGN_ED25519, 256);  // keeps the set usable
   struct Case {
     std::uint16_t flags;
@@ -209,7 +209,7 @@ TEST_F(RrsetVerify, KeyThatIsNotAUsableZoneKeyIsBogus) {
   }
 }
 
-TEST_F(RrsetVerify, ProtocolOtherThanThreeIsBogus) {
+TEST_F(DnssecRrsetVerifyTest, ProtocolOtherThanThreeIsBogus) {
   Dnskey bad = key_.parsed();
   bad.rdata[2] = 2;
   bad = *dnskey_parse(bad.rdata);  // a new key tag, same public key
@@ -224,14 +224,14 @@ TEST_F(RrsetVerify, ProtocolOtherThanThreeIsBogus) {
   EXPECT_EQ(verify(rrset_, {sig}, {good}).verdict.status, Status::kSecure);
 }
 
-TEST_F(RrsetVerify, KeyTagOrAlgorithmNobodyHasIsDnskeyMissing) {
+TEST_F(DnssecRrsetVerifyTest, KeyTagOrAlgorithmNobodyHasIsDnskeyMissing) {
   const TestKey other("example.", LDNS_SIGN_ED25519, 256);
   expect_bogus(verify(rrset_, {key_.sign(rrset_)}, {other.parsed()}), Ede::kDnskeyMissing,
                "no DNSKEY");
   expect_bogus(verify(rrset_, {key_.sign(rrset_)}, {}), Ede::kDnskeyMissing, "no usable DNSKEY");
 }
 
-TEST_F(RrsetVerify, ZoneWithOnlyUnsupportedAlgorithmsIsInsecure) {
+TEST_F(DnssecRrsetVerifyTest, ZoneWithOnlyUnsupportedAlgorithmsIsInsecure) {
   const TestKey sha1("example.", LDNS_SIGN_RSASHA1, 256);
   const RrsetVerdict v = verify(rrset_, {sha1.sign(rrset_)}, {sha1.parsed()});
   EXPECT_EQ(v.verdict.status, Status::kInsecure);
@@ -239,14 +239,14 @@ TEST_F(RrsetVerify, ZoneWithOnlyUnsupportedAlgorithmsIsInsecure) {
   EXPECT_EQ(v.verifications, 0U);
 }
 
-TEST_F(RrsetVerify, OnlyAnUnsupportedRrsigWhereASupportedKeyExistsIsBogus) {
+TEST_F(DnssecRrsetVerifyTest, OnlyAnUnsupportedRrsigWhereASupportedKeyExistsIsBogus) {
   // A downgrade: the zone has an Ed25519 key, the answer carries only a SHA-1 RRSIG.
   const TestKey sha1("example.", LDNS_SIGN_RSASHA1, 256);
   expect_bogus(verify(rrset_, {sha1.sign(rrset_)}, {sha1.parsed(), key_.parsed()}),
                Ede::kRrsigsMissing, "supported algorithm");
 }
 
-TEST_F(RrsetVerify, MissingOrUnrelatedRrsigsAreRrsigsMissing) {
+TEST_F(DnssecRrsetVerifyTest, MissingOrUnrelatedRrsigsAreRrsigsMissing) {
   expect_bogus(verify(rrset_, {}, {key_.parsed()}), Ede::kRrsigsMissing, "no RRSIG covers");
   std::vector<Rr> aaaa = {rr_parse("www.example. 300 IN AAAA 2001:db8::1")};
   expect_bogus(verify(rrset_, {key_.sign(aaaa)}, {key_.parsed()}), Ede::kRrsigsMissing,
@@ -256,7 +256,7 @@ TEST_F(RrsetVerify, MissingOrUnrelatedRrsigsAreRrsigsMissing) {
                "no RRSIG covers");
 }
 
-TEST_F(RrsetVerify, CaseOrderAndDuplicatesOfTheRrsetDoNotMatter) {
+TEST_F(DnssecRrsetVerifyTest, CaseOrderAndDuplicatesOfTheRrsetDoNotMatter) {
   const Rr sig = key_.sign(rrset_);
   std::vector<Rr> shuffled = {rrset_[1], rrset_[0], rrset_[1]};
   for (Rr& rr : shuffled) rr.owner = name_wire("WwW.ExAmPlE.");
@@ -266,7 +266,7 @@ TEST_F(RrsetVerify, CaseOrderAndDuplicatesOfTheRrsetDoNotMatter) {
   EXPECT_EQ(v.verdict.status, Status::kSecure) << v.verdict.reason;
 }
 
-TEST_F(RrsetVerify, NamesInRdataAreLoweredForTheListedTypes) {
+TEST_F(DnssecRrsetVerifyTest, NamesInRdataAreLoweredForTheListedTypes) {
   // ldns lowers MX and SRV targets when it signs; the answer may carry any case.
   const std::vector<Rr> mx = {rr_parse("Example. 300 IN MX 10 MAIL.Example."),
                               rr_parse("Example. 300 IN MX 20 Backup.EXAMPLE.")};
@@ -279,7 +279,7 @@ TEST_F(RrsetVerify, NamesInRdataAreLoweredForTheListedTypes) {
   EXPECT_EQ(verify(srv_lower, {key_.sign(srv)}, {key_.parsed()}).verdict.status, Status::kSecure);
 }
 
-TEST_F(RrsetVerify, NsecNextNameKeepsItsCase) {
+TEST_F(DnssecRrsetVerifyTest, NsecNextNameKeepsItsCase) {
   // RFC 6840 §5.1: NSEC is not in the list; its next name is signed as sent.
   const std::vector<Rr> nsec = {rr_parse("a.example. 300 IN NSEC B.example. A RRSIG NSEC")};
   const Rr sig = key_.sign(nsec);
@@ -288,7 +288,7 @@ TEST_F(RrsetVerify, NsecNextNameKeepsItsCase) {
   expect_bogus(verify(lowered, {sig}, {key_.parsed()}), Ede::kDnssecBogus, "does not verify");
 }
 
-TEST_F(RrsetVerify, EffectiveTtlIsTheLeastOfTtlOriginalTtlAndTimeLeft) {
+TEST_F(DnssecRrsetVerifyTest, EffectiveTtlIsTheLeastOfTtlOriginalTtlAndTimeLeft) {
   const Rr sig = key_.sign(rrset_);  // original TTL 300
   EXPECT_EQ(verify(rrset_, {sig}, {key_.parsed()}).ttl, 300U);
   std::vector<Rr> raised = rrset_;
@@ -300,7 +300,7 @@ TEST_F(RrsetVerify, EffectiveTtlIsTheLeastOfTtlOriginalTtlAndTimeLeft) {
   EXPECT_EQ(verify(rrset_, {sig}, {key_.parsed()}, kExpiration - 100).ttl, 100U);
 }
 
-TEST_F(RrsetVerify, AnyOneGoodSignatureIsEnough) {
+TEST_F(DnssecRrsetVerifyTest, AnyOneGoodSignatureIsEnough) {
   const TestKey other("example.", LDNS_SIGN_ECDSAP256SHA256, 256);
   Rr broken = other.sign(rrset_);
   broken.rdata.back() ^= 1;
@@ -310,7 +310,7 @@ TEST_F(RrsetVerify, AnyOneGoodSignatureIsEnough) {
   EXPECT_EQ(v.verifications, 2U);
 }
 
-TEST_F(RrsetVerify, TheReasonIsThatOfTheSignatureThatGotFurthest) {
+TEST_F(DnssecRrsetVerifyTest, TheReasonIsThatOfTheSignatureThatGotFurthest) {
   const TestKey other("example.", LDNS_SIGN_ED25519, 256);
   Rr broken = key_.sign(rrset_);
   broken.rdata.back() ^= 1;
@@ -322,7 +322,7 @@ TEST_F(RrsetVerify, TheReasonIsThatOfTheSignatureThatGotFurthest) {
 
 // KeyTrap (CVE-2023-50387): many keys sharing a key tag and many RRSIGs must not buy many
 // signature checks.
-TEST_F(RrsetVerify, KeyTrapStopsAtTheLimitsAndSaysSo) {
+TEST_F(DnssecRrsetVerifyTest, KeyTrapStopsAtTheLimitsAndSaysSo) {
   std::vector<Dnskey> keys;
   for (std::uint32_t i = 0; i < 20; ++i) {
     keys.push_back(testing::key_forge_with_tag(key_.key_tag(), kAlgorithmEd25519, 32, i));
@@ -356,7 +356,7 @@ TEST_F(RrsetVerify, KeyTrapStopsAtTheLimitsAndSaysSo) {
   EXPECT_EQ(ok.verifications, 4U);
 }
 
-TEST_F(RrsetVerify, RecordsOfTwoRrsetsAreRefused) {
+TEST_F(DnssecRrsetVerifyTest, RecordsOfTwoRrsetsAreRefused) {
   std::vector<Rr> mixed = rrset_;
   mixed.push_back(rr_parse("mail.example. 300 IN A 192.0.2.9"));
   expect_bogus(verify(mixed, {key_.sign(rrset_)}, {key_.parsed()}), Ede::kDnssecBogus,
@@ -364,7 +364,7 @@ TEST_F(RrsetVerify, RecordsOfTwoRrsetsAreRefused) {
   expect_bogus(verify({}, {}, {key_.parsed()}), Ede::kDnssecBogus, "empty");
 }
 
-TEST_F(RrsetVerify, MalformedRrsigIsBogus) {
+TEST_F(DnssecRrsetVerifyTest, MalformedRrsigIsBogus) {
   Rr sig = key_.sign(rrset_);
   sig.rdata.resize(20);  // cut inside the signer name
   expect_bogus(verify(rrset_, {sig}, {key_.parsed()}), Ede::kDnssecBogus, "malformed RRSIG");

@@ -73,7 +73,7 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, SignatureCheckByAlgorithm,
                                            LDNS_SIGN_ECDSAP256SHA256, LDNS_SIGN_ECDSAP384SHA384,
                                            LDNS_SIGN_ED25519, LDNS_SIGN_ED448));
 
-TEST(SignatureCheck, Sha1AlgorithmsAreUnsupportedEvenWhenTheSignatureIsGood) {
+TEST(DnssecSignatureCheckTest, Sha1AlgorithmsAreUnsupportedEvenWhenTheSignatureIsGood) {
   const Signed s = sign_bytes(LDNS_SIGN_RSASHA1, "data");
   // ldns itself verifies it: refusing is our decision (RFC 9905), not ldns's inability.
   const testing::LdnsBufferPtr data(ldns_buffer_new(s.data.size()));
@@ -88,7 +88,7 @@ TEST(SignatureCheck, Sha1AlgorithmsAreUnsupportedEvenWhenTheSignatureIsGood) {
             SignatureCheck::kUnsupported);
 }
 
-TEST(SignatureCheck, SupportedAlgorithmsAreTheSixWeVerify) {
+TEST(DnssecSignatureCheckTest, SupportedAlgorithmsAreTheSixWeVerify) {
   for (int algorithm = 0; algorithm < 256; ++algorithm) {
     const bool expected = algorithm == 8 || algorithm == 10 || (algorithm >= 13 && algorithm <= 16);
     EXPECT_EQ(algorithm_supported(static_cast<std::uint8_t>(algorithm)), expected) << algorithm;
@@ -98,7 +98,7 @@ TEST(SignatureCheck, SupportedAlgorithmsAreTheSixWeVerify) {
 // ldns's raw verify reads the signed bytes up to the buffer's position: a buffer made with
 // ldns_buffer_new_frm_data (position 0) verifies an empty message. Pinned so that a change in
 // ldns shows here, not as every signature failing.
-TEST(SignatureCheck, LdnsRawVerifyReadsUpToThePosition) {
+TEST(DnssecSignatureCheckTest, LdnsRawVerifyReadsUpToThePosition) {
   const Signed s = sign_bytes(LDNS_SIGN_ED25519, "");
   const std::string other = "not empty";
   ldns_buffer wrapped{};
