@@ -7,8 +7,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -21,14 +23,75 @@ namespace {
 
 // libfstrm's destroy functions take T** (and null the pointer); CPtr hands them T*.
 void writer_options_free(fstrm_writer_options* p) { fstrm_writer_options_destroy(&p); }
-void file_options_free(fstrm_file_options* p) { fstrm_file_options_destroy(&p); }
 void iothr_options_free(fstrm_iothr_options* p) { fstrm_iothr_options_destroy(&p); }
 void writer_free(fstrm_writer* p) { fstrm_writer_destroy(&p); }
 
 using WriterOptionsPtr = CPtr<fstrm_writer_options, writer_options_free>;
-using FileOptionsPtr = CPtr<fstrm_file_options, file_options_free>;
 using IothrOptionsPtr = CPtr<fstrm_iothr_options, iothr_options_free>;
 using FstrmWriterPtr = CPtr<fstrm_writer, writer_free>;
+
+// Writes every byte of `iov` to `fd` (a socket: with MSG_NOSIGNAL, so that a collector gone is
+// an error rather than a SIGPIPE), going on after partial writes. Failure on any error or on
+// the socket's send timeout.
+fstrm_res all_write(int fd, const iovec* iov, int count, bool socket) {
+  std::vector<iovec> left(iov, iov + count);
+  std::size_t first = 0;
+  while (first < left.size()) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(left.size() - first, IOV_MAX));
+    ssize_t n = 0;
+    if (socket) {
+      msghdr message{};
+      message.msg_iov = left.data() + first;
+      message.msg_iovlen = static_cast<std::size_t>(chunk);
+      n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    } else {
+      n = ::writev(fd, left.data() + first, chunk);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fstrm_res_failure;
+    }
+    while (first < left.size() && static_cast<std::size_t>(n) >= left[first].iov_len) {
+      n -= static_cast<ssize_t>(left[first].iov_len);
+      ++first;
+    }
+    if (first < left.size()) {
+      left[first].iov_base = static_cast<std::uint8_t*>(left[first].iov_base) + n;
+      left[first].iov_len -= static_cast<std::size_t>(n);
+    }
+  }
+  return fstrm_res_success;
+}
+
+// A file as a libfstrm stream, opened by Writer::open() on the caller's thread: before the
+// privilege drop (so that --user needs no write access to the directory) and with a start-up
+// error for a path that cannot be written, where libfstrm's own file writer would open it later
+// on its thread and retry a failure quietly. It stays open until the Writer goes, so a stream
+// closed after a failed write appends when reopened rather than truncating the file.
+class FileStream {
+ public:
+  explicit FileStream(int fd) : fd_(fd) {}
+  ~FileStream() { ::close(fd_); }
+  FileStream(const FileStream&) = delete;
+  FileStream& operator=(const FileStream&) = delete;
+
+  static fstrm_rdwr* rdwr_make(int fd) {
+    fstrm_rdwr* rdwr = fstrm_rdwr_init(new FileStream(fd));
+    fstrm_rdwr_set_destroy(rdwr, [](void* self) noexcept {
+      delete static_cast<FileStream*>(self);
+      return fstrm_res_success;
+    });
+    fstrm_rdwr_set_open(rdwr, [](void*) noexcept { return fstrm_res_success; });
+    fstrm_rdwr_set_close(rdwr, [](void*) noexcept { return fstrm_res_success; });
+    fstrm_rdwr_set_write(rdwr, [](void* self, const iovec* iov, int count) noexcept {
+      return all_write(static_cast<FileStream*>(self)->fd_, iov, count, false);
+    });
+    return rdwr;
+  }
+
+ private:
+  int fd_;
+};
 
 // A collector's Unix socket as a libfstrm stream. libfstrm's own unix writer blocks without a
 // timeout: a collector that connects but stops reading (or never answers the handshake) would
@@ -112,30 +175,7 @@ class UnixStream {
     return fstrm_res_success;
   }
 
-  fstrm_res write(const iovec* iov, int count) {
-    std::vector<iovec> left(iov, iov + count);
-    std::size_t first = 0;
-    while (first < left.size()) {
-      msghdr message{};
-      message.msg_iov = left.data() + first;
-      message.msg_iovlen = left.size() - first;
-      // MSG_NOSIGNAL: a collector gone is an error here, not a SIGPIPE.
-      ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return fstrm_res_failure;  // timed out (collector not reading), or gone
-      }
-      while (first < left.size() && static_cast<std::size_t>(n) >= left[first].iov_len) {
-        n -= static_cast<ssize_t>(left[first].iov_len);
-        ++first;
-      }
-      if (first < left.size()) {
-        left[first].iov_base = static_cast<std::uint8_t*>(left[first].iov_base) + n;
-        left[first].iov_len -= static_cast<std::size_t>(n);
-      }
-    }
-    return fstrm_res_success;
-  }
+  fstrm_res write(const iovec* iov, int count) { return all_write(fd_, iov, count, true); }
 
   std::string path_;
   int fd_ = -1;
@@ -163,17 +203,13 @@ std::unique_ptr<Writer> Writer::open(const Destination& destination, const Write
         "cannot set the content type");
   FstrmWriterPtr writer;
   if (destination.kind == Destination::Kind::kFile) {
-    // libfstrm opens the file on its own thread, where a failure would only be retried
-    // quietly: a path that cannot be written is a start-up error here instead.
-    const int fd = ::open(destination.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    const int fd = ::open(destination.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
       throw std::runtime_error("dnstap: cannot open " + destination.path + ": " +
                                std::strerror(errno));
     }
-    ::close(fd);
-    FileOptionsPtr file_options(fstrm_file_options_init());
-    fstrm_file_options_set_file_path(file_options.get(), destination.path.c_str());
-    writer.reset(fstrm_file_writer_init(file_options.get(), writer_options.get()));
+    fstrm_rdwr* rdwr = FileStream::rdwr_make(fd);
+    writer.reset(fstrm_writer_init(writer_options.get(), &rdwr));  // takes rdwr
   } else {
     fstrm_rdwr* rdwr = UnixStream::rdwr_make(destination.path);
     writer.reset(fstrm_writer_init(writer_options.get(), &rdwr));  // takes rdwr

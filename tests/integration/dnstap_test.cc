@@ -54,7 +54,8 @@ std::vector<Tapped> tapped_read(const std::string& file, std::string* identity =
     start = end + 4;
     std::smatch m;
     if (!std::regex_search(doc, m, kType)) continue;
-    Tapped t{m[1]};
+    Tapped t;
+    t.type = m[1];
     if (std::regex_search(doc, m, kQuestion)) t.question = m[1];
     if (std::regex_search(doc, m, kStatus)) t.status = m[1];
     if (identity != nullptr && std::regex_search(doc, m, kIdentity)) *identity = m[1];
