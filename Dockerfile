@@ -11,7 +11,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ meson ninja-build pkg-config \
       libldns-dev libgnutls28-dev libevent-dev libtomlplusplus-dev libcli11-dev \
-      prometheus-cpp-dev \
+      prometheus-cpp-dev libfstrm-dev libprotobuf-c-dev protobuf-c-compiler \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the release build reads (tests/ and bench/ are behind options that are off), so
@@ -30,7 +30,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libldns3 libgnutls30 libtomlplusplus3 libprometheus-cpp-core1.0 \
-      libevent-core-2.1-7 libevent-extra-2.1-7 libevent-pthreads-2.1-7 \
+      libevent-core-2.1-7 libevent-extra-2.1-7 libevent-pthreads-2.1-7 libfstrm0 libprotobuf-c1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10053 dotproxy \
  && useradd --system --uid 10053 --gid dotproxy --no-create-home --home-dir /nonexistent \

@@ -100,6 +100,9 @@ std::string restart_needed(const dp::config::Config& running, const dp::config::
   differs(running.metrics_listen != now.metrics_listen, "metrics_listen");
   differs(running.user != now.user, "user");
   differs(running.query_log != now.query_log, "query_log");
+  differs(running.dnstap != now.dnstap, "dnstap");
+  differs(running.dnstap_messages != now.dnstap_messages, "dnstap_messages");
+  differs(running.dnstap_identity != now.dnstap_identity, "dnstap_identity");
   return out;
 }
 

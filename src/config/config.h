@@ -54,6 +54,17 @@ struct ForwardZoneConfig {
   std::string display() const;
 };
 
+// Which dnstap message types are written (--dnstap-messages): the clients' side (CQ, CR) and
+// the upstreams' side (FQ, FR).
+struct DnstapMessages {
+  bool client_query = true;
+  bool client_response = true;
+  bool forwarder_query = true;
+  bool forwarder_response = true;
+
+  friend bool operator==(const DnstapMessages&, const DnstapMessages&) = default;
+};
+
 struct Config {
   std::vector<SocketAddress> listen = {*SocketAddress::parse("127.0.0.1:53"),
                                        *SocketAddress::parse("[::1]:53")};
@@ -75,7 +86,11 @@ struct Config {
   // Operations.
   std::optional<SocketAddress> metrics_listen;  // /metrics, /healthz, /readyz; unset: off
   std::string query_log;  // one line per answered query, written off the hot path; "": off
-  std::string user;       // drop root for this user after binding; "": stay as started
+  // dnstap (https://dnstap.info): "file:PATH" or a collector's Unix socket path; "": off.
+  std::string dnstap;
+  DnstapMessages dnstap_messages;  // which message types are written
+  std::string dnstap_identity;     // the frames' identity; "": the host name
+  std::string user;                // drop root for this user after binding; "": stay as started
   std::chrono::milliseconds drain_timeout{5'000};  // SIGTERM: in-flight queries get this long
 
   unsigned workers = 0;  // threads, each with its own sockets and upstream connections; 0: CPUs

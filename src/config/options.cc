@@ -1,5 +1,6 @@
 #include "config/options.h"
 
+#include <algorithm>
 #include <array>
 
 #include "config/forward_zone.h"
@@ -88,6 +89,62 @@ void set_log_level(Config& c, std::string_view text) {
   const auto level = log::level_parse(text);
   if (!level) throw ValueError(quoted(text) + " is not a log level (error, warn, info, debug)");
   c.log_level = *level;
+}
+
+// RFC-less but fixed by the kernel: a Unix socket path fits sockaddr_un's sun_path (108
+// bytes with its NUL).
+constexpr std::size_t kMaxUnixSocketPath = 107;
+
+void set_dnstap(Config& c, std::string_view text) {
+  constexpr std::string_view kFile = "file:";
+  if (text.substr(0, kFile.size()) == kFile) {
+    if (text.size() == kFile.size()) throw ValueError(quoted(text) + " names no file (file:PATH)");
+  } else if (text.empty()) {
+    throw ValueError("'' is not a Unix socket path or file:PATH");
+  } else if (text.size() > kMaxUnixSocketPath) {
+    throw ValueError(quoted(text) + " is longer than a Unix socket path may be (107 bytes)");
+  }
+  c.dnstap = text;
+}
+
+void set_dnstap_messages(Config& c, std::string_view text) {
+  DnstapMessages out{false, false, false, false};
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string_view item = text.substr(start, end - start);
+    if (item == "all") {
+      out = DnstapMessages{};
+    } else if (item == "client-query") {
+      out.client_query = true;
+    } else if (item == "client-response") {
+      out.client_response = true;
+    } else if (item == "forwarder-query") {
+      out.forwarder_query = true;
+    } else if (item == "forwarder-response") {
+      out.forwarder_response = true;
+    } else {
+      throw ValueError(quoted(item) +
+                       " is not a dnstap message type (client-query, client-response, "
+                       "forwarder-query, forwarder-response, all)");
+    }
+    start = end + 1;
+  }
+  c.dnstap_messages = out;
+}
+
+std::string dnstap_messages_text(const Config& c) {
+  const DnstapMessages& m = c.dnstap_messages;
+  if (m == DnstapMessages{}) return "all";
+  std::string out;
+  const auto add = [&out](bool on, const char* name) {
+    if (on) out += (out.empty() ? "" : ",") + std::string(name);
+  };
+  add(m.client_query, "client-query");
+  add(m.client_response, "client-response");
+  add(m.forwarder_query, "forwarder-query");
+  add(m.forwarder_response, "forwarder-response");
+  return out;
 }
 
 [[noreturn]] void toml_fail(std::string_view file, const toml::node& node, std::string_view key,
@@ -424,6 +481,41 @@ constexpr std::array kOptions{
         .set = [](Config& c, std::string_view t) { c.query_log = t; },
         .show =
             [](const Config& c) { return c.query_log.empty() ? std::string("off") : c.query_log; }},
+    Option{
+        .flag = "--dnstap",
+        .env = "DOTPROXY_DNSTAP",
+        .toml_key = "dnstap",
+        .value_name = "PATH",
+        .help = "Write dnstap (Frame Streams, protobuf:dnstap.Dnstap) to a collector's Unix "
+                "socket at PATH, or to a file with file:PATH (truncated at start), from a "
+                "thread of its own; messages that would not fit its bounded queues are "
+                "dropped and counted. Off unless set.",
+        .set = set_dnstap,
+        .show = [](const Config& c) { return c.dnstap.empty() ? std::string("off") : c.dnstap; }},
+    Option{.flag = "--dnstap-messages",
+           .env = "DOTPROXY_DNSTAP_MESSAGES",
+           .toml_key = "dnstap_messages",
+           .value_name = "LIST",
+           .help = "dnstap message types written, comma-separated: client-query, "
+                   "client-response, forwarder-query, forwarder-response, or all.",
+           .set = set_dnstap_messages,
+           .show = dnstap_messages_text},
+    Option{.flag = "--dnstap-identity",
+           .env = "DOTPROXY_DNSTAP_IDENTITY",
+           .toml_key = "dnstap_identity",
+           .value_name = "TEXT",
+           .help = "The identity field of every dnstap frame (at most 255 bytes).",
+           .set =
+               [](Config& c, std::string_view t) {
+                 if (t.empty() || t.size() > 255)
+                   throw ValueError(quoted(t) + " is not 1 to 255 bytes");
+                 c.dnstap_identity = t;
+               },
+           .show =
+               [](const Config& c) {
+                 return c.dnstap_identity.empty() ? std::string("the host name")
+                                                  : c.dnstap_identity;
+               }},
     Option{.flag = "--user",
            .env = "DOTPROXY_USER",
            .toml_key = "user",
@@ -562,16 +654,17 @@ constexpr std::array kOptions{
         .set = [](Config& c,
                   std::string_view t) { c.min_ttl = seconds_in(t, std::chrono::seconds(0), "1d"); },
         .show = [](const Config& c) { return seconds_text(c.min_ttl); }},
-    Option{.flag = "--max-ttl",
-           .env = "DOTPROXY_MAX_TTL",
-           .toml_key = "max_ttl",
-           .value_name = "DUR",
-           .help = "Longest TTL a positive answer is cached with and handed out with, 1s to 30d.",
-           .set =
-               [](Config& c, std::string_view t) {
-                 c.max_ttl = seconds_in(t, std::chrono::seconds(1), "30d");
-               },
-           .show = [](const Config& c) { return seconds_text(c.max_ttl); }},
+    Option{
+        .flag = "--max-ttl",
+        .env = "DOTPROXY_MAX_TTL",
+        .toml_key = "max_ttl",
+        .value_name = "DUR",
+        .help = "Longest TTL a positive answer is cached with and handed out with, 1s to 30d.",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.max_ttl = seconds_in(t, std::chrono::seconds(1), "30d");
+            },
+        .show = [](const Config& c) { return seconds_text(c.max_ttl); }},
     Option{
         .flag = "--max-negative-ttl",
         .env = "DOTPROXY_MAX_NEGATIVE_TTL",

@@ -80,9 +80,13 @@ Flight& CachedResolver::start_flight(const dns::Query& query, const RouteRules& 
 }
 
 void CachedResolver::send_upstream(std::uint64_t flight_id, upstream::Upstream& upstream) {
-  const Flight* flight = flights_.by_id(flight_id);
+  Flight* flight = flights_.by_id(flight_id);
   if (DP_BUG(flight == nullptr)) return;
   dns::upstream_query_build_into(flight->query, upstream_query_, flight->rules.query_shape);
+  if (dnstap_ != nullptr) {
+    flight->sent_at = std::chrono::system_clock::now();
+    dnstap_log(dnstap::MessageType::kForwarderQuery, *flight, upstream_query_);
+  }
   upstream.resolve(upstream_query_, flight->query.question,
                    [this, flight_id](const upstream::UpstreamResult& result) {
                      on_upstream(flight_id, result);
@@ -92,6 +96,9 @@ void CachedResolver::send_upstream(std::uint64_t flight_id, upstream::Upstream& 
 void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result) {
   InFlightTable::Taken flight = flights_.take(flight_id);
   if (DP_BUG(flight.empty())) return;
+  if (dnstap_ != nullptr && result) {  // a failure (timeout, connection lost) has no message
+    dnstap_log(dnstap::MessageType::kForwarderResponse, flight.mapped(), *result);
+  }
   answer_flight(flight.mapped(), result);
   flights_.recycle(std::move(flight));
 }
@@ -182,6 +189,32 @@ void CachedResolver::arm_timer() {
   }
   const auto after = std::get<0>(stale_timers_.top()) - clock_.now();
   timer_.arm(std::chrono::duration_cast<std::chrono::microseconds>(after));
+}
+
+void CachedResolver::dnstap_log(dnstap::MessageType type, const Flight& flight,
+                                std::span<const std::uint8_t> message) {
+  if (!dnstap_->wants(type)) return;
+  // The pool picks the server and the ID after this point (and may hedge or retry): the
+  // messages say which exchange, not which server; the query's ID is not the one sent.
+  dnstap::Event event;
+  event.type = type;
+  switch (flight.rules.transport) {
+    case upstream::Transport::kTls:
+      event.protocol = dnstap::Protocol::kDot;
+      break;
+    case upstream::Transport::kTcp:
+      event.protocol = dnstap::Protocol::kTcp;
+      break;
+    case upstream::Transport::kUdp:
+      event.protocol = dnstap::Protocol::kUdp;
+      break;
+  }
+  event.query_time = flight.sent_at;
+  if (type == dnstap::MessageType::kForwarderResponse) {
+    event.response_time = std::chrono::system_clock::now();
+  }
+  event.message = message;
+  dnstap_->log(event);
 }
 
 }  // namespace dp::proxy

@@ -13,6 +13,7 @@
 #include "cache/cache.h"
 #include "common/clock.h"
 #include "dns/stored_answer.h"
+#include "dnstap/tap.h"
 #include "io/event_loop.h"
 #include "proxy/in_flight.h"
 #include "proxy/query_stats.h"
@@ -61,6 +62,9 @@ class CachedResolver {
     options_ = options;
     default_route_.rules.ttl = options.ttl;
   }
+  // The worker's dnstap (null: off), which outlives the resolver: upstream queries and their
+  // answers are logged as FORWARDER_QUERY and FORWARDER_RESPONSE.
+  void set_dnstap(dnstap::Tap* tap) { dnstap_ = tap; }
 
  private:
   // Joins the flight for key_ (starting one if there is none). stale_held: the cache has a
@@ -74,6 +78,8 @@ class CachedResolver {
   // The upstream failed the flight: its clients get what the cache still holds, or `failure`.
   void answer_failed(Flight& flight, const dns::StoredAnswer& failure, TimePoint now);
   void arm_timer();
+  void dnstap_log(dnstap::MessageType type, const Flight& flight,
+                  std::span<const std::uint8_t> message);
 
   RouteTarget default_route_;
   ReplySink& sink_;
@@ -90,6 +96,7 @@ class CachedResolver {
   using StaleTimer = std::tuple<TimePoint, std::uint64_t, std::uint64_t>;
   std::priority_queue<StaleTimer, std::vector<StaleTimer>, std::greater<>> stale_timers_;
   io::Timer timer_;
+  dnstap::Tap* dnstap_ = nullptr;
 };
 
 }  // namespace dp::proxy

@@ -2,6 +2,7 @@
 // waiting client gets its own reply when the answer comes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ struct Flight {
   std::string key;   // the cache key
   dns::Query query;  // the query that started it: what is sent upstream
   RouteRules rules;  // its route's, as they were when it started
+  // When its query went upstream (wall clock), for dnstap's FORWARDER_RESPONSE; set only when
+  // dnstap logs forwarder messages.
+  std::chrono::system_clock::time_point sent_at{};
   std::vector<Waiter> waiters;
 };
 

@@ -52,7 +52,12 @@ static_assert(RcodeCounts{}.size() > static_cast<std::size_t>(dns::Rcode::kBadVe
   X(metrics::Count, waiting_overloaded, "", "", \
     "Queries answered SERVFAIL at once: too many clients waiting already.") \
   X(metrics::Count, query_log_dropped, "dotproxy_query_log_dropped_total", "", \
-    "Query log lines dropped because the writer was behind (--query-log).")
+    "Query log lines dropped because the writer was behind (--query-log).") \
+  /* dnstap: queued for the writer thread (written while the collector is there, discarded */ \
+  /* by libfstrm while it is not), or dropped because the worker's queue was full. */ \
+  X(metrics::Count, dnstap_queued, "dotproxy_dnstap_messages_total", "result=queued", \
+    "dnstap messages handed to the writer (queued) or dropped with its queue full (--dnstap).") \
+  X(metrics::Count, dnstap_dropped, "dotproxy_dnstap_messages_total", "result=dropped", "")
 // clang-format on
 
 // Plain integers: one per worker thread, summed on read (no atomics on the hot path).

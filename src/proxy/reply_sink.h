@@ -2,6 +2,7 @@
 // to it, with the per-reply counters every path shares.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 
@@ -25,6 +26,9 @@ struct ClientRef {
   // Which route answered, for the query log: 0 the default upstreams (or no route: refused,
   // blocked, malformed), 1 + n forward zone n, kRouteLocal answered here.
   std::uint16_t route = 0;
+  // When the query came in (wall clock), for dnstap's CLIENT_RESPONSE; read from the clock
+  // only when dnstap is on, else the epoch.
+  std::chrono::system_clock::time_point received_at{};
 };
 
 // Implemented by the worker. Called exactly once per handled message; an empty reply means

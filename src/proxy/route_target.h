@@ -6,6 +6,7 @@
 
 #include "dns/stored_answer.h"
 #include "dns/upstream_query.h"
+#include "upstream/transport.h"
 #include "upstream/upstream.h"
 
 namespace dp::proxy {
@@ -18,6 +19,7 @@ struct RouteRules {
   // An answer that came over plain DNS (tcp, udp): that hop authenticated nothing, so its AD
   // bit is not ours to pass on (RFC 6840 §5.8 trusts AD only over a secure channel).
   bool clear_ad = false;
+  upstream::Transport transport = upstream::Transport::kTls;  // dnstap's socket_protocol
   dns::TtlPolicy ttl;  // the zone's own max_negative_ttl, else the global one
   // The EDNS options of its upstream queries: no keepalive over UDP (RFC 7828 §3.2.1), no
   // padding outside TLS (it hides nothing in clear).

@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <future>
 #include <thread>
 
 #include "common/log.h"
+#include "dotproxy_version.h"
 #include "io/socket.h"
 #include "proxy/settings.h"
 
@@ -23,6 +25,24 @@ void zones_log(const Settings& settings) {
   }
 }
 
+// The frames' identity: the configured one, else the host name (what an NSID answer would
+// say, as dnstap suggests).
+std::string dnstap_identity(const config::Config& config) {
+  if (!config.dnstap_identity.empty()) return config.dnstap_identity;
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) return "dotproxy";
+  return host.data();
+}
+
+dnstap::MessageMask dnstap_types(const config::DnstapMessages& m) {
+  dnstap::MessageMask out = 0;
+  if (m.client_query) out |= dnstap::message_bit(dnstap::MessageType::kClientQuery);
+  if (m.client_response) out |= dnstap::message_bit(dnstap::MessageType::kClientResponse);
+  if (m.forwarder_query) out |= dnstap::message_bit(dnstap::MessageType::kForwarderQuery);
+  if (m.forwarder_response) out |= dnstap::message_bit(dnstap::MessageType::kForwarderResponse);
+  return out;
+}
+
 }  // namespace
 
 Server::Server(const config::Config& config,
@@ -36,6 +56,14 @@ Server::Server(const config::Config& config,
   zones_log(settings);
   unsigned count = config.workers;
   if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());
+  DnstapOutput dnstap;
+  if (!config.dnstap.empty()) {
+    dnstap_ = dnstap::Writer::open(dnstap::destination_parse(config.dnstap),
+                                   dnstap::WriterOptions{.queues = count});
+    dnstap = DnstapOutput{dnstap_.get(), dnstap_types(config.dnstap_messages),
+                          dnstap::Source{dnstap_identity(config), "dotproxy " DOTPROXY_VERSION}};
+    DP_LOG(kInfo, "dnstap", {"output", config.dnstap}, {"identity", dnstap.source.identity});
+  }
   std::vector<int> opened;  // closed again if a later bind fails: nothing half-started
   try {
     for (unsigned w = 0; w < count; ++w) {
@@ -59,7 +87,7 @@ Server::Server(const config::Config& config,
       }
       opened.clear();  // the worker owns them now
       workers_.push_back(std::make_unique<Worker>(w, settings, sockets, credentials, cache_.get(),
-                                                  blocklist, query_log, std::move(tls)));
+                                                  blocklist, query_log, std::move(tls), dnstap));
     }
   } catch (...) {
     for (int fd : opened) ::close(fd);

@@ -9,6 +9,7 @@
 #include "cache/cache.h"
 #include "common/socket_address.h"
 #include "config/config.h"
+#include "dnstap/writer.h"
 #include "proxy/query_log.h"
 #include "proxy/route_tags.h"
 #include "proxy/worker.h"
@@ -20,7 +21,8 @@ namespace dp::proxy {
 // Owned by main(); start/stop/wait from the main thread.
 class Server {
  public:
-  // Binds all sockets; throws std::runtime_error with one line on failure (nothing started).
+  // Binds all sockets and opens the dnstap output (config.dnstap); throws std::runtime_error
+  // with one line on failure (nothing started).
   Server(const config::Config& config,
          const std::shared_ptr<const tls::ClientCredentials>& credentials,
          const std::shared_ptr<const policy::Blocklist>& blocklist = nullptr,
@@ -62,6 +64,9 @@ class Server {
   std::vector<SocketAddress> listen_tls_;
   RouteTags route_tags_;                 // the forward zones' cache tags, kept across reloads
   std::unique_ptr<cache::Cache> cache_;  // before the workers: they use it until they stop
+  // Before the workers too: destroyed after them, it writes out what they queued (SIGTERM
+  // flushes the file). Null: dnstap off.
+  std::unique_ptr<dnstap::Writer> dnstap_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

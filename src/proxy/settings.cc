@@ -112,6 +112,7 @@ void routes_build(const config::Config& config, RouteTags& tags, Settings& out) 
     route.rules.cache_tag = tags.tag_for(route.display);
     route.rules.cache = zone.cache;
     route.rules.clear_ad = route.pool.transport != upstream::Transport::kTls;
+    route.rules.transport = route.pool.transport;
     route.rules.query_shape.keepalive = route.pool.transport != upstream::Transport::kUdp;
     route.rules.query_shape.padding = route.pool.transport == upstream::Transport::kTls;
     route.rules.ttl = out.resolve.ttl;

@@ -1,5 +1,6 @@
 #include "proxy/worker.h"
 
+#include "io/socket.h"
 #include "io/tcp_stream.h"
 #include "io/udp_socket.h"
 
@@ -10,6 +11,13 @@ QueryPolicy policy_of(const Settings& settings, policy::RateLimiter& rate_limite
                       std::shared_ptr<const policy::Blocklist> blocklist) {
   return QueryPolicy{settings.acl, rate_limiter.enabled() ? &rate_limiter : nullptr, settings.names,
                      std::move(blocklist), settings.blocklist_answer};
+}
+
+std::unique_ptr<dnstap::Tap> tap_make(std::size_t index, const DnstapOutput& output,
+                                      QueryStats& stats) {
+  if (output.writer == nullptr) return nullptr;
+  return std::make_unique<dnstap::Tap>(*output.writer, index, output.types, output.source,
+                                       stats.dnstap_queued, stats.dnstap_dropped);
 }
 
 std::vector<RoutePoolSpec> pool_specs(const Settings& settings) {
@@ -24,8 +32,9 @@ Worker::Worker(std::size_t index, const Settings& settings,
                const std::vector<ListenSockets>& sockets,
                const std::shared_ptr<const tls::ClientCredentials>& credentials,
                cache::Cache* cache, std::shared_ptr<const policy::Blocklist> blocklist,
-               QueryLogWriter* query_log, TlsListenSockets tls)
+               QueryLogWriter* query_log, TlsListenSockets tls, const DnstapOutput& dnstap)
     : index_(index),
+      dnstap_(tap_make(index, dnstap, stats_)),
       rate_limiter_(settings.rate_limit),
       pools_(
           loop_, clock_, [this] { return std::make_unique<io::TcpStream>(loop_); },
@@ -39,7 +48,7 @@ Worker::Worker(std::size_t index, const Settings& settings,
       tcp_clients_(
           loop_, clock_, settings.tcp,
           [this](std::span<const std::uint8_t> message, const ClientRef& client) {
-            handler_.handle(message, client);
+            query_receive(message, client);
           },
           tls_stats_, std::move(tls.credentials), settings.handshake_limit) {
   if (query_log != nullptr) {
@@ -48,11 +57,13 @@ Worker::Worker(std::size_t index, const Settings& settings,
         stats_.query_log_dropped);
   }
   routes_apply(settings);
+  resolver_.set_dnstap(dnstap_.get());
   for (std::size_t i = 0; i < sockets.size(); ++i) {
+    if (dnstap_ != nullptr) udp_local_.push_back(io::socket_local_address(sockets[i].udp_fd));
     udp_.push_back(std::make_unique<io::UdpListener>(
         loop_, sockets[i].udp_fd,
         [this, i](std::span<const std::uint8_t> message, const SocketAddress& from) {
-          handler_.handle(message, ClientRef{Transport::kUdp, i, from, 0});
+          query_receive(message, ClientRef{Transport::kUdp, i, from, 0});
         }));
     tcp_.push_back(std::make_unique<io::TcpListener>(
         loop_, sockets[i].tcp_fd,
@@ -165,8 +176,43 @@ void Worker::routes_apply(const Settings& settings) {
   if (query_log_ != nullptr) query_log_->set_route_names(std::move(names));
 }
 
+void Worker::query_receive(std::span<const std::uint8_t> message, const ClientRef& client) {
+  if (dnstap_ == nullptr) {
+    handler_.handle(message, client);
+    return;
+  }
+  ClientRef stamped = client;  // its reply's CLIENT_RESPONSE carries the query's time
+  stamped.received_at = std::chrono::system_clock::now();
+  dnstap_client_log(dnstap::MessageType::kClientQuery, stamped, message);
+  handler_.handle(message, stamped);
+}
+
+void Worker::dnstap_client_log(dnstap::MessageType type, const ClientRef& client,
+                               std::span<const std::uint8_t> message) {
+  if (!dnstap_->wants(type)) return;
+  dnstap::Event event;
+  event.type = type;
+  // A DoT client's connection is a TCP one here: the handler does not tell them apart.
+  event.protocol =
+      client.transport == Transport::kUdp ? dnstap::Protocol::kUdp : dnstap::Protocol::kTcp;
+  event.query_address = &client.peer;
+  if (client.transport == Transport::kUdp && client.listener < udp_local_.size()) {
+    event.response_address = &udp_local_[client.listener];
+  }
+  event.query_time = client.received_at;
+  if (type == dnstap::MessageType::kClientResponse) {
+    event.response_time = std::chrono::system_clock::now();
+  }
+  event.message = message;
+  dnstap_->log(event);
+}
+
 void Worker::reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) {
   if (query_log_ != nullptr) query_log_->add(client, reply);
+  // An empty reply is a dropped query: no response to log.
+  if (dnstap_ != nullptr && !reply.empty()) {
+    dnstap_client_log(dnstap::MessageType::kClientResponse, client, reply);
+  }
   if (client.transport == Transport::kTcp) {
     tcp_clients_.reply_send(client.tcp_conn, reply);
   } else if (!reply.empty()) {

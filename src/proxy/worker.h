@@ -10,6 +10,8 @@
 
 #include "cache/cache.h"
 #include "common/clock.h"
+#include "dnstap/tap.h"
+#include "dnstap/writer.h"
 #include "io/event_loop.h"
 #include "io/tcp_listener.h"
 #include "io/udp_listener.h"
@@ -43,6 +45,14 @@ struct TlsListenSockets {
   std::shared_ptr<const tls::ServerCredentials> credentials;
 };
 
+// The dnstap writer the workers share (owned by the Server, outliving them) and what each
+// worker's tap writes; writer null: dnstap off.
+struct DnstapOutput {
+  dnstap::Writer* writer = nullptr;
+  dnstap::MessageMask types = dnstap::kAllMessages;
+  dnstap::Source source;
+};
+
 // Owned by the Server; its thread runs the loop until stop().
 class Worker final : private ReplySink {
  public:
@@ -51,7 +61,8 @@ class Worker final : private ReplySink {
   Worker(std::size_t index, const Settings& settings, const std::vector<ListenSockets>& sockets,
          const std::shared_ptr<const tls::ClientCredentials>& credentials, cache::Cache* cache,
          std::shared_ptr<const policy::Blocklist> blocklist = nullptr,
-         QueryLogWriter* query_log = nullptr, TlsListenSockets tls = {});
+         QueryLogWriter* query_log = nullptr, TlsListenSockets tls = {},
+         const DnstapOutput& dnstap = {});
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -79,6 +90,10 @@ class Worker final : private ReplySink {
  private:
   // ReplySink
   void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override;
+  // Every client message starts here: dnstap's CLIENT_QUERY (when on), then the handler.
+  void query_receive(std::span<const std::uint8_t> message, const ClientRef& client);
+  void dnstap_client_log(dnstap::MessageType type, const ClientRef& client,
+                         std::span<const std::uint8_t> message);
   // The forward zones' routes for the handler, and their names for the query log.
   void routes_apply(const Settings& settings);
 
@@ -86,7 +101,10 @@ class Worker final : private ReplySink {
   SteadyTimeSource clock_;
   io::EventLoop loop_;  // first: everything below registers events on it
   QueryStats stats_;
-  TlsStats tls_stats_;  // before tcp_clients_: their TLS transforms count into it
+  // Before resolver_, which logs into it; null: --dnstap off (one null check per message).
+  std::unique_ptr<dnstap::Tap> dnstap_;
+  std::vector<SocketAddress> udp_local_;  // each UDP listener's own address, for dnstap
+  TlsStats tls_stats_;                    // before tcp_clients_: their TLS transforms count into it
   policy::RateLimiter rate_limiter_;
   RoutePools pools_;  // before resolver_: its pending queries call back into it
   CachedResolver resolver_;

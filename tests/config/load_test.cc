@@ -649,11 +649,14 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
                           "serve_stale",
                           "max_stale",
                           "stale_client_timeout",
-                          "prefetch"}) {
+                          "prefetch",
+                          "dnstap",
+                          "dnstap_messages",
+                          "dnstap_identity"}) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 48);
+  EXPECT_EQ(rows, 2 + 51);
 }
 
 TEST_F(ConfigLoadTest, TlsListenerOptionsFromEachSource) {
@@ -1074,6 +1077,47 @@ TEST_F(ConfigLoadTest, ReadmeOptionTableMatchesTheCode) {
   text << readme.rdbuf();
   EXPECT_THAT(text.str(), HasSubstr(options_markdown_table()))
       << "regenerate the README table from options_markdown_table()";
+}
+
+}  // namespace
+}  // namespace dp::config
+
+namespace dp::config {
+namespace {
+
+TEST_F(ConfigLoadTest, DnstapOptionsFromEachSourceAndBadValues) {
+  const Config defaults = load({}).config;
+  EXPECT_EQ(defaults.dnstap, "");                         // off
+  EXPECT_EQ(defaults.dnstap_messages, DnstapMessages{});  // all four when on
+  EXPECT_EQ(defaults.dnstap_identity, "");                // the host name
+
+  Config c = load({"--dnstap", "file:/tmp/x.fstrm", "--dnstap-messages",
+                   "client-query,forwarder-response", "--dnstap-identity", "resolver-1"})
+                 .config;
+  EXPECT_EQ(c.dnstap, "file:/tmp/x.fstrm");
+  EXPECT_EQ(c.dnstap_messages, (DnstapMessages{true, false, false, true}));
+  EXPECT_EQ(c.dnstap_identity, "resolver-1");
+
+  env_ = {{"DOTPROXY_DNSTAP", "/run/dnstap.sock"}, {"DOTPROXY_DNSTAP_MESSAGES", "client-response"}};
+  c = load({}).config;
+  EXPECT_EQ(c.dnstap, "/run/dnstap.sock");
+  EXPECT_EQ(c.dnstap_messages, (DnstapMessages{false, true, false, false}));
+  env_.clear();
+
+  with_file("dnstap = \"file:tap.fstrm\"\ndnstap_messages = \"all\"\n");
+  c = load({}).config;
+  EXPECT_EQ(c.dnstap, "file:tap.fstrm");
+  EXPECT_EQ(c.dnstap_messages, DnstapMessages{});
+  path_.clear();
+
+  EXPECT_THAT(load_error({"--dnstap-messages", "client-query,queries"}),
+              HasSubstr("--dnstap-messages: 'queries' is not a dnstap message type"));
+  EXPECT_THAT(load_error({"--dnstap-messages", ""}), HasSubstr("'' is not a dnstap message type"));
+  EXPECT_THAT(load_error({"--dnstap", "file:"}), HasSubstr("names no file"));
+  EXPECT_THAT(load_error({"--dnstap", std::string(120, 's')}),
+              HasSubstr("longer than a Unix socket path"));
+  EXPECT_THAT(load_error({"--dnstap-identity", std::string(256, 'i')}),
+              HasSubstr("is not 1 to 255 bytes"));
 }
 
 }  // namespace
