@@ -76,6 +76,8 @@ struct Config {
   std::optional<SocketAddress> metrics_listen;  // /metrics, /healthz, /readyz; unset: off
   std::string query_log;  // one line per answered query, written off the hot path; "": off
   std::string user;       // drop root for this user after binding; "": stay as started
+  // The operator control channel's Unix socket (control/, `dotproxy ctl`); "": off.
+  std::string control_socket;
   std::chrono::milliseconds drain_timeout{5'000};  // SIGTERM: in-flight queries get this long
 
   unsigned workers = 0;  // threads, each with its own sockets and upstream connections; 0: CPUs

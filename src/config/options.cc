@@ -424,6 +424,25 @@ constexpr std::array kOptions{
         .set = [](Config& c, std::string_view t) { c.query_log = t; },
         .show =
             [](const Config& c) { return c.query_log.empty() ? std::string("off") : c.query_log; }},
+    Option{.flag = "--control-socket",
+           .env = "DOTPROXY_CONTROL_SOCKET",
+           .toml_key = "control_socket",
+           .value_name = "PATH",
+           .help = "Serve the operator control channel (`dotproxy ctl`: flush, cache-dump, "
+                   "upstreams, stats, reload, status) on this Unix socket, mode 0600 and owned "
+                   "by the --user; its directory must exist. Off unless set.",
+           .set =
+               [](Config& c, std::string_view t) {
+                 // sockaddr_un's sun_path: 108 bytes with the final NUL on Linux.
+                 if (t.empty() || t.size() > 107) {
+                   throw ValueError(quoted(t) + " is not a socket path of 1 to 107 bytes");
+                 }
+                 c.control_socket = t;
+               },
+           .show =
+               [](const Config& c) {
+                 return c.control_socket.empty() ? std::string("off") : c.control_socket;
+               }},
     Option{.flag = "--user",
            .env = "DOTPROXY_USER",
            .toml_key = "user",
@@ -562,16 +581,17 @@ constexpr std::array kOptions{
         .set = [](Config& c,
                   std::string_view t) { c.min_ttl = seconds_in(t, std::chrono::seconds(0), "1d"); },
         .show = [](const Config& c) { return seconds_text(c.min_ttl); }},
-    Option{.flag = "--max-ttl",
-           .env = "DOTPROXY_MAX_TTL",
-           .toml_key = "max_ttl",
-           .value_name = "DUR",
-           .help = "Longest TTL a positive answer is cached with and handed out with, 1s to 30d.",
-           .set =
-               [](Config& c, std::string_view t) {
-                 c.max_ttl = seconds_in(t, std::chrono::seconds(1), "30d");
-               },
-           .show = [](const Config& c) { return seconds_text(c.max_ttl); }},
+    Option{
+        .flag = "--max-ttl",
+        .env = "DOTPROXY_MAX_TTL",
+        .toml_key = "max_ttl",
+        .value_name = "DUR",
+        .help = "Longest TTL a positive answer is cached with and handed out with, 1s to 30d.",
+        .set =
+            [](Config& c, std::string_view t) {
+              c.max_ttl = seconds_in(t, std::chrono::seconds(1), "30d");
+            },
+        .show = [](const Config& c) { return seconds_text(c.max_ttl); }},
     Option{
         .flag = "--max-negative-ttl",
         .env = "DOTPROXY_MAX_NEGATIVE_TTL",
