@@ -69,7 +69,7 @@ int ctl_run(const std::vector<std::string>& args, const std::string& env_socket,
       path = arg.substr(9);
       continue;
     }
-    if (words.empty() && arg.rfind("-", 0) == 0) {
+    if (words.empty() && arg.rfind('-', 0) == 0) {
       std::fprintf(err, "dotproxy ctl: unknown option %s\n%s", arg.c_str(), kUsage);
       return 2;
     }

@@ -207,19 +207,30 @@ void UnixLineServer::input_take(Connection& conn) {
   std::size_t line_length = 0;
   const evbuffer_ptr eol = evbuffer_search_eol(input, nullptr, &line_length, EVBUFFER_EOL_LF);
   const bool whole = eol.pos >= 0;
-  const std::size_t length = whole ? static_cast<std::size_t>(eol.pos) : evbuffer_get_length(input);
-  if (length > options_.max_line_bytes + (whole ? 1 : 0)) {  // a "\r" before the "\n" is free
+  const auto refuse = [this, &conn] {
     bufferevent_disable(conn.bev.get(), EV_READ);
     bufferevent_write(conn.bev.get(), options_.oversized_reply.data(),
                       options_.oversized_reply.size());
     conn.closing = true;
+  };
+  if (!whole) {
+    // One byte more may still be the "\r" of a "\r\n".
+    if (evbuffer_get_length(input) > options_.max_line_bytes + 1) refuse();
     return;
   }
-  if (!whole) return;
+  const auto length = static_cast<std::size_t>(eol.pos);
+  if (length > options_.max_line_bytes + 1) {
+    refuse();
+    return;
+  }
   std::string line(length, '\0');
   evbuffer_remove(input, line.data(), length);
   evbuffer_drain(input, 1);  // the "\n"
   if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.size() > options_.max_line_bytes) {
+    refuse();
+    return;
+  }
   bufferevent_disable(conn.bev.get(), EV_READ);  // until this reply is out
   conn.reply = handler_(line);
   reply_pump(conn);

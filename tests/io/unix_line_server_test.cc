@@ -127,7 +127,7 @@ TEST_F(UnixLineServerTest, ALongReplyStreamsWhole) {
 TEST_F(UnixLineServerTest, AnOversizedRequestGetsTheErrorAndTheConnectionCloses) {
   auto server = make();
   Client client(path_);
-  client.send(std::string(33, 'a'));  // no newline yet, already too long
+  client.send(std::string(34, 'a'));  // no newline yet, already too long even with a "\r"
   EXPECT_EQ(client.read_until("\n"), "error too long\n");
   EXPECT_TRUE(client.closed_by_server());
 
@@ -135,6 +135,11 @@ TEST_F(UnixLineServerTest, AnOversizedRequestGetsTheErrorAndTheConnectionCloses)
   whole.send(std::string(40, 'b') + "\n");
   EXPECT_EQ(whole.read_until("\n"), "error too long\n");
   EXPECT_TRUE(whole.closed_by_server());
+
+  Client one_over(path_);  // 33 bytes, the last not a "\r"
+  one_over.send(std::string(33, 'd') + "\n");
+  EXPECT_EQ(one_over.read_until("\n"), "error too long\n");
+  EXPECT_TRUE(one_over.closed_by_server());
 
   Client at_limit(path_);  // 32 bytes and "\r\n": within the limit
   at_limit.send(std::string(32, 'c') + "\r\n");
