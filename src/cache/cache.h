@@ -98,7 +98,9 @@ class Cache {
   // two slices (which may move an entry behind the cursor) is visited again from its start;
   // after kMaxRescans such restarts the rest of it is done under one taking of the lock.
   // Answers stored while it runs (a query already upstream) may stay. Returns how many.
-  static constexpr std::size_t kSliceSlots = 1024;  // some 10-20 µs under the lock
+  // Slots looked at per taking of a shard's lock: a bound on how long a worker may wait for it
+  // (not measured; of the order of a few thousand cache lines read).
+  static constexpr std::size_t kSliceSlots = 1024;
   static constexpr int kMaxRescans = 4;
   std::size_t remove(const QuestionMatch& match, std::size_t slice_slots = kSliceSlots);
   // Removes everything: each shard emptied in O(1) under its lock, its entries freed after.
@@ -123,7 +125,6 @@ class Cache {
     }
     return cursor.shard < shards_.size();
   }
-  std::size_t shard_count() const { return shards_.size(); }
 
   ShardStats stats() const;  // summed over the shards
   const CacheOptions& options() const { return options_; }
