@@ -13,7 +13,8 @@ method and machine, and every round's figures so the noise is visible.
     macro_report.py report --raw F --meta META_TSV [--out FILE]
 
 Tests: hit_udp_max, hit_udp_fixed, hit_tcp_max, hit_tcp_fixed (the pre-warmed names), miss_max,
-miss_lat (names never asked before), rss (round 0), start (a server that did not start).
+miss_fixed, miss_lat (names never asked before), the same three with _stock (against the stock
+upstream, Nagle on), rss (round 0), start (a server that did not start).
 CPU time is the server's, all threads (schedstat ns), from just before to just after dnsperf.
 Standard library only.
 """
@@ -47,10 +48,27 @@ METRICS = {
     "hit_tcp_cpu": ("hit_tcp_fixed", "cpu_us", "TCP hit CPU µs", False),
     "miss_qps": ("miss_max", "qps", "miss q/s", True),
     "miss_cpu": ("miss_max", "cpu_us", "CPU µs/miss", False),
+    "miss_fixed_cpu": ("miss_fixed", "cpu_us", "CPU µs/miss at fixed load", False),
+    "miss_fixed_p50": ("miss_fixed", "p50_us", "miss p50 µs at fixed load", False),
     "miss_p50": ("miss_lat", "p50_us", "miss p50 µs", False),
     "miss_p99": ("miss_lat", "p99_us", "miss p99 µs", False),
     "rss_mb": ("rss", "rss_mb", "RSS MB", False),
+    "stock_miss_qps": ("miss_max_stock", "qps", "miss q/s", True),
+    "stock_miss_cpu": ("miss_max_stock", "cpu_us", "CPU µs/miss", False),
+    "stock_miss_fixed_cpu": ("miss_fixed_stock", "cpu_us", "CPU µs/miss at fixed load", False),
+    "stock_miss_fixed_p50": ("miss_fixed_stock", "p50_us", "miss p50 µs at fixed load", False),
+    "stock_miss_fixed_p99": ("miss_fixed_stock", "p99_us", "miss p99 µs at fixed load", False),
+    "stock_miss_p50": ("miss_lat_stock", "p50_us", "miss p50 µs", False),
+    "stock_miss_p99": ("miss_lat_stock", "p99_us", "miss p99 µs", False),
 }
+# The columns of the main table (NODELAY upstream) and of the stock upstream's table.
+MAIN_KEYS = [k for k in METRICS if not k.startswith("stock_")]
+STOCK_KEYS = [k for k in METRICS if k.startswith("stock_")]
+
+
+def measured_latency(test):
+    """Runs whose per-answer latencies count (dnsperf -v), the first `warmup` left out."""
+    return test.startswith(("miss_lat", "miss_fixed"))
 
 
 # --- record -------------------------------------------------------------------------------
@@ -114,7 +132,7 @@ def cmd_record(args):
     rec = {"round": args.round, "server": args.server, "test": args.test,
            "offered": args.offered, "cpu_ns": args.cpu_ns, "status": args.status or "ok"}
     if args.file != "/dev/null" and os.path.exists(args.file):
-        rec.update(parse_dnsperf(args.file, args.warmup if args.test == "miss_lat" else 0))
+        rec.update(parse_dnsperf(args.file, args.warmup if measured_latency(args.test) else 0))
     # Figures count the right answers (NOERROR) only: a server that answers SERVFAIL under load
     # gets no credit for those, and the share is noted; under half right is a failed run.
     done = rec.get("completed", 0)
@@ -199,24 +217,25 @@ class Results:
                 if r["status"] == "ok" and r.get(field) is not None]
 
     def median(self, server, key):
-        if key == "added_p50":
-            own, base = self.median(server, "miss_p50"), self.median("direct", "miss_p50")
+        if key in ("added_p50", "stock_added_p50"):
+            lat = "miss_p50" if key == "added_p50" else "stock_miss_p50"
+            own, base = self.median(server, lat), self.median("direct", lat)
             return None if own is None or base is None or server == "direct" else own - base
         vals = self.values(server, key)
         return statistics.median(vals) if vals else None
 
     def why_missing(self, server, key):
         """Why a cell is empty: not applicable, or the failure of its runs."""
-        if key == "added_p50":
+        if key in ("added_p50", "stock_added_p50"):
             if server == "direct":
                 return "—"
-            key = "miss_p50"
+            key = "miss_p50" if key == "added_p50" else "stock_miss_p50"
         test = METRICS[key][0]
         if server == "null" and test.startswith(("miss", "rss")):
             return "n/a (no upstream)" if test != "rss" else "n/a (no cache)"
         if server == "stubby" and test == "rss":
             return "n/a (no cache)"
-        if server == "direct" and not test.startswith("miss"):
+        if server == "direct" and (not test.startswith("miss") or "_fixed" in test):
             return "—"
         failure = self.start_failure(server)
         if failure:
@@ -232,7 +251,7 @@ class Results:
         test = METRICS[key][0]
         notes = []
         runs = [r for r in self.runs(server, test) if r["status"] == "ok"]
-        if test.endswith("_fixed"):
+        if "_fixed" in test:
             shares = [r["completed"] / (r["offered"] * r["runtime"]) for r in runs
                       if r.get("runtime") and r["offered"]]
             if shares and min(shares) < 0.95:
@@ -250,13 +269,19 @@ class Results:
         return f" ({'; '.join(notes)})" if notes else ""
 
 
-def main_table(res):
-    keys = list(METRICS) + ["added_p50"]
-    keys.insert(keys.index("rss_mb"), keys.pop())  # added p50 before RSS
+def main_table(res, stock=False):
+    """Medians with ratios to dotproxy's: the NODELAY upstream's runs, or the stock one's."""
+    if stock:
+        keys = STOCK_KEYS + ["stock_added_p50"]
+    else:
+        keys = MAIN_KEYS + ["added_p50"]
+        keys.insert(keys.index("rss_mb"), keys.pop())  # added p50 before RSS
     heads = [METRICS[k][2] if k in METRICS else "added p50 µs" for k in keys]
     out = ["| server | " + " | ".join(heads) + " |",
            "|---|" + "|".join("---:" for _ in keys) + "|"]
     for s in res.servers:
+        if stock and s == "null":
+            continue  # no upstream
         failure = res.start_failure(s)
         if failure:  # the reason once, in the first column
             out.append(f"| {LABEL[s]} | {failure} | " + " | ".join("failed" for _ in keys[1:]) + " |")
@@ -269,7 +294,7 @@ def main_table(res):
                 continue
             cell = fmt(v)
             base = res.median("dotproxy", k)
-            if s != "dotproxy" and base not in (None, 0) and k != "added_p50":
+            if s != "dotproxy" and base not in (None, 0) and not k.endswith("added_p50"):
                 cell += f" ({v / base:.2f}×)"
             cells.append(cell + res.note(s, k))
         out.append(f"| {LABEL[s]} | " + " | ".join(cells) + " |")
@@ -290,6 +315,8 @@ def round_table(res):
         for key, (test, field, head, _) in METRICS.items():
             if test == "rss":
                 continue
+            if key.startswith("stock_"):
+                head += " (stock upstream)"
             runs = res.runs(s, test)
             if not runs:
                 continue
@@ -305,7 +332,9 @@ def round_table(res):
                     cells.append(fmt(run.get(field)) + note)
             lost = sum(x.get("lost", 0) for x in runs)
             sent = sum(x.get("sent", 0) for x in runs)
-            first = field in ("qps", "p50_us")  # one row per test carries its totals
+            # One row per test carries its totals.
+            first = field == "qps" or (field == "p50_us" and test.startswith("miss_lat")) or (
+                field == "cpu_us" and test.startswith("miss_fixed"))
             lost_cell = f"{lost:,} of {sent:,}" if first else ""
             up = [x["upstream_cpu_us"] for x in runs if "upstream_cpu_us" in x]
             up_cell = fmt(statistics.median(up)) if first and up else ""
@@ -327,34 +356,58 @@ def rss_table(res):
     return "\n".join(out)
 
 
-def targets(res, names):
-    """Each target of issue #7, computed from the medians: met or missed, and by how much."""
-    lines = []
+class Verdicts:
+    """Target lines: met, missed or unknown, with the figures behind each."""
 
-    def best(key, peers):
+    def __init__(self, res):
+        self.res = res
+        self.lines = []
+
+    def best(self, key, peers):
         higher = METRICS[key][3]
-        vals = [(res.median(p, key), p) for p in peers if res.median(p, key) is not None]
+        vals = [(self.res.median(p, key), p) for p in peers
+                if self.res.median(p, key) is not None]
         if not vals:
             return None, None
         return (max if higher else min)(vals)
 
-    def verdict(name, ok, detail):
+    def verdict(self, name, ok, detail):
         if ok is None:
-            lines.append(f"- {name}: **unknown** — {detail}")
+            self.lines.append(f"- {name}: **unknown** — {detail}")
         else:
-            lines.append(f"- {name}: **{'met' if ok else 'missed'}** — {detail}")
+            self.lines.append(f"- {name}: **{'met' if ok else 'missed'}** — {detail}")
 
-    def compare(name, key, peers, factor, higher, what):
-        dp = res.median("dotproxy", key)
-        ref, who = best(key, peers)
+    def compare(self, name, key, peers, factor, higher, what):
+        dp = self.res.median("dotproxy", key)
+        ref, who = self.best(key, peers)
         if dp is None or ref is None:
             missing = "dotproxy" if dp is None else "any peer"
-            verdict(name, None, f"no figure for {missing}")
+            self.verdict(name, None, f"no figure for {missing}")
             return
         ratio = dp / ref if ref else float("inf")
         ok = ratio >= factor if higher else ratio <= factor
-        verdict(name, ok, f"dotproxy {fmt(dp)} vs {what} {LABEL[who]} {fmt(ref)}: "
-                          f"{ratio:.2f}× (needs {'≥' if higher else '≤'} {factor:.2f}×)")
+        self.verdict(name, ok, f"dotproxy {fmt(dp)} vs {what} {LABEL[who]} {fmt(ref)}: "
+                               f"{ratio:.2f}× (needs {'≥' if higher else '≤'} {factor:.2f}×)")
+
+
+def stock_targets(res, fixed_qps):
+    """Issue #14's targets, on the stock upstream (Nagle on), side by side in one run."""
+    v = Verdicts(res)
+    at = f"at a fixed {fixed_qps:,} q/s"
+    v.compare(f"miss latency p50 {at} at or below the best peer's", "stock_miss_fixed_p50",
+              PEERS, 1.0, False, "best")
+    v.compare("maximum miss rate at least the best peer's", "stock_miss_qps", PEERS, 1.0, True,
+              "best")
+    v.compare(f"CPU µs per miss {at} at most 0.5× the best peer's", "stock_miss_fixed_cpu",
+              PEERS, 0.5, False, "best")
+    return "\n".join(v.lines) if v.lines else "- not run (BENCH_STOCK=0)"
+
+
+def targets(res, names):
+    """Each target of issue #7, computed from the medians: met or missed, and by how much."""
+    v = Verdicts(res)
+    lines = v.lines
+    verdict, compare = v.verdict, v.compare
 
     dp, null = res.median("dotproxy", "hit_udp_cpu"), res.median("null", "hit_udp_cpu")
     if dp is None or null is None:
@@ -393,6 +446,8 @@ def targets(res, names):
                         and server < 90 else ""))
     compare("CPU µs per miss at most half the best peer's", "miss_cpu", PEERS, 0.5, False,
             "best")
+    compare("CPU µs per miss at a fixed load at most half the best peer's", "miss_fixed_cpu",
+            PEERS, 0.5, False, "best")
     added = res.median("dotproxy", "added_p50")
     if added is None:
         verdict("miss latency added over direct DoT: p50 under 50 µs", None,
@@ -440,6 +495,10 @@ def cmd_report(args):
     quick = " **Quick run (BENCH_QUICK=1): a smoke test, not a measurement.**" \
         if m.get("quick") == "1" else ""
     names = int(m.get("rss_names", "0"))
+    fixed_qps = int(m.get("miss_fixed_qps", "0") or 0)
+    stock_ran = any(r["test"].endswith("_stock") for r in res.recs)
+    stock_table = main_table(res, stock=True) if stock_ran else "Not run (BENCH_STOCK=0)."
+    stock_verdicts = stock_targets(res, fixed_qps) if stock_ran else ""
     text = f"""# Macro benchmark: dotproxy and its peers
 
 Made by `scripts/bench-macro` on {m.get('date')}.{quick}
@@ -458,6 +517,16 @@ server's CPU time (all threads) per answer; q/s are answers per second.
 ## Targets (issue #7)
 
 {targets(res, names)}
+
+## Misses against a stock upstream (issue #14)
+
+The same Unbound as Debian ships it, without the TCP_NODELAY preload: Nagle's algorithm on, the
+DoT server people self-host most. Every forwarding server restarted pointing at it; medians over
+{m.get('rounds')} rounds, (N×) against dotproxy's.
+
+{stock_table}
+
+{stock_verdicts}
 
 ## Method
 
@@ -482,7 +551,8 @@ server's CPU time (all threads) per answer; q/s are answers per second.
   4 connections). Each run {m.get('seconds')} s (-l).
 - Cache misses: names never asked before in the run (qN.rROUND.SERVER.KIND.NONCE.miss.bench):
   max q/s unthrottled with 100 queries outstanding (-c 4 -q 100; Knot Resolver answers SERVFAIL
-  to a good share beyond that), CPU µs per miss from the same run; latency p50/p99 at
+  to a good share beyond that), CPU µs per miss from the same run; CPU µs per miss and latency
+  at a fixed {fixed_qps:,} q/s offered (-c 4 -q 100 -Q, -v); latency p50/p99 at
   {int(m.get('latency_qps', 0)):,} q/s offered (-q 20; dnsperf -v per-answer times; the first
   {m.get('warmup')} answers of each run not counted). The same to the upstream directly with
   dnsperf -m dot gives the upstream's own limit and the base of "added p50". Only NOERROR

@@ -112,12 +112,13 @@ std::string restart_needed(const dp::config::Config& running, const dp::config::
 }
 
 // SIGHUP (and the control channel's reload): re-reads the configuration and applies what a
-// running process can take: upstreams and forward zones (a new pool for new queries; the old
-// one finishes its own), local data and hosts files, TLS trust (CA file, pins, minimum
-// version), ACL, rate limit, local zones, TCP limits, TTL settings, log level and format, and
-// the blocklist files. A configuration that does not load is rejected with a log line and the
-// running one stays; settings that need a restart are named in a warning. The outcome says so
-// in one line. The caller serializes calls (reload_mutex in main).
+// running process can take: upstreams and forward zones (servers that stay keep their
+// connections; new pool settings get a new pool for new queries, the old one finishing its
+// own), local data and hosts files, TLS trust (CA file, pins, minimum version), ACL, rate
+// limit, local zones, TCP limits, TTL settings, log level and format, and the blocklist files.
+// A configuration that does not load is rejected with a log line and the running one stays;
+// settings that need a restart are named in a warning. The outcome says so in one line. The
+// caller serializes calls (reload_mutex in main).
 dp::control::ReloadOutcome reload(dp::proxy::Server& server, dp::config::Config& running, int argc,
                                   char** argv) {
   dp::control::ReloadOutcome outcome;

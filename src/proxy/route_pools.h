@@ -53,9 +53,9 @@ class RoutePools {
   upstream::Upstream& route(std::size_t slot) { return *routes_[slot].pools; }
   const UpstreamPools& default_route() const { return *routes_.front().pools; }
 
-  // SIGHUP. A route whose name and transport stay keeps its UpstreamPools (which keeps its pool
-  // and connections if its servers and options stay too); one that is new or changed gets a
-  // new one; the old ones finish their queries, then are freed.
+  // SIGHUP. A route whose name and transport stay keeps its UpstreamPools (which keeps the
+  // connections of the servers that stay, UpstreamPools::reload); one that is new or changed
+  // gets a new one; the old ones finish their queries, then are freed.
   void reload(const std::shared_ptr<const tls::ClientCredentials>& credentials,
               std::vector<RoutePoolSpec> routes);
 

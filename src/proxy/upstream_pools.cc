@@ -40,9 +40,16 @@ std::unique_ptr<upstream::Pool> UpstreamPools::pool_create(
 bool UpstreamPools::reload(std::shared_ptr<const tls::ClientCredentials> credentials,
                            const std::vector<upstream::ServerSpec>& servers,
                            const upstream::PoolOptions& options) {
-  if (same_servers(servers, servers_) && options == options_) {
-    current_->update_trust(std::move(credentials), servers);
-    return false;
+  if (options == options_) {
+    if (same_servers(servers, servers_)) {
+      current_->update_trust(std::move(credentials), servers);
+      return false;
+    }
+    // Servers that stay keep their connections: the list changes inside the pool.
+    if (current_->servers_update(credentials, servers)) {
+      servers_ = servers;
+      return false;
+    }
   }
   servers_ = servers;
   options_ = options;

@@ -39,9 +39,12 @@ class UpstreamPools final : public upstream::Upstream {
     current_->resolve(query, question, std::move(done));
   }
 
-  // SIGHUP. Another server list (as display() spells it) or other pool options: a new current
-  // pool, started, for new queries, the old one retired. Else the current pool takes the new
-  // trust (CA, pins, TLS version) for its new connections. Returns true when it was replaced.
+  // SIGHUP. Other pool options: a new current pool, started, for new queries, the old one
+  // retired. Another server list (as display() spells it) with the same options: the current
+  // pool changes its list in place (Pool::servers_update), so servers that stay keep their
+  // connections; a new pool only when it holds too many removed servers already. Either way
+  // the pool takes the new trust (CA, pins, TLS version) for its new connections. Returns true
+  // when the pool was replaced.
   bool reload(std::shared_ptr<const tls::ClientCredentials> credentials,
               const std::vector<upstream::ServerSpec>& servers,
               const upstream::PoolOptions& options);

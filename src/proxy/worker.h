@@ -65,10 +65,11 @@ class Worker final : private ReplySink {
   // From any thread: the worker's counters, copied on its own thread at its loop's next turn.
   std::future<WorkerSnapshot> snapshot();
   // From any thread (SIGHUP): the worker takes the reloadable parts of `settings` at its
-  // loop's next turn; the future is ready once it has. A changed upstream list or pool setting
-  // gets a new pool for new queries, the old one finishing what it has (no query lost); else
-  // the pool takes the new trust (CA, pins, TLS version) for new connections. ACL, rate limit,
-  // local zones, TCP limits and the cache's TTL settings apply to the next query.
+  // loop's next turn; the future is ready once it has. A changed pool setting gets a new pool
+  // for new queries, the old one finishing what it has (no query lost); a changed server list
+  // changes in place, keeping the connections of the servers that stay (UpstreamPools::
+  // reload); the pool takes the new trust (CA, pins, TLS version) for new connections. ACL, rate
+  // limit, local zones, TCP limits and the cache's TTL settings apply to the next query.
   std::future<void> reload(std::shared_ptr<const tls::ClientCredentials> credentials,
                            std::shared_ptr<const Settings> settings);
   // From any thread, like reload: the worker's queries meet the new list (null: none).

@@ -44,14 +44,18 @@ Pool::Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
       make_stream_(std::move(make_stream)),
       make_datagram_(std::move(make_datagram)),
       selection_(upstreams.size(), selection_options(options)),
-      timer_(loop, [this] { on_timer(); }) {
+      timer_(loop, [this] { on_timer(); }),
+      removed_timer_(loop, [this] { removed_close_idle(); }) {
   DP_ASSERT(transport != Transport::kTls || credentials_ != nullptr);
   if (!make_datagram_) {
     make_datagram_ = [&loop](const SocketAddress& to, io::DatagramSocket::Handler& handler) {
       return io::UdpSocket::open(loop, to, handler);
     };
   }
-  for (auto& upstream : upstreams) upstreams_.emplace_back().server = std::move(upstream);
+  for (auto& upstream : upstreams) {
+    order_.push_back(upstreams_.size());
+    upstreams_.emplace_back().server = std::move(upstream);
+  }
 }
 
 Pool::~Pool() {
@@ -69,7 +73,7 @@ std::size_t Pool::open_connections() const {
 
 void Pool::start() {
   const TimePoint now = clock_.now();
-  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+  for (const std::size_t u : order_) {
     while (upstreams_[u].connections.size() < connections_per_upstream_) {
       open_connection(u, now);
     }
@@ -90,7 +94,7 @@ Pool::Request& Pool::request_add(std::uint64_t id) {
 void Pool::resolve(std::span<const std::uint8_t> query, const dns::Question& question,
                    Callback done) {
   ++stats_.queries;
-  if (requests_.size() >= options_.max_pending || upstreams_.empty()) {
+  if (requests_.size() >= options_.max_pending || selection_.active() == 0) {
     ++stats_.failures[static_cast<std::size_t>(UpstreamError::kOverloaded)];
     done(unexpected(UpstreamError::kOverloaded));
     return;
@@ -150,7 +154,7 @@ bool Pool::send_copy(Request& request, std::uint64_t id, std::size_t upstream, T
   const std::uint16_t dns_id = conn->send(id, request.wire, request.question);
   request.copies.push_back(Copy{conn, dns_id, upstream, now});
   // A hedge needs another upstream, or UDP, where it resends to the same one (hedge()).
-  if (!request.hedged && (upstreams_.size() > 1 || transport_ == Transport::kUdp))
+  if (!request.hedged && (selection_.active() > 1 || transport_ == Transport::kUdp))
     hedges_.emplace(now + selection_.hedge_delay(now), id);
   return true;
 }
@@ -182,7 +186,10 @@ void Pool::hedge(std::uint64_t id, TimePoint now) {
   // UDP has no connection to tell a lost datagram from a slow server: with no other server to
   // ask, the same one is asked again, from a new socket under a new ID (RFC 1035 §4.2.1
   // retransmission), so one lost packet costs a hedge delay, not the query's deadline.
-  if (transport_ == Transport::kUdp && send_copy(request, id, slow, now)) ++stats_.hedges;
+  if (transport_ == Transport::kUdp && !selection_.removed(slow) &&
+      send_copy(request, id, slow, now)) {
+    ++stats_.hedges;
+  }
 }
 
 void Pool::drain_waiting(TimePoint now) {
@@ -201,7 +208,10 @@ void Pool::drain_waiting(TimePoint now) {
 void Pool::finish(std::uint64_t id, const UpstreamResult& result) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
-  for (const Copy& copy : it->second.copies) copy.conn->forget(copy.dns_id);
+  for (const Copy& copy : it->second.copies) {
+    copy.conn->forget(copy.dns_id);
+    if (selection_.removed(copy.upstream)) removed_timer_.arm_now();  // it may be idle now
+  }
   it->second.copies.clear();
   Requests::node_type node = requests_.extract(it);
   Callback done = std::move(node.mapped().done);
@@ -278,7 +288,7 @@ void Pool::remove_connection(Connection& conn) {
 std::vector<UpstreamStatus> Pool::upstream_status() const {
   const TimePoint now = clock_.now();
   std::vector<UpstreamStatus> out;
-  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+  for (const std::size_t u : order_) {
     const UpstreamSlot& slot = upstreams_[u];
     std::size_t in_flight = 0;
     for (const auto& conn : slot.connections) in_flight += conn->in_flight();
@@ -326,7 +336,7 @@ void Pool::copy_lost(std::uint64_t id, const Connection* conn, UpstreamError err
   // Retried once (RFC 7766 §6.2.1: a closed connection loses nothing silently): on a new
   // connection if the old one had worked, else on another upstream when there is one.
   const bool retry =
-      request.attempts < 2 && now < request.deadline && (!suspect || upstreams_.size() > 1);
+      request.attempts < 2 && now < request.deadline && (!suspect || selection_.active() > 1);
   if (!retry) {
     finish(id, unexpected(error));
     return;
@@ -352,7 +362,7 @@ void Pool::on_connection_answer(Connection& conn, std::uint64_t request_id,
   }
   selection_.backoff_reset(upstream);  // it answers: healthy
   const dns::Rcode rcode = dns::wire_get_rcode(answer);
-  if (options_.failover_on_servfail && upstreams_.size() > 1 &&
+  if (options_.failover_on_servfail && selection_.active() > 1 &&
       (rcode == dns::Rcode::kServFail || rcode == dns::Rcode::kRefused)) {
     // This upstream cannot or will not answer this name; another may. Its answer is kept in
     // case nothing better comes. NXDOMAIN is an answer and is never retried.
@@ -373,7 +383,7 @@ void Pool::on_connection_lost(Connection& conn, std::uint64_t request_id, Upstre
   if (it == requests_.end()) return;
   // Its retry goes elsewhere when it can, but the server is not backed off: other queries
   // to it fare well (a truncated answer's TCP retry failing says little of its UDP).
-  if (upstreams_.size() > 1) it->second.avoid_upstream = conn.upstream_index();
+  if (selection_.active() > 1) it->second.avoid_upstream = conn.upstream_index();
   copy_lost(request_id, &conn, error, /*suspect=*/false, now);
   drain_waiting(now);
 }
@@ -432,6 +442,59 @@ void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credential
   }
   selection_.backoff_clear_all();
   arm_timer();
+}
+
+bool Pool::servers_update(std::shared_ptr<const tls::ClientCredentials> credentials,
+                          const std::vector<ServerSpec>& upstreams) {
+  const auto slot_of = [this](const ServerSpec& server) {
+    for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+      if (upstreams_[u].server.display() == server.display()) return u;
+    }
+    return Selection::kNone;
+  };
+  std::size_t added = 0;
+  for (const ServerSpec& server : upstreams) added += slot_of(server) == Selection::kNone ? 1 : 0;
+  if (upstreams_.size() + added > upstreams.size() + kMaxRemovedSlots) return false;
+
+  std::vector<std::size_t> fresh;  // slots that need connections
+  order_.clear();
+  for (const ServerSpec& server : upstreams) {
+    std::size_t u = slot_of(server);
+    if (u == Selection::kNone) {
+      u = selection_.add();
+      upstreams_.emplace_back().server = server;
+      fresh.push_back(u);
+    } else if (selection_.removed(u)) {
+      selection_.restore(u);  // back with its RTT; its connections were closed
+      fresh.push_back(u);
+    }
+    order_.push_back(u);
+  }
+  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+    if (std::find(order_.begin(), order_.end(), u) == order_.end()) selection_.remove(u);
+  }
+  update_trust(std::move(credentials), upstreams);
+  removed_close_idle();
+  const TimePoint now = clock_.now();
+  for (const std::size_t u : fresh) {
+    while (upstreams_[u].connections.size() < connections_per_upstream_) open_connection(u, now);
+  }
+  arm_timer();
+  return true;
+}
+
+void Pool::removed_close_idle() {
+  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
+    if (!selection_.removed(u)) continue;
+    std::vector<Connection*> idle;
+    for (const auto& conn : upstreams_[u].connections) {
+      if (conn->in_flight() == 0) idle.push_back(conn.get());
+    }
+    for (Connection* conn : idle) {
+      conn->close();
+      remove_connection(*conn);
+    }
+  }
 }
 
 void Pool::on_connection_session(Connection& conn, std::vector<std::uint8_t> data) {

@@ -101,6 +101,17 @@ class Pool final : public Upstream, private Connection::Listener {
   void update_trust(std::shared_ptr<const tls::ClientCredentials> credentials,
                     const std::vector<ServerSpec>& upstreams);
 
+  // A reload that changes the server list but not the options: the list changes in place,
+  // so a server that stays keeps its connections, RTT and back-off. A new server gets a slot
+  // of its own (its connections opened now, warm); a removed one takes no new query and its
+  // connections close as soon as their queries are answered. Then update_trust(). False, and
+  // nothing changed, when the pool would hold more than kMaxRemovedSlots removed servers
+  // (their slots stay, so that the indices of queries in flight never move): the caller
+  // makes a new pool instead.
+  bool servers_update(std::shared_ptr<const tls::ClientCredentials> credentials,
+                      const std::vector<ServerSpec>& upstreams);
+  static constexpr std::size_t kMaxRemovedSlots = 16;
+
   Transport transport() const { return transport_; }
   const PoolStats& stats() const { return stats_; }
   std::vector<UpstreamStatus> upstream_status() const;
@@ -170,6 +181,9 @@ class Pool final : public Upstream, private Connection::Listener {
   void on_timer();
   void arm_timer();
   void remove_connection(Connection& conn);
+  // Closes the idle connections of removed servers (a timer's job: never from inside a
+  // connection's callback).
+  void removed_close_idle();
 
   // Connection::Listener
   void on_connection_ready(Connection& conn) override;
@@ -187,7 +201,8 @@ class Pool final : public Upstream, private Connection::Listener {
   std::size_t connections_per_upstream_;  // options_'s, but 1 for UDP
   StreamFactory make_stream_;
   DatagramFactory make_datagram_;
-  std::vector<UpstreamSlot> upstreams_;
+  std::vector<UpstreamSlot> upstreams_;  // by index; a removed server's slot stays
+  std::vector<std::size_t> order_;       // the configured servers' slots, in their order
   Selection selection_;
   PoolStats stats_;
 
@@ -204,6 +219,7 @@ class Pool final : public Upstream, private Connection::Listener {
   std::uint64_t trust_generation_ = 0;  // bumped by update_trust()
   io::Timer timer_;
   TimePoint timer_at_ = TimePoint::max();
+  io::Timer removed_timer_;  // armed when a removed server's connection may have gone idle
 };
 
 }  // namespace dp::upstream

@@ -8,7 +8,25 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 
 Selection::Selection(std::size_t upstreams, const SelectionOptions& options)
-    : options_(options), upstreams_(upstreams) {}
+    : options_(options), upstreams_(upstreams), active_(upstreams) {}
+
+std::size_t Selection::add() {
+  upstreams_.emplace_back();
+  ++active_;
+  return upstreams_.size() - 1;
+}
+
+void Selection::remove(std::size_t upstream) {
+  if (upstreams_[upstream].removed) return;
+  upstreams_[upstream].removed = true;
+  --active_;
+}
+
+void Selection::restore(std::size_t upstream) {
+  if (!upstreams_[upstream].removed) return;
+  upstreams_[upstream].removed = false;
+  ++active_;
+}
 
 // Unmeasured counts as fastest (zero), so every upstream gets measured.
 microseconds Selection::rtt_rank(std::size_t upstream) const {
@@ -17,7 +35,7 @@ microseconds Selection::rtt_rank(std::size_t upstream) const {
 }
 
 std::size_t Selection::upstream_choose(std::size_t avoid, TimePoint now) {
-  const bool can_avoid = upstreams_.size() > 1;
+  const bool can_avoid = active_ > 1;
   auto choosable = [&](std::size_t i) { return !(can_avoid && i == avoid) && usable(i, now); };
   std::size_t best = kNone;
   for (std::size_t i = 0; i < upstreams_.size(); ++i) {
@@ -37,7 +55,7 @@ std::size_t Selection::upstream_choose(std::size_t avoid, TimePoint now) {
   }
   // All in back-off: the one that recovers first (a probe may be under way on it).
   for (std::size_t i = 0; i < upstreams_.size(); ++i) {
-    if (can_avoid && i == avoid) continue;
+    if (upstreams_[i].removed || (can_avoid && i == avoid)) continue;
     if (best == kNone || upstreams_[i].down_until < upstreams_[best].down_until) best = i;
   }
   return best;
@@ -81,7 +99,7 @@ void Selection::backoff_clear_all() {
 
 TimePoint Selection::probe_at(std::size_t upstream) const {
   const Health& health = upstreams_[upstream];
-  return health.backoff.count() > 0 ? health.down_until : TimePoint::max();
+  return health.backoff.count() > 0 && !health.removed ? health.down_until : TimePoint::max();
 }
 
 }  // namespace dp::upstream

@@ -31,10 +31,20 @@ class Selection {
   Selection(std::size_t upstreams, const SelectionOptions& options);
 
   std::size_t size() const { return upstreams_.size(); }
+  // Upstreams not removed: the ones queries may go to.
+  std::size_t active() const { return active_; }
 
-  // Not in back-off at `now`.
+  // A reload changed the server list in place (Pool::servers_update): indices never move, so
+  // queries in flight keep theirs. A new server is appended; a removed one is never chosen,
+  // hedged to or probed again, until a later reload restores it with its RTT and back-off.
+  std::size_t add();
+  void remove(std::size_t upstream);
+  void restore(std::size_t upstream);
+  bool removed(std::size_t upstream) const { return upstreams_[upstream].removed; }
+
+  // Not removed and not in back-off at `now`.
   bool usable(std::size_t upstream, TimePoint now) const {
-    return upstreams_[upstream].down_until <= now;
+    return !upstreams_[upstream].removed && upstreams_[upstream].down_until <= now;
   }
   // For status pages: the smoothed RTT (zero before a first sample) and the back-off's end.
   const RttEstimator& rtt(std::size_t upstream) const { return upstreams_[upstream].rtt; }
@@ -81,11 +91,13 @@ class Selection {
     RttEstimator rtt;
     TimePoint down_until{};                // in back-off until then
     std::chrono::milliseconds backoff{0};  // the last back-off; zero once it answers
+    bool removed = false;                  // by a reload: never chosen
   };
   std::chrono::microseconds rtt_rank(std::size_t upstream) const;
 
   SelectionOptions options_;
   std::vector<Health> upstreams_;
+  std::size_t active_ = 0;     // not removed
   std::uint64_t choices_ = 0;  // upstream choices made, for the occasional probe
 };
 

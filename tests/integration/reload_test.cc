@@ -195,6 +195,41 @@ TEST_F(IntegrationReloadTest, ANewUpstreamTakesOverWithNoQueryLost) {
   EXPECT_EQ(server_->queries_received(), first_after_swap);
 }
 
+// A server list that changes on SIGHUP changes in place: the server that stays keeps its
+// connections (no new accept, no new handshake), the added one is used, and a removed one's
+// connections are closed once idle.
+TEST_F(IntegrationReloadTest, AnUpstreamAddedOrRemovedOnSighupLeavesTheOtherOnesConnectionsOpen) {
+  write_config(pki_->ca_file);
+  start();
+  for (std::uint16_t id = 1; id <= 5; ++id) ASSERT_EQ(ask(id), LDNS_RCODE_NOERROR);
+  const auto accepted_before = server_->connections_accepted();
+  ASSERT_GT(server_->connections_open(), 0u);
+
+  auto second = start_server();
+  const std::string both =
+      "ca_file = \"" + pki_->ca_file + "\"\n" +
+      "[[upstream]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(server_->port()) +
+      "\nauth_name = \"" + kAuthName +
+      "\"\n[[upstream]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(second->port()) +
+      "\nauth_name = \"" + kAuthName + "\"\n";
+  std::ofstream(config_file_) << both;
+  reload();
+  // The new server is unmeasured, so it is chosen first: it gets queries at once.
+  for (std::uint16_t id = 10; id < 30; ++id) ASSERT_EQ(ask(id), LDNS_RCODE_NOERROR);
+  EXPECT_GT(second->queries_received(), 0u);
+  EXPECT_EQ(server_->connections_accepted(), accepted_before) << proxy_->log();
+  EXPECT_GT(server_->connections_open(), 0u);
+
+  write_config(pki_->ca_file);  // the first server alone again
+  reload();
+  const auto second_queries = second->queries_received();
+  for (std::uint16_t id = 30; id < 40; ++id) ASSERT_EQ(ask(id), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(second->queries_received(), second_queries);
+  EXPECT_TRUE(wait_until([&] { return second->connections_open() == 0; }, seconds(5)))
+      << "the removed server's connections stayed open";
+  EXPECT_EQ(server_->connections_accepted(), accepted_before);
+}
+
 TEST_F(IntegrationReloadTest, AclAndLogLevelChangeOnSighupAndFixedSettingsAreNamed) {
   write_config(pki_->ca_file);
   start();

@@ -83,8 +83,8 @@ TEST_F(ProxyRoutePoolsTest, EachRouteSendsToItsOwnServersOnly) {
   EXPECT_EQ(pools_->stats().queries, 3u);
 }
 
-// A reload keeps a zone that stays (its pools, hence its connections), moves one whose servers
-// changed to a new pool, and lets a removed zone finish its query before it is freed.
+// A reload keeps a zone that stays (its pools, hence its connections), sends a zone whose
+// servers changed to its new servers, and lets a removed zone finish its query before it is freed.
 TEST_F(ProxyRoutePoolsTest, AReloadKeepsMovesAndDrainsZones) {
   resolve(2, "pending.test");  // on lab.example, not pumped: still pending at the reload
   upstream::Upstream* corp_before = &pools_->route(1);

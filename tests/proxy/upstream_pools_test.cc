@@ -66,6 +66,12 @@ class ProxyUpstreamPoolsTest : public ::testing::Test {
   testing::FakeClock clock_;
   FakeNetwork net_;
   upstream::PoolOptions options_;
+  // Other pool options: what makes a reload start a new pool.
+  upstream::PoolOptions other_options(const upstream::PoolOptions& from) const {
+    upstream::PoolOptions out = from;
+    out.connections_per_upstream = from.connections_per_upstream + 1;
+    return out;
+  }
   int answered_ = 0;
   std::unique_ptr<UpstreamPools> pools_;
 };
@@ -93,12 +99,27 @@ TEST_F(ProxyUpstreamPoolsTest, OtherOptionsAloneMakeANewPool) {
   EXPECT_EQ(pools_->retired(), 0u);
 }
 
+// Another server list with the same options changes in place: the pool stays, and the
+// connection of the server that stays with it.
+TEST_F(ProxyUpstreamPoolsTest, AnotherServerListKeepsThePoolAndTheConnectionsOfServersThatStay) {
+  resolve("a.test");
+  net_.pump();
+  ASSERT_EQ(answered_, 1);
+  const upstream::Pool* before = &pools_->current();
+  EXPECT_FALSE(pools_->reload(credentials(), specs({first_, second_}), options_));
+  EXPECT_EQ(&pools_->current(), before);
+  EXPECT_EQ(pools_->retired(), 0u);
+  EXPECT_EQ(pools_->current().upstream_status().size(), 2u);
+  net_.pump();
+  EXPECT_EQ(net_.streams_to(first_), 1u);  // the first server's connection was kept
+}
+
 // A reload loses no query: the old pool keeps its own until they are answered, new queries go
 // to the new servers, and the old pool's counters outlive it.
 TEST_F(ProxyUpstreamPoolsTest, ARetiredPoolFinishesItsQueriesThenIsFreedWithItsCountersKept) {
   resolve("a.test");  // pending on the first server's pool: nothing pumped yet
   ASSERT_EQ(pools_->pending(), 1u);
-  ASSERT_TRUE(pools_->reload(credentials(), specs({second_}), options_));
+  ASSERT_TRUE(pools_->reload(credentials(), specs({second_}), other_options(options_)));
   EXPECT_EQ(pools_->retired(), 1u);
   EXPECT_EQ(pools_->current().pending(), 0u);
   EXPECT_EQ(pools_->pending(), 1u);  // the retired pool's query still counts
@@ -124,11 +145,12 @@ TEST_F(ProxyUpstreamPoolsTest, ARetiredPoolFinishesItsQueriesThenIsFreedWithItsC
 TEST_F(ProxyUpstreamPoolsTest, StatsSumTheCurrentTheRetiredAndTheFreedPools) {
   resolve("a.test");
   net_.pump();
-  ASSERT_TRUE(pools_->reload(credentials(), specs({second_}), options_));
+  const upstream::PoolOptions second_options = other_options(options_);
+  ASSERT_TRUE(pools_->reload(credentials(), specs({second_}), second_options));
   pools_->retired_reap();  // the first pool freed
   resolve("b.test");
   net_.pump();
-  ASSERT_TRUE(pools_->reload(credentials(), specs({first_}), options_));
+  ASSERT_TRUE(pools_->reload(credentials(), specs({first_}), other_options(second_options)));
   resolve("c.test");  // on a third pool; the second is retired, not yet freed
   net_.pump();
   EXPECT_EQ(pools_->retired(), 1u);

@@ -1170,5 +1170,96 @@ TEST(UpstreamPoolLoopbackTest, UdpPoolWithItsOwnSocketsIsAnswered) {
   EXPECT_EQ(pool.upstream_status()[0].in_flight, 0u);
 }
 
+// A reload that changes the server list (servers_update): the server that stays keeps its
+// connection, the new one is warmed at once, the removed one is never asked again.
+TEST_F(UpstreamPoolTest, AServerThatStaysKeepsItsConnectionWhenTheListChanges) {
+  const SocketAddress third = *SocketAddress::parse("127.0.0.3:853");
+  net_.serve(first_, server(pki_->good));
+  net_.serve(second_, server(pki_->good));
+  net_.serve(third, server(pki_->good));
+  options_.connections_per_upstream = 1;
+  make_pool({first_, second_});
+  pool_->start();
+  settle();
+  ASSERT_EQ(net_.streams().size(), 2u);
+
+  ASSERT_TRUE(
+      pool_->servers_update(*credentials_, {ServerSpec{first_, kName}, ServerSpec{third, kName}}));
+  settle();
+  EXPECT_EQ(net_.streams_to(first_), 1u);  // kept, not re-opened
+  EXPECT_EQ(net_.streams_to(third), 1u);   // warmed by the reload
+  for (const auto& stream : net_.streams()) {
+    EXPECT_EQ(stream->client_closed, stream->remote == second_) << stream->remote.to_string();
+  }
+  const auto status = pool_->upstream_status();
+  ASSERT_EQ(status.size(), 2u);  // the configured servers, in their order
+  EXPECT_EQ(status[0].name, (ServerSpec{first_, kName}.display()));
+  EXPECT_EQ(status[1].name, (ServerSpec{third, kName}.display()));
+
+  for (int i = 0; i < 20; ++i) resolve("q" + std::to_string(i) + ".test");
+  settle();
+  for (const Outcome& out : outcomes_) EXPECT_TRUE(out.done && !out.error);
+  EXPECT_EQ(queries_to(net_, second_), 0u);
+  EXPECT_EQ(queries_to(net_, first_) + queries_to(net_, third), 20u);
+  EXPECT_EQ(net_.streams().size(), 3u);  // nothing else opened
+}
+
+// A removed server's queries in flight are answered on its connection, which closes then.
+TEST_F(UpstreamPoolTest, ARemovedServerFinishesItsQueriesThenItsConnectionCloses) {
+  net_.serve(first_, server(pki_->good, /*auto_answer=*/false));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_});
+  Outcome& a = resolve("a.test");
+  settle();
+  ASSERT_EQ(net_.streams()[0]->server->held().size(), 1u);
+
+  ASSERT_TRUE(pool_->servers_update(*credentials_, {ServerSpec{second_, kName}}));
+  Outcome& b = resolve("b.test");
+  settle();
+  EXPECT_TRUE(b.done && !b.error);  // on the new server
+  EXPECT_FALSE(a.done);             // still on the removed one's connection
+  EXPECT_FALSE(net_.streams()[0]->client_closed);
+
+  net_.streams()[0]->server->answer_held();
+  net_.flush_server(net_.streams()[0]);
+  settle();
+  ASSERT_TRUE(a.done);
+  EXPECT_FALSE(a.error.has_value());
+  EXPECT_TRUE(net_.streams()[0]->client_closed);  // idle now: closed
+  EXPECT_EQ(pool_->open_connections(), net_.streams_to(second_));
+  EXPECT_EQ(pool_->pending(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, AServerRemovedThenAddedAgainIsUsedAgain) {
+  net_.serve(first_, server(pki_->good));
+  net_.serve(second_, server(pki_->good));
+  make_pool({first_, second_});
+  ASSERT_TRUE(pool_->servers_update(*credentials_, {ServerSpec{second_, kName}}));
+  ASSERT_TRUE(pool_->servers_update(*credentials_, {ServerSpec{first_, kName}}));
+  settle();
+  Outcome& a = resolve("a.test");
+  settle();
+  EXPECT_TRUE(a.done && !a.error);
+  EXPECT_EQ(queries_to(net_, first_), 1u);
+  EXPECT_EQ(queries_to(net_, second_), 0u);
+  ASSERT_EQ(pool_->upstream_status().size(), 1u);
+}
+
+// Removed servers' slots stay (queries in flight keep their index), so they are bounded: past
+// kMaxRemovedSlots the caller is told to make a new pool, and nothing changed.
+TEST_F(UpstreamPoolTest, TooManyRemovedServersRefuseAnInPlaceUpdate) {
+  make_pool({first_});
+  std::size_t updated = 0;
+  for (int i = 2; i < 40; ++i) {
+    const auto next = *SocketAddress::parse("127.0.0." + std::to_string(i) + ":853");
+    if (!pool_->servers_update(*credentials_, {ServerSpec{next, kName}})) break;
+    ++updated;
+  }
+  EXPECT_EQ(updated, Pool::kMaxRemovedSlots);
+  ASSERT_EQ(pool_->upstream_status().size(), 1u);
+  EXPECT_EQ(pool_->upstream_status()[0].name,
+            (ServerSpec{*SocketAddress::parse("127.0.0.17:853"), kName}.display()));
+}
+
 }  // namespace
 }  // namespace dp::upstream

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace dp::upstream {
@@ -159,6 +160,34 @@ TEST(UpstreamSelectionTest, AHedgeGoesToTheUsableUpstreamsAfterTheSlowOne) {
   EXPECT_THAT(selection.hedge_targets(0, 1, t0), IsEmpty());
   Selection single(1, options());
   EXPECT_THAT(single.hedge_targets(0, Selection::kNone, t0), IsEmpty());
+}
+
+// A reload's in-place list change: a removed upstream is never chosen, probed, hedged to or
+// waited for in back-off, and comes back with its RTT when restored.
+TEST(UpstreamSelectionTest, ARemovedUpstreamIsNeverChosenAndARestoredOneKeepsItsRtt) {
+  Selection selection(2, options(/*probe_every=*/2));
+  measure(selection, {milliseconds(5), milliseconds(50)});
+  selection.remove(0);
+  EXPECT_EQ(selection.active(), 1u);
+  EXPECT_FALSE(selection.usable(0, t0));
+  EXPECT_THAT(choices(selection, 4, t0), ElementsAre(1u, 1u, 1u, 1u));  // no probe of 0 either
+  EXPECT_THAT(selection.hedge_targets(1, Selection::kNone, t0), IsEmpty());
+  // With the survivor in back-off, the removed one is still not the one "recovering first".
+  selection.backoff_start(1, t0);
+  EXPECT_EQ(selection.upstream_choose(Selection::kNone, t0), 1u);
+  selection.backoff_start(0, t0);
+  EXPECT_EQ(selection.probe_at(0), TimePoint::max());
+
+  EXPECT_EQ(selection.add(), 2u);
+  EXPECT_EQ(selection.active(), 2u);
+  EXPECT_EQ(selection.upstream_choose(Selection::kNone, t0), 2u);  // unmeasured, 1 backed off
+  selection.restore(0);
+  selection.backoff_clear_all();
+  EXPECT_EQ(selection.active(), 3u);
+  selection.rtt_add(2, milliseconds(20));
+  // Its 5 ms kept: it is the choice again, but for one probe in two (probe_every 2).
+  const auto picked = choices(selection, 4, t0);
+  EXPECT_EQ(std::count(picked.begin(), picked.end(), 0u), 2) << ::testing::PrintToString(picked);
 }
 
 }  // namespace

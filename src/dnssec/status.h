@@ -1,0 +1,47 @@
+// The validator's vocabulary: the four security states of RFC 4035 §4.3 and the Extended DNS
+// Error codes (RFC 8914) a bogus or downgraded answer carries, with the reason in words.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dp::dnssec {
+
+// RFC 4035 §4.3. Names double as metric labels (status_name).
+enum class Status {
+  kSecure,         // a chain of signatures from a trust anchor covers the data
+  kInsecure,       // proven unsigned: no DS, or only algorithms/digests we do not support
+  kBogus,          // should be signed and is not, or the signatures do not check
+  kIndeterminate,  // no trust anchor says whether it should be signed
+};
+
+// RFC 8914 §4 codes the validator gives. 1 and 2 come with kInsecure (RFC 4035 §5.2: an
+// unsupported algorithm makes a zone insecure) and are for logs; the rest make SERVFAIL.
+enum class Ede : std::uint16_t {
+  kUnsupportedDnskeyAlgorithm = 1,
+  kUnsupportedDsDigestType = 2,
+  kDnssecBogus = 6,
+  kSignatureExpired = 7,
+  kSignatureNotYetValid = 8,
+  kDnskeyMissing = 9,
+  kRrsigsMissing = 10,
+  kNsecMissing = 12,
+  kUnsupportedNsec3Iterations = 27,  // RFC 9276 §3.2
+};
+
+// A verdict as the client will see it: the state, the EDE (none for kSecure) and the reason
+// for the EDE's EXTRA-TEXT and the log.
+struct Verdict {
+  Status status = Status::kIndeterminate;
+  std::optional<Ede> ede;
+  std::string reason;
+};
+
+// "secure", "insecure", "bogus", "indeterminate".
+std::string_view status_name(Status status);
+// "dnssec_bogus", "signature_expired", ...: the EDE's RFC 8914 name as a metric label.
+std::string_view ede_name(Ede ede);
+
+}  // namespace dp::dnssec

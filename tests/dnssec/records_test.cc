@@ -1,0 +1,166 @@
+// records: RRSIG/DNSKEY/DS parsing, key tags and DS digests against ldns, wire-name helpers.
+#include "dnssec/records.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "dnssec/status.h"
+#include "tests/dnssec/test_signer.h"
+
+namespace dp::dnssec {
+namespace {
+
+using testing::name_wire;
+using testing::rr_parse;
+using testing::TestKey;
+
+TEST(Records, KeyTagIsLdnsKeyTag) {
+  for (const auto algorithm :
+       {LDNS_SIGN_RSASHA256, LDNS_SIGN_ECDSAP256SHA256, LDNS_SIGN_ED25519, LDNS_SIGN_ED448}) {
+    const TestKey key("example.", algorithm, 257);
+    const testing::LdnsRrPtr rr(ldns_key2rr(key.get()));
+    const auto parsed = dnskey_parse(key.dnskey().rdata);
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(parsed->key_tag, ldns_calc_keytag(rr.get()));
+    EXPECT_EQ(parsed->flags, 257);
+    EXPECT_EQ(parsed->protocol, 3);
+    EXPECT_EQ(parsed->algorithm, static_cast<std::uint8_t>(algorithm));
+    EXPECT_TRUE(parsed->usable_zone_key());
+  }
+}
+
+// The root's KSK-2017 and KSK-2024 and their DS records, as Debian's dns-root-data ships them:
+// fixed vectors for the key tag and the DS digest, made by no code of ours.
+TEST(Records, RootKeysHaveTheirPublishedTagsAndDigests) {
+  const Rr ksk2017 = rr_parse(
+      ". IN DNSKEY 257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7Hrx"
+      "RixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVL"
+      "rjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjV"
+      "c1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUT"
+      "V74bU=");
+  const Rr ksk2024 = rr_parse(
+      ". IN DNSKEY 257 3 8 AwEAAa96jeuknZlaeSrvyAJj6ZHv28hhOKkx3rLGXVaC6rXTsDc449/cidltpkyGwCJN"
+      "nOAlFNKF2jBosZBU5eeHspaQWOmOElZsjICMQMC3aeHbGiShvZsx4wMYSjH8e7Vrhbu6irwCzVBApESjbUdpWWmEnh"
+      "athWu1jo+siFUiRAAxm9qyJNg/wOZqqzL/dL/q8PkcRU5oUKEpUge71M3ej2/7CPqpdVwuMoTvoB+ZOT4YeGyxMvHmb"
+      "rxlFzGOHOijtzN+u1TQNatX2XBuzZNQ1K+s2CXkPIZo7s6JgZyvaBevYtxPvYLw4z9mR7K2vaF18UYH9Z9GNUUeayff"
+      "KC73PYc=");
+  const Rr ds2017 = rr_parse(
+      ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D");
+  const Rr ds2024 = rr_parse(
+      ". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16");
+  const Dnskey key2017 = *dnskey_parse(ksk2017.rdata);
+  const Dnskey key2024 = *dnskey_parse(ksk2024.rdata);
+  EXPECT_EQ(key2017.key_tag, 20326);
+  EXPECT_EQ(key2024.key_tag, 38696);
+  EXPECT_TRUE(ds_matches(*ds_parse(ds2017.rdata), name_wire("."), key2017));
+  EXPECT_TRUE(ds_matches(*ds_parse(ds2024.rdata), name_wire("."), key2024));
+  EXPECT_FALSE(ds_matches(*ds_parse(ds2017.rdata), name_wire("."), key2024));
+}
+
+TEST(Records, FlagsDecideUsability) {
+  Dnskey key = TestKey("example.", LDNS_SIGN_ED25519, 256).parsed();
+  EXPECT_TRUE(key.usable_zone_key());
+  key.flags = 0;
+  EXPECT_FALSE(key.usable_zone_key());
+  key.flags = 256 | Dnskey::kFlagRevoke;
+  EXPECT_FALSE(key.usable_zone_key());
+  key.flags = 256;
+  key.protocol = 2;
+  EXPECT_FALSE(key.usable_zone_key());
+}
+
+TEST(Records, RrsigParseReadsEveryField) {
+  const TestKey key("Example.", LDNS_SIGN_ED25519, 256);
+  const Rr sig = key.sign({rr_parse("www.example. 300 IN A 192.0.2.1")});
+  const auto parsed = rrsig_parse(sig.rdata);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->type_covered, 1);
+  EXPECT_EQ(parsed->algorithm, 15);
+  EXPECT_EQ(parsed->labels, 2);
+  EXPECT_EQ(parsed->original_ttl, 300U);
+  EXPECT_EQ(parsed->inception, testing::kInception);
+  EXPECT_EQ(parsed->expiration, testing::kExpiration);
+  EXPECT_EQ(parsed->key_tag, key.key_tag());
+  EXPECT_EQ(parsed->signer, name_wire("example."));  // ldns lowers the signer it writes
+  EXPECT_EQ(parsed->signature.size(), 64U);
+}
+
+TEST(Records, MalformedRdataIsRefused) {
+  const TestKey key("example.", LDNS_SIGN_ED25519, 256);
+  const Rr sig = key.sign({rr_parse("www.example. 300 IN A 192.0.2.1")});
+  EXPECT_FALSE(rrsig_parse(std::span(sig.rdata).first(17)).has_value());
+  EXPECT_FALSE(rrsig_parse(std::span(sig.rdata).first(18 + 9)).has_value());  // no signature
+  Bytes pointer(sig.rdata.begin(), sig.rdata.begin() + 18);
+  pointer.insert(pointer.end(), {0xc0, 0x0c, 1, 2, 3});  // a compressed signer
+  EXPECT_FALSE(rrsig_parse(pointer).has_value());
+  EXPECT_FALSE(dnskey_parse(Bytes{1, 1, 3, 15}).has_value());
+  EXPECT_FALSE(ds_parse(Bytes{0, 1, 8, 2}).has_value());
+}
+
+TEST(Records, DsMatchesLdnsDigestsIgnoringOwnerCase) {
+  const TestKey key("example.", LDNS_SIGN_ECDSAP256SHA256, 257);
+  const Dnskey dnskey = key.parsed();
+  for (const auto hash : {LDNS_SHA1, LDNS_SHA256, LDNS_SHA384}) {
+    const Ds ds = key.ds(hash);
+    EXPECT_TRUE(ds_matches(ds, name_wire("example."), dnskey)) << hash;
+    EXPECT_TRUE(ds_matches(ds, name_wire("EXAMPLE."), dnskey)) << hash;
+    EXPECT_FALSE(ds_matches(ds, name_wire("example.org."), dnskey)) << hash;
+    Ds wrong_tag = ds;
+    ++wrong_tag.key_tag;
+    EXPECT_FALSE(ds_matches(wrong_tag, name_wire("example."), dnskey));
+    Ds truncated = ds;
+    truncated.digest.pop_back();
+    EXPECT_FALSE(ds_matches(truncated, name_wire("example."), dnskey));
+  }
+  Ds gost = key.ds(LDNS_SHA256);
+  gost.digest_type = 3;
+  EXPECT_FALSE(ds_matches(gost, name_wire("example."), dnskey));
+  EXPECT_FALSE(digest_supported(3));
+  EXPECT_TRUE(digest_supported(1) && digest_supported(2) && digest_supported(4));
+}
+
+TEST(Records, NameHelpers) {
+  EXPECT_EQ(name_label_count(name_wire(".")), 0U);
+  EXPECT_EQ(name_label_count(name_wire("www.example.")), 2U);
+  EXPECT_EQ(name_label_count(name_wire("*.example.")), 1U);  // RFC 4034 §3.1.3
+  EXPECT_EQ(name_label_count(name_wire("a.*.example.")), 3U);
+
+  EXPECT_TRUE(name_is_under(name_wire("www.Example."), name_wire("example.")));
+  EXPECT_TRUE(name_is_under(name_wire("example."), name_wire("EXAMPLE.")));
+  EXPECT_TRUE(name_is_under(name_wire("example."), name_wire(".")));
+  EXPECT_FALSE(name_is_under(name_wire("www.example."), name_wire("xample.")));
+  EXPECT_FALSE(name_is_under(name_wire("example."), name_wire("www.example.")));
+  EXPECT_FALSE(name_is_under(name_wire("wwwexample."), name_wire("example.")));
+
+  EXPECT_EQ(name_suffix(name_wire("a.b.example."), 1), name_wire("example."));
+  EXPECT_EQ(name_suffix(name_wire("a.b.example."), 0), name_wire("."));
+  EXPECT_EQ(name_suffix(name_wire("example."), 5), name_wire("example."));
+
+  EXPECT_TRUE(name_valid(name_wire("www.example.")));
+  EXPECT_FALSE(name_valid(std::string("\3www", 4)));     // no root
+  EXPECT_FALSE(name_valid(std::string("\xc0\x0c", 2)));  // a pointer
+  EXPECT_FALSE(name_valid(std::string("\1a\0\0", 4)));   // bytes after the root
+  EXPECT_FALSE(name_valid(std::string(1, '\x40') + std::string(64, 'a') + std::string(1, '\0')));
+  std::string long_name;
+  for (int i = 0; i < 5; ++i) long_name += std::string(1, '\x3f') + std::string(63, 'a');
+  long_name.push_back('\0');
+  EXPECT_FALSE(name_valid(long_name));  // 321 bytes
+
+  EXPECT_EQ(name_lower(name_wire("WwW.Example.")), name_wire("www.example."));
+  EXPECT_TRUE(name_equal(name_wire("WwW.Example."), name_wire("www.EXAMPLE.")));
+  EXPECT_EQ(name_to_text(name_wire("www.example.")), "www.example.");
+  EXPECT_EQ(name_to_text(name_wire(".")), ".");
+}
+
+TEST(Records, StatusAndEdeNames) {
+  EXPECT_EQ(status_name(Status::kBogus), "bogus");
+  EXPECT_EQ(status_name(Status::kIndeterminate), "indeterminate");
+  EXPECT_EQ(ede_name(Ede::kSignatureExpired), "signature_expired");
+  EXPECT_EQ(static_cast<int>(Ede::kUnsupportedNsec3Iterations), 27);
+  EXPECT_EQ(static_cast<int>(Ede::kNsecMissing), 12);
+  EXPECT_EQ(static_cast<int>(Ede::kDnskeyMissing), 9);
+}
+
+}  // namespace
+}  // namespace dp::dnssec
