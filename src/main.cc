@@ -1,18 +1,25 @@
 // dotproxy: argv/env/file → Config → Server; exit codes; signals.
 // Exit codes: 0 clean stop, 1 start-up failure (bind, credentials), 2 bad configuration.
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/log.h"
 #include "common/privileges.h"
 #include "common/sd_notify.h"
 #include "config/load.h"
+#include "control/client.h"
+#include "control/commands.h"
 #include "dotproxy_version.h"
 #include "policy/blocklist.h"
 #include "proxy/server.h"
@@ -103,16 +110,21 @@ std::string restart_needed(const dp::config::Config& running, const dp::config::
   differs(running.dnstap != now.dnstap, "dnstap");
   differs(running.dnstap_messages != now.dnstap_messages, "dnstap_messages");
   differs(running.dnstap_identity != now.dnstap_identity, "dnstap_identity");
+  differs(running.control_socket != now.control_socket, "control_socket");
   return out;
 }
 
-// SIGHUP: re-reads the configuration and applies what a running process can take: upstreams
-// and forward zones (servers that stay keep their connections; new pool settings get a new
-// pool for new queries, the old one finishing its own), local data and hosts files, TLS trust
-// (CA file, pins, minimum version), ACL, rate limit, local zones, TCP limits, TTL settings,
-// log level and format, and the blocklist files. A configuration that does not load is rejected
-// with a log line and the running one stays; settings that need a restart are named in a warning.
-void reload(dp::proxy::Server& server, dp::config::Config& running, int argc, char** argv) {
+// SIGHUP (and the control channel's reload): re-reads the configuration and applies what a
+// running process can take: upstreams and forward zones (servers that stay keep their
+// connections; new pool settings get a new pool for new queries, the old one finishing its
+// own), local data and hosts files, TLS trust (CA file, pins, minimum version), ACL, rate
+// limit, local zones, TCP limits, TTL settings, log level and format, and the blocklist files.
+// A configuration that does not load is rejected with a log line and the running one stays;
+// settings that need a restart are named in a warning. The outcome says so in one line. The
+// caller serializes calls (reload_mutex in main).
+dp::control::ReloadOutcome reload(dp::proxy::Server& server, dp::config::Config& running, int argc,
+                                  char** argv) {
+  dp::control::ReloadOutcome outcome;
   try {
     const auto invocation = dp::config::config_load(argc, argv, dp::config::env_from_process());
     const auto& config = invocation.config;
@@ -124,8 +136,12 @@ void reload(dp::proxy::Server& server, dp::config::Config& running, int argc, ch
            {"ca", config.ca_file.empty() ? "system" : config.ca_file},
            {"upstreams", upstream_list(config)}, {"forward_zones", forward_zone_list(config)},
            {"log_level", dp::log::level_name(config.log_level)});
+    outcome.ok = true;
+    outcome.message = "reloaded: upstreams " + upstream_list(config) + ", forward zones " +
+                      forward_zone_list(config);
     if (const std::string fixed = restart_needed(running, config); !fixed.empty()) {
       DP_LOG(kWarn, "changed settings take effect only after a restart", {"settings", fixed});
+      outcome.message += "; take effect only after a restart: " + fixed;
     }
     running = config;
     try {  // its own verdict: a list that fails to load keeps the old one, trust still applies
@@ -134,10 +150,14 @@ void reload(dp::proxy::Server& server, dp::config::Config& running, int argc, ch
       blocklist_log_loaded(config, loaded);
     } catch (const std::exception& e) {
       DP_LOG(kError, "blocklist reload rejected, the old list stays", {"error", e.what()});
+      outcome.message += std::string("; blocklist rejected, the old list stays: ") + e.what();
     }
   } catch (const std::exception& e) {
     DP_LOG(kError, "reload rejected, the running configuration stays", {"error", e.what()});
+    outcome.ok = false;
+    outcome.message = e.what();
   }
+  return outcome;
 }
 
 // Signals are taken synchronously by the main thread; workers never see them.
@@ -155,6 +175,12 @@ sigset_t block_signals() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The control channel's client: before the configuration, which it does not need.
+  if (argc >= 2 && std::string_view(argv[1]) == "ctl") {
+    const char* env_socket = std::getenv("DOTPROXY_CONTROL_SOCKET");
+    return dp::control::ctl_run(std::vector<std::string>(argv + 2, argv + argc),
+                                env_socket != nullptr ? env_socket : "", stdout, stderr);
+  }
   dp::config::Invocation invocation;
   try {
     invocation = dp::config::config_load(argc, argv, dp::config::env_from_process());
@@ -217,9 +243,37 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<dp::io::HttpServer> status;
+  dp::config::Config running = config;  // what a reload compares a re-read file with
+  std::mutex reload_mutex;              // SIGHUP and the control channel's reload, one at a time
+  const auto reload_serialized = [&]() {
+    std::lock_guard lock(reload_mutex);
+    dp::sd_notify_send("RELOADING=1");
+    if (query_log) query_log->reopen();  // after logrotate moved it
+    dp::control::ReloadOutcome outcome = reload(*server, running, argc, argv);
+    dp::sd_notify_send("READY=1");
+    return outcome;
+  };
+  dp::control::ControlContext control_context;  // outlives the control server
+  control_context.server = server.get();
+  control_context.reload = reload_serialized;
+  control_context.version = DOTPROXY_VERSION;
+  std::unique_ptr<dp::io::UnixLineServer> control;
   try {
     if (config.metrics_listen)
       status = dp::proxy::status_http_create(*config.metrics_listen, *server);
+    if (!config.control_socket.empty()) {
+      // Made as root when started so: owned by the user the process becomes, so that it (and
+      // only it, mode 0600) may connect after the drop.
+      auto owner = static_cast<uid_t>(-1);
+      auto group = static_cast<gid_t>(-1);
+      if (!config.user.empty() && ::geteuid() == 0) {
+        const dp::UserIds ids = dp::user_ids_find(config.user);
+        owner = ids.uid;
+        group = ids.gid;
+      }
+      control =
+          dp::control::control_server_create(config.control_socket, owner, group, control_context);
+    }
     // Every socket is bound: root is no longer needed. Before any thread starts, so that all
     // of them run as the user.
     if (!config.user.empty()) dp::privileges_drop(config.user);
@@ -227,9 +281,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dotproxy: %s\n", e.what());
     return 1;
   }
-  dp::config::Config running = config;  // what SIGHUP compares a re-read file with
   server->start();
   if (status) status->start();
+  control_context.started = std::chrono::steady_clock::now();
+  if (control) control->start();
   DP_LOG(
       kInfo, "dotproxy started", {"version", DOTPROXY_VERSION},
       {"listen", address_list(server->listen_addresses())},
@@ -237,6 +292,7 @@ int main(int argc, char** argv) {
                          ? std::string("off")
                          : address_list(server->tls_listen_addresses())},
       {"metrics", status ? status->address().to_string() : "off"},
+      {"control", control ? control->path() : "off"},
       {"user", config.user.empty() ? "unchanged" : config.user},
       {"upstreams", upstream_list(config)}, {"forward_zones", forward_zone_list(config)},
       {"workers", std::to_string(server->worker_count())},
@@ -251,10 +307,7 @@ int main(int argc, char** argv) {
     int signo = 0;
     if (sigwait(&signals, &signo) != 0) continue;
     if (signo == SIGHUP) {
-      dp::sd_notify_send("RELOADING=1");
-      if (query_log) query_log->reopen();  // after logrotate moved it
-      reload(*server, running, argc, argv);
-      dp::sd_notify_send("READY=1");
+      (void)reload_serialized();  // its outcome is logged
       continue;
     }
     DP_LOG(kInfo, "stopping", {"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"},
@@ -262,6 +315,7 @@ int main(int argc, char** argv) {
     break;
   }
   dp::sd_notify_send("STOPPING=1");
+  control.reset();  // no command during the drain; the socket file goes
   // Stop taking queries, answer those in flight (bounded), then stop.
   const auto drain_started = std::chrono::steady_clock::now();
   server->drain(config.drain_timeout);

@@ -99,6 +99,80 @@ bool Cache::refresh_failed(std::string_view key_bytes, TimePoint now, TimePoint 
   return true;
 }
 
+bool QuestionMatch::matches(std::string_view question) const {
+  constexpr std::size_t kTail = 4;  // QTYPE, QCLASS
+  if (question.size() <= kTail) return false;
+  const std::string_view name = question.substr(0, question.size() - kTail);
+  if (qtype) {
+    const auto at = question.size() - kTail;
+    const auto type = static_cast<std::uint16_t>(static_cast<unsigned char>(question[at]) << 8 |
+                                                 static_cast<unsigned char>(question[at + 1]));
+    if (type != *qtype) return false;
+  }
+  if (!subtree) return name == qname;
+  // Under qname: the same labels from some label boundary on (wire form, both lowercased).
+  if (name.size() < qname.size()) return false;
+  for (std::size_t pos = 0; pos < name.size();) {
+    const std::size_t left = name.size() - pos;
+    if (left == qname.size()) return name.substr(pos) == qname;
+    if (left < qname.size()) return false;
+    pos += 1 + static_cast<unsigned char>(name[pos]);
+  }
+  return false;
+}
+
+std::size_t Cache::remove(const QuestionMatch& match, std::size_t slice_slots) {
+  const auto pred = [&match](const Entry& entry) { return match.matches(entry.question()); };
+  std::size_t removed = 0;
+  for (const auto& shard : shards_) {
+    std::size_t slot = 0;
+    std::uint64_t layout = 0;
+    int rescans = 0;
+    bool whole = false;
+    for (;;) {
+      std::lock_guard lock(shard->mutex);
+      if (slot > 0 && shard->layout() != layout) {
+        slot = 0;  // an entry may have moved behind the cursor
+        whole = ++rescans > kMaxRescans;
+      }
+      const std::size_t count = shard->slot_count();
+      const std::size_t end = whole ? count : std::min(count, slot + slice_slots);
+      removed += shard->remove_in(slot, end, pred);
+      slot = end;
+      layout = shard->layout();  // after its own erases, which moved what it looked at again
+      if (slot >= count) break;
+    }
+  }
+  return removed;
+}
+
+std::size_t Cache::remove_all() {
+  std::size_t removed = 0;
+  for (const auto& shard : shards_) {
+    EntryTable taken;
+    {
+      std::lock_guard lock(shard->mutex);
+      taken = shard->take_all();
+    }
+    removed += Shard::destroy_all(taken);  // the frees, without the lock
+  }
+  return removed;
+}
+
+EntryInfo Cache::entry_info(const Entry& entry, TimePoint now) const {
+  EntryInfo info;
+  info.question = entry.question();
+  info.key_flags = entry.key_flags();
+  info.route_tag = entry.route_tag();
+  info.ttl_left_seconds =
+      std::chrono::floor<std::chrono::seconds>(entry.expires_at() - now).count();
+  info.stale_servable = now >= entry.expires_at() && stale_servable(entry, now);
+  const dns::AnswerView view = entry.view();
+  info.rcode = view.wire.size() > 3 ? (view.wire[3] & 0x0f) : 0;
+  info.bytes = entry.footprint();
+  return info;
+}
+
 ShardStats Cache::stats() const {
   ShardStats total;
   for (const auto& shard : shards_) {

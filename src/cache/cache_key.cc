@@ -3,8 +3,8 @@
 namespace dp::cache {
 namespace {
 
-constexpr char kFlagDo = 0x01;
-constexpr char kFlagCd = 0x02;
+constexpr char kFlagDo = kKeyFlagDo;
+constexpr char kFlagCd = kKeyFlagCd;
 
 void append_u16(std::string& out, std::uint16_t value) {
   out.push_back(static_cast<char>(value >> 8));

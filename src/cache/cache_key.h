@@ -16,6 +16,9 @@ namespace dp::cache {
 // Every key starts with a flags byte (DO, CD) and the route's tag (2 bytes, big-endian).
 inline constexpr std::size_t kKeyPrefixSize = 3;
 
+inline constexpr std::uint8_t kKeyFlagDo = 0x01;  // the client set DO (RFC 3225)
+inline constexpr std::uint8_t kKeyFlagCd = 0x02;  // the client set CD (RFC 4035 §3.2.2)
+
 // Writes `query`'s key into `out` (replacing its contents): the flags byte, `route_tag`, then
 // the lowercased question. EDNS options never enter it (hop-by-hop). The route tag keeps the
 // answers of different routes (the default upstreams: 0; each forward zone its own) apart, so

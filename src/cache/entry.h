@@ -39,6 +39,10 @@ class Entry {
 
   bool has_key(std::string_view key) const;
   dns::AnswerView view() const;
+  // The key's parts, for the control channel's flush and dump (never the hot path).
+  std::string_view question() const;  // lowercased qname (wire form), QTYPE, QCLASS
+  std::uint8_t key_flags() const { return key_flags_; }  // cache_key.h: DO 0x01, CD 0x02
+  std::uint16_t route_tag() const { return route_tag_; }
   std::size_t footprint() const { return malloc_footprint(allocated_size()); }
 
   TimePoint stored_at() const {
@@ -57,7 +61,6 @@ class Entry {
   std::size_t offsets_bytes() const { return ttl_count_ * sizeof(std::uint16_t); }
   const std::uint8_t* data() const { return reinterpret_cast<const std::uint8_t*>(this + 1); }
   std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(this + 1); }
-  std::string_view question() const;
   void set_stored_at(TimePoint at) {
     const Clock::rep ticks = at.time_since_epoch().count();
     std::memcpy(stored_at_, &ticks, sizeof ticks);

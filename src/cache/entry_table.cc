@@ -41,6 +41,7 @@ void EntryTable::grow() {
   slots_.shrink_to_fit();
   mask_ = slots_.size() - 1;
   hand_ = 0;
+  ++layout_;
   for (const Slot slot : old) {
     if (slot != 0) place(slot);
   }
@@ -59,6 +60,7 @@ void EntryTable::erase(const Entry* entry) {
     if (slots_[hole] == 0) return;
     hole = (hole + 1) & mask_;
   }
+  bool moved = false;
   // Backward-shift deletion: later slots of the run move into the hole when the hole lies
   // between their home and where they sit, so every probe sequence stays unbroken.
   for (std::size_t j = (hole + 1) & mask_; slots_[j] != 0; j = (j + 1) & mask_) {
@@ -68,10 +70,24 @@ void EntryTable::erase(const Entry* entry) {
     if (!home_after_hole) {
       slots_[hole] = slots_[j];
       hole = j;
+      moved = true;
     }
   }
+  if (moved) ++layout_;
   slots_[hole] = 0;
   --size_;
+}
+
+EntryTable EntryTable::take_all() {
+  EntryTable taken;
+  taken.slots_.swap(slots_);
+  taken.mask_ = mask_;
+  taken.size_ = size_;
+  mask_ = 0;
+  size_ = 0;
+  hand_ = 0;
+  ++layout_;
+  return taken;
 }
 
 }  // namespace dp::cache

@@ -44,6 +44,17 @@ class EntryTable {
   Entry* hand_entry();
   void hand_advance() { hand_ = (hand_ + 1) & mask_; }
 
+  // For visits in slices that drop the shard's lock in between (the control channel's flush
+  // and dump): the slots by index, a power of two of them (0 before the first insert).
+  std::size_t slot_count() const { return slots_.size(); }
+  Entry* slot_entry(std::size_t i) const { return slots_[i] == 0 ? nullptr : entry_of(slots_[i]); }
+  // Changes whenever an entry may have moved to another slot (growth, an erase's backward
+  // shift, take_all): a sliced visit that sees it change may have missed an entry moved behind
+  // its cursor.
+  std::uint64_t layout() const { return layout_; }
+  // Hands every entry over to the table returned (O(1)); this one is left empty.
+  EntryTable take_all();
+
   // Calls fn(Entry*) for every entry, in no particular order.
   template <class Fn>
   void for_each(Fn&& fn) const {
@@ -70,6 +81,7 @@ class EntryTable {
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
   std::size_t hand_ = 0;  // a slot index
+  std::uint64_t layout_ = 0;
 };
 
 }  // namespace dp::cache

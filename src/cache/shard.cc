@@ -51,6 +51,20 @@ bool Shard::refresh_failing(const Entry* entry, TimePoint now) const {
   return it != retry_at_.end() && now < it->second;
 }
 
+EntryTable Shard::take_all() {
+  stats_.flushed += table_.size();
+  retry_at_.clear();
+  entry_bytes_ = 0;
+  return table_.take_all();
+}
+
+std::size_t Shard::destroy_all(EntryTable& taken) {
+  const std::size_t count = taken.size();
+  taken.for_each([](Entry* entry) { Entry::destroy(entry); });
+  taken = EntryTable();
+  return count;
+}
+
 ShardStats Shard::stats() const {
   ShardStats out = stats_;
   out.entries = table_.size();

@@ -38,6 +38,8 @@ struct KeyRef {
   X(metrics::Count, evicted_lru, "dotproxy_cache_evictions_total", "reason=lru", "") \
   /* Expired beyond the stale window, found by a lookup. */ \
   X(metrics::Count, removed_too_old, "dotproxy_cache_evictions_total", "reason=too_old", "") \
+  /* Removed by the control channel's flush, flush-zone or flush-all. */ \
+  X(metrics::Count, flushed, "dotproxy_cache_evictions_total", "reason=flushed", "") \
   /* One answer larger than the whole shard. */ \
   X(metrics::Count, rejected_too_big, "dotproxy_cache_rejected_total", "", \
     "Answers larger than a cache shard.") \
@@ -79,6 +81,31 @@ class Shard {
   // A refresh of `entry` failed: it is served stale at once until `until` (RFC 8767 §4).
   void set_refresh_failing(Entry* entry, TimePoint until);
   bool refresh_failing(const Entry* entry, TimePoint now) const;
+
+  // The control channel's (never the hot path). Slots [from, to) of the index (to at most
+  // slot_count()): erases each entry for which pred(const Entry&) is true; returns how many.
+  template <class Pred>
+  std::size_t remove_in(std::size_t from, std::size_t to, Pred&& pred) {
+    std::size_t removed = 0;
+    for (std::size_t i = from; i < to;) {
+      Entry* entry = table_.slot_entry(i);
+      if (entry == nullptr || !pred(static_cast<const Entry&>(*entry))) {
+        ++i;
+        continue;
+      }
+      erase(entry);  // a later entry of the run may move into slot i: look at it again
+      ++stats_.flushed;
+      ++removed;
+    }
+    return removed;
+  }
+  // Every entry, out of the shard in O(1): the caller destroys them with destroy_all() once it
+  // has let go of the lock.
+  EntryTable take_all();
+  static std::size_t destroy_all(EntryTable& taken);  // returns how many
+  std::size_t slot_count() const { return table_.slot_count(); }
+  const Entry* slot_entry(std::size_t i) const { return table_.slot_entry(i); }
+  std::uint64_t layout() const { return table_.layout(); }
 
   ShardStats stats() const;
   std::size_t held_bytes() const;

@@ -41,4 +41,13 @@ void privileges_drop(const std::string& user) {
   }
 }
 
+UserIds user_ids_find(const std::string& user) {
+  std::vector<char> buffer(16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  const int rc = ::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0 || found == nullptr) throw std::runtime_error("user: no such user '" + user + "'");
+  return {found->pw_uid, found->pw_gid};
+}
+
 }  // namespace dp

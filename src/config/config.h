@@ -91,6 +91,8 @@ struct Config {
   DnstapMessages dnstap_messages;  // which message types are written
   std::string dnstap_identity;     // the frames' identity; "": the host name
   std::string user;                // drop root for this user after binding; "": stay as started
+  // The operator control channel's Unix socket (control/, `dotproxy ctl`); "": off.
+  std::string control_socket;
   std::chrono::milliseconds drain_timeout{5'000};  // SIGTERM: in-flight queries get this long
 
   unsigned workers = 0;  // threads, each with its own sockets and upstream connections; 0: CPUs

@@ -516,6 +516,25 @@ constexpr std::array kOptions{
                  return c.dnstap_identity.empty() ? std::string("the host name")
                                                   : c.dnstap_identity;
                }},
+    Option{.flag = "--control-socket",
+           .env = "DOTPROXY_CONTROL_SOCKET",
+           .toml_key = "control_socket",
+           .value_name = "PATH",
+           .help = "Serve the operator control channel (`dotproxy ctl`: flush, cache-dump, "
+                   "upstreams, stats, reload, status) on this Unix socket, mode 0600 and owned "
+                   "by the --user; its directory must exist. Off unless set.",
+           .set =
+               [](Config& c, std::string_view t) {
+                 // sockaddr_un's sun_path: 108 bytes with the final NUL on Linux.
+                 if (t.empty() || t.size() > 107) {
+                   throw ValueError(quoted(t) + " is not a socket path of 1 to 107 bytes");
+                 }
+                 c.control_socket = t;
+               },
+           .show =
+               [](const Config& c) {
+                 return c.control_socket.empty() ? std::string("off") : c.control_socket;
+               }},
     Option{.flag = "--user",
            .env = "DOTPROXY_USER",
            .toml_key = "user",

@@ -3,6 +3,8 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 namespace dp::metrics {
 
@@ -51,6 +53,89 @@ void Exposition::histogram(std::string_view name, std::string_view help,
   }
   out.sample_count = h.count();  // the serializer's +Inf bucket
   out.sample_sum = static_cast<double>(h.sum_us()) / 1e6;
+}
+
+namespace {
+
+void json_string_append(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(byte));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+void json_number_append(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char text[32];
+  if (value == std::floor(value) && std::fabs(value) < 9.007199254740992e15) {
+    std::snprintf(text, sizeof text, "%.0f", value);
+  } else {
+    std::snprintf(text, sizeof text, "%.17g", value);
+  }
+  out += text;
+}
+
+double metric_value(const prometheus::MetricFamily& family, const prometheus::ClientMetric& m) {
+  return family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+}
+
+}  // namespace
+
+std::string Exposition::json() const {
+  std::string out = "{";
+  bool first_family = true;
+  for (const prometheus::MetricFamily& family : families_) {
+    if (!first_family) out += ',';
+    first_family = false;
+    json_string_append(out, family.name);
+    out += ':';
+    const bool histogram = family.type == prometheus::MetricType::Histogram;
+    if (!histogram && family.metric.size() == 1 && family.metric[0].label.empty()) {
+      json_number_append(out, metric_value(family, family.metric[0]));
+      continue;
+    }
+    out += '[';
+    bool first = true;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      if (!first) out += ',';
+      first = false;
+      out += "{\"labels\":{";
+      for (std::size_t i = 0; i < metric.label.size(); ++i) {
+        if (i > 0) out += ',';
+        json_string_append(out, metric.label[i].name);
+        out += ':';
+        json_string_append(out, metric.label[i].value);
+      }
+      out += '}';
+      if (histogram) {
+        out += ",\"count\":";
+        json_number_append(out, static_cast<double>(metric.histogram.sample_count));
+        out += ",\"sum\":";
+        json_number_append(out, metric.histogram.sample_sum);
+      } else {
+        out += ",\"value\":";
+        json_number_append(out, metric_value(family, metric));
+      }
+      out += '}';
+    }
+    out += ']';
+  }
+  out += '}';
+  return out;
 }
 
 std::string Exposition::text() const { return prometheus::TextSerializer().Serialize(families_); }

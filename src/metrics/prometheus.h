@@ -30,6 +30,10 @@ class Exposition {
                  const LatencyHistogram& h);
 
   std::string text() const;
+  // The same samples as one JSON object (for `dotproxy ctl stats`): each family by name, a
+  // number when it is one sample without labels, else an array of {"labels": {...}, "value":
+  // N} (histograms: "count" and "sum" instead of "value").
+  std::string json() const;
 
  private:
   prometheus::ClientMetric& metric_add(std::string_view name, std::string_view help,

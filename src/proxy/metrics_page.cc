@@ -203,7 +203,9 @@ void zones_render(Exposition& out, const MetricsInput& in) {
 
 }  // namespace
 
-std::string metrics_render(const MetricsInput& in) {
+namespace {
+
+Exposition exposition_build(const MetricsInput& in) {
   WorkerSnapshot sum;
   for (const WorkerSnapshot& w : in.workers) sum.counts_add(w);
   Exposition out;
@@ -216,10 +218,33 @@ std::string metrics_render(const MetricsInput& in) {
   sums_render(out, sum);
   upstreams_render(out, in);
   zones_render(out, in);
+  for (const ControlCount& c : in.control) {
+    out.sample("dotproxy_control_commands_total",
+               "Control channel requests by command and result (command=invalid: did not parse).",
+               {{"command", c.command}, {"result", c.result}}, static_cast<double>(c.count));
+  }
   out.sample("dotproxy_bugs_total", "Conditions that cannot happen but did (logged).", {},
              static_cast<double>(in.bugs));
-  return out.text();
+  return out;
 }
+
+}  // namespace
+
+void ControlCounters::add(std::string_view command, bool ok) {
+  std::lock_guard lock(mutex_);
+  ++counts_[{std::string(command), ok ? "ok" : "error"}];
+}
+
+std::vector<ControlCount> ControlCounters::read() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ControlCount> out;
+  for (const auto& [key, count] : counts_) out.push_back({key.first, key.second, count});
+  return out;
+}
+
+std::string metrics_render(const MetricsInput& in) { return exposition_build(in).text(); }
+
+std::string metrics_render_json(const MetricsInput& in) { return exposition_build(in).json(); }
 
 bool metrics_ready(const MetricsInput& in, std::string* why) {
   if (in.workers.size() < in.workers_configured) {

@@ -54,6 +54,7 @@ Server::Server(const config::Config& config,
   if (config.cache_size > 0) cache_ = std::make_unique<cache::Cache>(cache_options_build(config));
   const Settings settings = settings_build(config, &route_tags_);
   zones_log(settings);
+  route_zones_set(settings);
   unsigned count = config.workers;
   if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());
   DnstapOutput dnstap;
@@ -112,6 +113,7 @@ void Server::reload(const std::shared_ptr<const tls::ClientCredentials>& credent
                     const std::shared_ptr<const config::Config>& config) {
   const auto settings = std::make_shared<const Settings>(settings_build(*config, &route_tags_));
   zones_log(*settings);
+  route_zones_set(*settings);
   std::vector<std::future<void>> applied;
   for (auto& worker : workers_) applied.push_back(worker->reload(credentials, settings));
   // Back only when every worker has it, so the caller's "reloaded" log line is true.
@@ -134,6 +136,21 @@ std::vector<WorkerSnapshot> Server::snapshot(std::chrono::milliseconds timeout) 
     if (taken.wait_until(deadline) == std::future_status::ready) out.push_back(taken.get());
   }
   return out;
+}
+
+void Server::route_zones_set(const Settings& settings) {
+  std::map<std::uint16_t, std::string> zones;
+  for (std::size_t slot = 1; slot < settings.routes.size(); ++slot) {
+    const RouteSettings& route = settings.routes[slot];
+    if (!route.pool.servers.empty()) zones[route.rules.cache_tag] = route.pool.name;
+  }
+  std::lock_guard lock(route_zones_mutex_);
+  route_zones_ = std::move(zones);
+}
+
+std::map<std::uint16_t, std::string> Server::route_zones() const {
+  std::lock_guard lock(route_zones_mutex_);
+  return route_zones_;
 }
 
 void Server::drain(std::chrono::milliseconds timeout) {

@@ -3,13 +3,17 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "cache/cache.h"
 #include "common/socket_address.h"
 #include "config/config.h"
 #include "dnstap/writer.h"
+#include "proxy/metrics_page.h"
 #include "proxy/query_log.h"
 #include "proxy/route_tags.h"
 #include "proxy/worker.h"
@@ -17,6 +21,8 @@
 #include "tls/server_credentials.h"
 
 namespace dp::proxy {
+
+struct Settings;
 
 // Owned by main(); start/stop/wait from the main thread.
 class Server {
@@ -58,11 +64,21 @@ class Server {
   const std::vector<SocketAddress>& tls_listen_addresses() const { return listen_tls_; }
   std::size_t worker_count() const { return workers_.size(); }
   const cache::Cache* cache() const { return cache_.get(); }  // null: caching off
+  cache::Cache* cache() { return cache_.get(); }              // the control channel's flushes
+  // The forward zone of each cache route tag in use now (0, the default upstreams', is not
+  // in it). Any thread.
+  std::map<std::uint16_t, std::string> route_zones() const;
+  ControlCounters& control_counters() { return control_counters_; }
 
  private:
   std::vector<SocketAddress> listen_;
   std::vector<SocketAddress> listen_tls_;
-  RouteTags route_tags_;                 // the forward zones' cache tags, kept across reloads
+  void route_zones_set(const Settings& settings);
+
+  RouteTags route_tags_;                  // the forward zones' cache tags, kept across reloads
+  mutable std::mutex route_zones_mutex_;  // guards route_zones_: the control thread reads it
+  std::map<std::uint16_t, std::string> route_zones_;
+  ControlCounters control_counters_;
   std::unique_ptr<cache::Cache> cache_;  // before the workers: they use it until they stop
   // Before the workers too: destroyed after them, it writes out what they queued (SIGTERM
   // flushes the file). Null: dnstap off.

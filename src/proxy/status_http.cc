@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kWorkerAnswerTimeout{1'000};  // a stuck worker: left out
 
-MetricsInput gather(Server& server) {
+}  // namespace
+
+MetricsInput metrics_gather(Server& server) {
   MetricsInput in;
   in.workers = server.snapshot(kWorkerAnswerTimeout);
   in.workers_configured = server.worker_count();
@@ -19,24 +21,23 @@ MetricsInput gather(Server& server) {
     in.cache_budget_bytes = cache->options().max_bytes;
   }
   in.bugs = bug_count();
+  in.control = server.control_counters().read();
   in.now_unix = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   return in;
 }
 
-}  // namespace
-
 std::unique_ptr<io::HttpServer> status_http_create(const SocketAddress& address, Server& server) {
   return std::make_unique<io::HttpServer>(address, [&server](std::string_view path) {
     if (path == "/metrics") {
       return io::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                              metrics_render(gather(server))};
+                              metrics_render(metrics_gather(server))};
     }
     if (path == "/healthz") return io::HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
       std::string why;
-      if (metrics_ready(gather(server), &why)) {
+      if (metrics_ready(metrics_gather(server), &why)) {
         return io::HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
       }
       return io::HttpResponse{503, "text/plain; charset=utf-8", "not ready: " + why + "\n"};

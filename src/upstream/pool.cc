@@ -292,9 +292,24 @@ std::vector<UpstreamStatus> Pool::upstream_status() const {
     const UpstreamSlot& slot = upstreams_[u];
     std::size_t in_flight = 0;
     for (const auto& conn : slot.connections) in_flight += conn->in_flight();
-    out.push_back(UpstreamStatus{slot.server.display(), transport_, slot.connections.size(),
-                                 in_flight, selection_.usable(u, now), slot.latency,
-                                 slot.certificate_expiry});
+    UpstreamStatus& status = out.emplace_back();
+    status.name = slot.server.display();
+    status.transport = transport_;
+    status.open_connections = slot.connections.size();
+    status.in_flight = in_flight;
+    status.usable = selection_.usable(u, now);
+    status.latency = slot.latency;
+    status.certificate_expiry = slot.certificate_expiry;
+    using std::chrono::duration_cast;
+    using std::chrono::milliseconds;
+    if (selection_.rtt(u).measured()) status.srtt = selection_.rtt(u).srtt();
+    if (!status.usable) {
+      status.backoff_left = duration_cast<milliseconds>(selection_.down_until(u) - now);
+    }
+    status.last_failure = slot.last_failure;
+    if (slot.last_failure_at) {
+      status.last_failure_ago = duration_cast<milliseconds>(now - *slot.last_failure_at);
+    }
   }
   return out;
 }
@@ -395,6 +410,11 @@ void Pool::on_connection_failed(Connection& conn, const ConnectionFailure& failu
   } else {
     DP_LOG(kDebug, "idle upstream connection closed", {"upstream", name},
            {"detail", failure.detail});
+  }
+  if (suspect || !failure.orphans.empty()) {
+    slot.last_failure = std::string(upstream_error_name(failure.error)) +
+                        (failure.detail.empty() ? "" : ": " + failure.detail);
+    slot.last_failure_at = now;
   }
   remove_connection(conn);
   // Kept warm: a server closing an idle connection is not a failure, and with recent traffic

@@ -63,6 +63,12 @@ struct UpstreamStatus {
   bool usable = false;                // not in back-off
   metrics::LatencyHistogram latency;  // query sent to answer received
   std::optional<std::int64_t> certificate_expiry;  // Unix seconds, from the last handshake
+  std::optional<std::chrono::microseconds> srtt;   // smoothed RTT; unset before an answer
+  std::chrono::milliseconds backoff_left{0};       // 0: usable now
+  // The last connect, TLS, timeout or lost-connection failure ("timeout: no answer"), and how
+  // long ago; "" and unset when it has not failed since the pool started.
+  std::string last_failure;
+  std::optional<std::chrono::milliseconds> last_failure_ago;
 };
 
 // Owned by one worker; everything runs on that worker's thread. May be destroyed while its
@@ -154,6 +160,8 @@ class Pool final : public Upstream, private Connection::Listener {
     TimePoint last_query{};                 // for keeping connections warm
     metrics::LatencyHistogram latency;
     std::optional<std::int64_t> certificate_expiry;
+    std::string last_failure;  // UpstreamStatus::last_failure
+    std::optional<TimePoint> last_failure_at;
   };
 
   void dispatch(std::uint64_t id, TimePoint now);

@@ -46,6 +46,10 @@ class Selection {
   bool usable(std::size_t upstream, TimePoint now) const {
     return !upstreams_[upstream].removed && upstreams_[upstream].down_until <= now;
   }
+  // For status pages: the smoothed RTT (zero before a first sample) and the back-off's end.
+  const RttEstimator& rtt(std::size_t upstream) const { return upstreams_[upstream].rtt; }
+  TimePoint down_until(std::size_t upstream) const { return upstreams_[upstream].down_until; }
+
   // The upstream for a query's next copy: the usable one with the lowest smoothed RTT (one
   // not measured yet counts as fastest, so every upstream gets measured), except that one
   // choice in probe_every goes to another usable one, each in turn, so that a recovered or

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "cache/cache_key.h"
 #include "dns/reply.h"
@@ -431,6 +432,156 @@ TEST(CacheBudgetTest, WhatIsHeldNeverExceedsTheBudgetUnderRandomTraffic) {
   EXPECT_GT(stats.evicted_lru + stats.evicted_expired, 0u);  // the budget was under pressure
   EXPECT_GT(hits, 0u);
   EXPECT_GT(stats.entries, 1'000u);
+}
+
+// The control channel's flush, flush-zone, flush-all and dump (cache.h: remove, remove_all,
+// visit).
+class CacheControlTest : public CacheTest {
+ protected:
+  // Four shards, so that a flush must reach each, and dense ones, so that erases shift.
+  CacheControlTest() : CacheTest(CacheOptions{.max_bytes = 1 << 20}) {}
+
+  // `name`'s A answer under every DO/CD variant and route tags 0 and 7: eight entries.
+  void put_variants(const std::string& name, TimePoint at) {
+    for (const bool dnssec_ok : {false, true}) {
+      for (const bool cd : {false, true}) {
+        for (const std::uint16_t tag : {0, 7}) {
+          dns::Query query = dns::testing::parsed(query_build(name, LDNS_RR_TYPE_A));
+          query.dnssec_ok = dnssec_ok;
+          query.cd = cd;
+          cache_key_build(query, key_, tag);
+          ASSERT_TRUE(cache_.insert(key_, a_answer(name, 60, 1), at));
+        }
+      }
+    }
+  }
+  static std::string wire(const std::string& text) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      const std::size_t dot = text.find('.', pos);
+      out.push_back(static_cast<char>(dot - pos));
+      out.append(text, pos, dot - pos);
+      pos = dot + 1;
+    }
+    return out + '\0';
+  }
+  std::vector<std::string> dumped(TimePoint at, std::size_t slice = 3) {
+    std::vector<std::string> names;
+    VisitCursor cursor;
+    int calls = 0;
+    while (cache_.visit(cursor, slice, at, [&](const EntryInfo& e) {
+      names.push_back(std::string(e.question.substr(0, e.question.size() - 4)));
+    })) {
+      ++calls;
+    }
+    EXPECT_GT(calls, 0);
+    return names;
+  }
+};
+
+TEST_F(CacheControlTest, FlushOfANameRemovesEveryFlagAndRouteVariantAndNothingElse) {
+  put_variants("www.example.", kStart);
+  put_variants("other.example.", kStart);
+  EXPECT_EQ(cache_.stats().entries, 16u);
+  EXPECT_EQ(cache_.remove(QuestionMatch{wire("www.example."), std::nullopt, false}), 8u);
+  EXPECT_EQ(cache_.stats().entries, 8u);
+  EXPECT_EQ(cache_.stats().flushed, 8u);
+  EXPECT_EQ(get("www.example.", kStart).state, Freshness::kMiss);
+  EXPECT_EQ(get("other.example.", kStart).state, Freshness::kFresh);
+}
+
+TEST_F(CacheControlTest, FlushWithATypeLeavesTheNamesOtherTypes) {
+  put("www.example.", 60, kStart);
+  EXPECT_EQ(cache_.remove(QuestionMatch{wire("www.example."), LDNS_RR_TYPE_AAAA, false}), 0u);
+  EXPECT_EQ(get("www.example.", kStart).state, Freshness::kFresh);
+  EXPECT_EQ(cache_.remove(QuestionMatch{wire("www.example."), LDNS_RR_TYPE_A, false}), 1u);
+  EXPECT_EQ(get("www.example.", kStart).state, Freshness::kMiss);
+}
+
+TEST_F(CacheControlTest, FlushZoneTakesTheNameAndBelowButNotANameThatOnlyEndsTheSame) {
+  put("example.", 60, kStart);
+  put("www.example.", 60, kStart);
+  put("a.b.example.", 60, kStart);
+  put("notexample.", 60, kStart);  // the same bytes at its end, not at a label boundary
+  put("example.org.", 60, kStart);
+  EXPECT_EQ(cache_.remove(QuestionMatch{wire("example."), std::nullopt, true}), 3u);
+  EXPECT_EQ(get("a.b.example.", kStart).state, Freshness::kMiss);
+  EXPECT_EQ(get("notexample.", kStart).state, Freshness::kFresh);
+  EXPECT_EQ(get("example.org.", kStart).state, Freshness::kFresh);
+}
+
+TEST_F(CacheControlTest, FlushOfTheRootZoneTakesEverything) {
+  put("a.example.", 60, kStart);
+  put("b.test.", 60, kStart);
+  EXPECT_EQ(cache_.remove(QuestionMatch{std::string(1, '\0'), std::nullopt, true}), 2u);
+  EXPECT_EQ(cache_.stats().entries, 0u);
+}
+
+// Slices of one slot: every erase's backward shift may move a later entry into the slot just
+// looked at, or (at the table's end) round to its start; none may be missed.
+TEST_F(CacheControlTest, FlushInTinySlicesMissesNothingInAFullTable) {
+  for (int i = 0; i < 500; ++i) put("n" + std::to_string(i) + ".zone.", 60, kStart);
+  put("keep.other.", 60, kStart);
+  EXPECT_EQ(cache_.remove(QuestionMatch{wire("zone."), std::nullopt, true}, 1), 500u);
+  EXPECT_EQ(cache_.stats().entries, 1u);
+  for (int i = 0; i < 500; i += 37) {
+    EXPECT_EQ(get("n" + std::to_string(i) + ".zone.", kStart).state, Freshness::kMiss) << i;
+  }
+}
+
+TEST_F(CacheControlTest, FlushAllEmptiesEveryShardAndTheCacheFillsAgain) {
+  for (int i = 0; i < 200; ++i) put("n" + std::to_string(i) + ".example.", 60, kStart);
+  EXPECT_EQ(cache_.remove_all(), 200u);
+  const ShardStats stats = cache_.stats();
+  EXPECT_EQ(stats.entries, 0u);
+  EXPECT_EQ(stats.flushed, 200u);
+  EXPECT_EQ(get("n1.example.", kStart).state, Freshness::kMiss);
+  put("n1.example.", 60, kStart);
+  EXPECT_EQ(get("n1.example.", kStart).state, Freshness::kFresh);
+  EXPECT_EQ(cache_.stats().entries, 1u);
+}
+
+TEST_F(CacheControlTest, AVisitInSlicesSeesEveryEntryOnceWithItsTtlAndState) {
+  for (int i = 0; i < 100; ++i) put("n" + std::to_string(i) + ".example.", 60, kStart);
+  const auto names = dumped(kStart);
+  EXPECT_EQ(names.size(), 100u);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 100u);
+
+  VisitCursor cursor;
+  std::vector<EntryInfo> seen;
+  std::vector<std::string> questions;
+  while (cache_.visit(cursor, 1024, kStart + seconds(70), [&](const EntryInfo& e) {
+    seen.push_back(e);
+    questions.emplace_back(e.question);
+  })) {
+  }
+  ASSERT_EQ(seen.size(), 100u);
+  EXPECT_EQ(seen[0].ttl_left_seconds, -10);
+  EXPECT_TRUE(seen[0].stale_servable);  // serve_stale on, within max_stale
+  EXPECT_EQ(seen[0].rcode, 0);
+  EXPECT_GT(seen[0].bytes, 0u);
+  EXPECT_EQ(seen[0].route_tag, 0);
+}
+
+TEST_F(CacheControlTest, AVisitLooksAtNoMoreSlotsPerCallThanItIsGiven) {
+  for (int i = 0; i < 300; ++i) put("n" + std::to_string(i) + ".example.", 60, kStart);
+  VisitCursor cursor;
+  std::size_t calls = 0;
+  std::size_t total = 0;
+  bool more = true;
+  while (more) {
+    std::size_t in_call = 0;
+    more = cache_.visit(cursor, 16, kStart, [&](const EntryInfo&) { ++in_call; });
+    EXPECT_LE(in_call, 16u);  // one slice: the lock held for 16 slots at most
+    total += in_call;
+    ++calls;
+  }
+  EXPECT_EQ(total, 300u);
+  EXPECT_GE(calls, 300u / 16);
+  // No lock is left held: an insert and a lookup go through.
+  put("after.example.", 60, kStart);
+  EXPECT_EQ(get("after.example.", kStart).state, Freshness::kFresh);
 }
 
 }  // namespace

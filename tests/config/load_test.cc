@@ -652,11 +652,12 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
                           "prefetch",
                           "dnstap",
                           "dnstap_messages",
-                          "dnstap_identity"}) {
+                          "dnstap_identity",
+                          "control_socket"}) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 51);
+  EXPECT_EQ(rows, 2 + 52);
 }
 
 TEST_F(ConfigLoadTest, TlsListenerOptionsFromEachSource) {
@@ -770,6 +771,17 @@ TEST_F(ConfigLoadTest, OperationsSettingsFromEachSource) {
   EXPECT_THAT(load_error({"--log-format", "text"}),
               HasSubstr("--log-format: 'text' is not logfmt or json"));
   EXPECT_THAT(load_error({"--metrics-listen", "9153"}), HasSubstr("is not ADDR:PORT"));
+}
+
+TEST_F(ConfigLoadTest, ControlSocketFromEachSource) {
+  EXPECT_TRUE(load({}).config.control_socket.empty());  // off unless asked
+  with_file("control_socket = \"/run/dotproxy/file.sock\"\n");
+  EXPECT_EQ(load({}).config.control_socket, "/run/dotproxy/file.sock");
+  env_["DOTPROXY_CONTROL_SOCKET"] = "/run/dotproxy/env.sock";
+  EXPECT_EQ(load({}).config.control_socket, "/run/dotproxy/env.sock");
+  EXPECT_EQ(load({"--control-socket", "/tmp/cli.sock"}).config.control_socket, "/tmp/cli.sock");
+  EXPECT_THAT(load_error({"--control-socket", "/" + std::string(120, 'x')}),
+              HasSubstr("is not a socket path of 1 to 107 bytes"));
 }
 
 std::vector<std::string> zone_strings(const Config& c) {
