@@ -39,7 +39,7 @@ CtlResult run(const std::vector<std::string>& args, const std::string& env = "")
   return r;
 }
 
-TEST(CtlRun, UsageErrorsExitTwoWithoutAServer) {
+TEST(ControlCtlRunTest, UsageErrorsExitTwoWithoutAServer) {
   for (const auto& args : std::vector<std::vector<std::string>>{{},
                                                                 {"frobnicate"},
                                                                 {"flush"},
@@ -54,13 +54,13 @@ TEST(CtlRun, UsageErrorsExitTwoWithoutAServer) {
   }
 }
 
-TEST(CtlRun, HelpExitsZero) {
+TEST(ControlCtlRunTest, HelpExitsZero) {
   const CtlResult r = run({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("flush-zone NAME"), std::string::npos);
 }
 
-TEST(CtlRun, NoServerExitsOneAndSaysWhy) {
+TEST(ControlCtlRunTest, NoServerExitsOneAndSaysWhy) {
   dp::testing::TempDir dir("ctl-client");
   const std::string path = dir.path() + "/absent.sock";
   const CtlResult r = run({"--socket", path, "status"});

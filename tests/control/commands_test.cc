@@ -17,7 +17,7 @@ cache::EntryInfo info(const std::string& question) {
   return e;
 }
 
-TEST(DumpLine, EveryFieldOfAnEntry) {
+TEST(ControlDumpLineTest, EveryFieldOfAnEntry) {
   const std::string question =
       "\x03www\x07"
       "example\x00\x00\x1c\x00\x01"s;  // AAAA IN
@@ -29,7 +29,7 @@ TEST(DumpLine, EveryFieldOfAnEntry) {
             "\"route_tag\":0}\n");
 }
 
-TEST(DumpLine, StaleExpiredRcodeAndZone) {
+TEST(ControlDumpLineTest, StaleExpiredRcodeAndZone) {
   const std::string question =
       "\x01x\x07"
       "cluster\x05local\x00\x00\x01\x00\x01"s;
@@ -50,7 +50,7 @@ TEST(DumpLine, StaleExpiredRcodeAndZone) {
 }
 
 // Names are bytes: quotes, backslashes and control bytes in a label must not break the line.
-TEST(DumpLine, ANameWithQuotesBackslashesAndControlBytesStaysOneValidJsonString) {
+TEST(ControlDumpLineTest, ANameWithQuotesBackslashesAndControlBytesStaysOneValidJsonString) {
   const std::string question =
       "\x05"
       "a\"b\\\x01\x07"
@@ -64,7 +64,7 @@ TEST(DumpLine, ANameWithQuotesBackslashesAndControlBytesStaysOneValidJsonString)
   }
 }
 
-TEST(DumpLine, AnUnknownTypeAndClassAreGeneric) {
+TEST(ControlDumpLineTest, AnUnknownTypeAndClassAreGeneric) {
   const std::string question = "\x00\xff\xfe\x00\x2a"s;  // the root, TYPE65534, CLASS42
   const std::string line = dump_line(info(question), "");
   EXPECT_NE(line.find("\"name\":\".\",\"type\":\"TYPE65534\",\"class\":\"CLASS42\""),

@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::string_literals;
 
-TEST(RequestParse, EachCommandWithItsArguments) {
+TEST(ControlRequestParseTest, EachCommandWithItsArguments) {
   auto flush = request_parse("flush WWW.Example.COM.");
   ASSERT_TRUE(flush) << flush.error();
   EXPECT_EQ(flush->command, Command::kFlush);
@@ -50,7 +50,7 @@ TEST(RequestParse, EachCommandWithItsArguments) {
   }
 }
 
-TEST(RequestParse, WrongArgumentCountsGiveTheUsage) {
+TEST(ControlRequestParseTest, WrongArgumentCountsGiveTheUsage) {
   EXPECT_EQ(request_parse("flush").error(), "usage: flush NAME [TYPE]");
   EXPECT_EQ(request_parse("flush a b c").error(), "usage: flush NAME [TYPE]");
   EXPECT_EQ(request_parse("flush-zone").error(), "usage: flush-zone NAME");
@@ -59,7 +59,7 @@ TEST(RequestParse, WrongArgumentCountsGiveTheUsage) {
   EXPECT_EQ(request_parse("cache-dump a b").error(), "usage: cache-dump [NAME]");
 }
 
-TEST(RequestParse, EmptyUnknownAndControlCharactersAreErrors) {
+TEST(ControlRequestParseTest, EmptyUnknownAndControlCharactersAreErrors) {
   EXPECT_EQ(request_parse("").error(), "empty request");
   EXPECT_EQ(request_parse("   ").error(), "empty request");
   const std::string unknown = request_parse("FLUSH x").error();
@@ -71,7 +71,7 @@ TEST(RequestParse, EmptyUnknownAndControlCharactersAreErrors) {
   EXPECT_LT(request_parse(std::string(900, 'x')).error().size(), 200u);
 }
 
-TEST(RequestParse, BadNamesAndTypesSayWhy) {
+TEST(ControlRequestParseTest, BadNamesAndTypesSayWhy) {
   EXPECT_EQ(request_parse("flush a..b").error(), "bad name 'a..b': empty label");
   EXPECT_EQ(request_parse("flush " + std::string(64, 'a')).error(),
             "bad name '" + std::string(64, 'a') + "': label longer than 63 bytes");
@@ -88,7 +88,7 @@ TEST(RequestParse, BadNamesAndTypesSayWhy) {
   EXPECT_EQ(request_parse("flush a.example TYPE").error(), "unknown type 'TYPE'");
 }
 
-TEST(NameParse, LowercasesAndTakesAFinalDotOrNone) {
+TEST(ControlNameParseTest, LowercasesAndTakesAFinalDotOrNone) {
   EXPECT_EQ(*name_parse("A.b"),
             "\x01"
             "a\x01"
@@ -105,7 +105,7 @@ TEST(NameParse, LowercasesAndTakesAFinalDotOrNone) {
   EXPECT_FALSE(name_parse("a.."));
 }
 
-TEST(JsonEscape, QuotesBackslashesControlAndHighBytes) {
+TEST(ControlJsonEscapeTest, QuotesBackslashesControlAndHighBytes) {
   EXPECT_EQ(json_escape("www.example."), "www.example.");
   EXPECT_EQ(json_escape("a\"b\\c"), "a\\\"b\\\\c");
   EXPECT_EQ(json_escape("a\nb\tc\r"), "a\\nb\\tc\\r");
@@ -115,7 +115,7 @@ TEST(JsonEscape, QuotesBackslashesControlAndHighBytes) {
   EXPECT_EQ(json_string("x\"y"), "\"x\\\"y\"");
 }
 
-TEST(Reply, FinalLinesAreOneLineEach) {
+TEST(ControlReplyTest, FinalLinesAreOneLineEach) {
   EXPECT_EQ(reply_ok(), "ok\n");
   EXPECT_EQ(reply_ok("removed 3"), "ok removed 3\n");
   EXPECT_EQ(reply_error("bad\nthing\r"), "error bad thing \n");
