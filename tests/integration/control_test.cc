@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "fakes/process.h"
+#include "fakes/unix_stream_client.h"
 #include "integration/fixture.h"
 
 namespace dp::testing {
@@ -19,48 +20,7 @@ namespace {
 using std::chrono::seconds;
 
 // A raw connection to the control socket, for what the ctl client never sends.
-class RawControl {
- public:
-  explicit RawControl(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM, 0)) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, path.data(), path.size());
-    const timeval timeout{5, 0};  // a bound for a failing test, never a wait for success
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawControl() { ::close(fd_); }
-  RawControl(const RawControl&) = delete;
-  RawControl& operator=(const RawControl&) = delete;
-
-  bool connected() const { return connected_; }
-  void send(const std::string& text) {
-    ASSERT_EQ(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(text.size()));
-  }
-  // Up to and including the first line that starts with "ok" or "error".
-  std::string read_reply() {
-    std::string text;
-    char c = 0;
-    std::string line;
-    while (::recv(fd_, &c, 1, 0) == 1) {
-      text += c;
-      line += c;
-      if (c != '\n') continue;
-      if (line.rfind("ok", 0) == 0 || line.rfind("error", 0) == 0) break;
-      line.clear();
-    }
-    return text;
-  }
-  bool closed_by_server() {
-    char c = 0;
-    return ::recv(fd_, &c, 1, 0) == 0;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
+using RawControl = UnixStreamClient;
 
 class IntegrationControlTest : public IntegrationTest {
  protected:

@@ -78,23 +78,7 @@ int count_of(const std::vector<Tapped>& messages, const Tapped& wanted) {
 
 // One HTTP/1.0 GET of /metrics on loopback, parsed.
 Exposition metrics_get(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string text;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
-    const std::string request = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
-    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    char buffer[4096];
-    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) text.append(buffer, n);
-  }
-  ::close(fd);
-  const auto body = text.find("\r\n\r\n");
-  return exposition_parse(body == std::string::npos ? "" : text.substr(body + 4));
+  return exposition_parse(http_get(port, "/metrics").body);
 }
 
 // A collector that takes the connection (the kernel's backlog does) and never says a word: the

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -17,6 +18,13 @@
 #include "integration/dotproxy_process.h"
 
 namespace dp::testing {
+
+struct HttpReply {
+  int status = 0;  // 0: no HTTP reply
+  std::string body;
+};
+// One HTTP/1.0 GET of `path` on 127.0.0.1:`port`.
+HttpReply http_get(std::uint16_t port, const std::string& path);
 
 inline constexpr const char* kAuthName = "dns.test";
 

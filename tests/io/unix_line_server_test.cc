@@ -12,51 +12,12 @@
 #include <string>
 
 #include "fakes/test_pki.h"
+#include "fakes/unix_stream_client.h"
 
 namespace dp::io {
 namespace {
 
-// A blocking client with a read timeout (a bound on a failing test, never a wait for success).
-class Client {
- public:
-  explicit Client(const std::string& path) : fd_(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, path.data(), path.size());
-    const timeval timeout{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~Client() { ::close(fd_); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  bool connected() const { return connected_; }
-  void send(const std::string& text) {
-    ASSERT_EQ(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(text.size()));
-  }
-  // Reads until `text` ends with `until` (or EOF / timeout).
-  std::string read_until(const std::string& until) {
-    std::string text;
-    char buffer[65536];
-    while (!text.ends_with(until)) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      text.append(buffer, static_cast<std::size_t>(n));
-    }
-    return text;
-  }
-  // True when the server closed the connection (read returns 0).
-  bool closed_by_server() {
-    char c = 0;
-    return ::recv(fd_, &c, 1, 0) == 0;
-  }
-
- private:
-  int fd_;
-  bool connected_ = false;
-};
+using Client = testing::UnixStreamClient;
 
 // Replies "got LINE" in `parts` pieces; "bye" asks for the connection to close after.
 class EchoReply final : public LineReply {
