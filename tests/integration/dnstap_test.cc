@@ -334,11 +334,13 @@ TEST_F(IntegrationDnstapTest, AKilledOrStalledCollectorDoesNotSlowQueries) {
   EXPECT_TRUE(bound(live)) << live.total.count() << " ms vs " << base.total.count() << " ms";
   EXPECT_TRUE(bound(dead)) << dead.total.count() << " ms vs " << base.total.count() << " ms";
   EXPECT_TRUE(bound(stuck)) << stuck.total.count() << " ms vs " << base.total.count() << " ms";
-  // Each hit is two messages (CQ, CR): the dead collector's are taken and discarded by the
-  // writer thread, the stalled one's fill the 4096-frame queue and the rest is dropped, counted.
+  // Each hit is two messages (CQ, CR), and every one is accounted for: the dead collector's are
+  // taken and discarded by the writer thread. The stalled one's fill the 4096-frame queue and
+  // the rest is dropped, until the writer gives up on the collector (1 s without progress) and
+  // takes and discards them too; a slow run (a sanitizer build) reaches that point before the
+  // queue is full. The drop path itself is tested exactly in tests/dnstap/writer_test.cc.
   EXPECT_GE(dead_metrics.value(queued) + dead_metrics.value(dropped), 2.0 * kQueries);
-  EXPECT_LE(stuck_metrics.value(queued), 4096 + 4);
-  EXPECT_GE(stuck_metrics.value(dropped), 2.0 * kQueries - 4096);
+  EXPECT_GE(stuck_metrics.value(queued) + stuck_metrics.value(dropped), 2.0 * kQueries);
 }
 
 }  // namespace
