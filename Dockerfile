@@ -10,7 +10,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ meson ninja-build pkg-config \
-      libldns-dev libgnutls28-dev libevent-dev libtomlplusplus-dev libcli11-dev \
+      libldns-dev libssl-dev libgnutls28-dev libevent-dev libtomlplusplus-dev libcli11-dev \
       prometheus-cpp-dev libfstrm-dev libprotobuf-c-dev protobuf-c-compiler \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -29,7 +29,7 @@ FROM debian:bookworm-slim
 # The shared libraries build/src/dotproxy links (ldd), by package; evhttp is libevent-extra.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libldns3 libgnutls30 libtomlplusplus3 libprometheus-cpp-core1.0 \
+      ca-certificates libldns3 libssl3 libgnutls30 libtomlplusplus3 libprometheus-cpp-core1.0 \
       libevent-core-2.1-7 libevent-extra-2.1-7 libevent-pthreads-2.1-7 libfstrm0 libprotobuf-c1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10053 dotproxy \

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "common/ascii.h"
 #include "dns/ldns_include.h"
+#include "dnssec/signature_check.h"
 
 namespace dp::dnssec {
 namespace {
@@ -67,6 +69,21 @@ std::optional<Dnskey> dnskey_parse(std::span<const std::uint8_t> rdata) {
   key.key_tag = key_tag_compute(rdata);
   key.rdata.assign(rdata.begin(), rdata.end());
   return key;
+}
+
+bool dnskey_prepare(Dnskey& key) {
+  if (key.rdata.size() < 5) {  // no key: not from dnskey_parse
+    key.prepared.reset();
+    return false;
+  }
+  if (key.prepared && key.prepared->prepared_from(key.algorithm, key.public_key())) return true;
+  std::optional<PreparedKey> prepared = PreparedKey::make(key.algorithm, key.public_key());
+  if (!prepared) {
+    key.prepared.reset();
+    return false;
+  }
+  key.prepared = std::make_shared<const PreparedKey>(std::move(*prepared));
+  return true;
 }
 
 std::optional<Ds> ds_parse(std::span<const std::uint8_t> rdata) {

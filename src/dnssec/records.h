@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,6 +13,8 @@
 namespace dp::dnssec {
 
 using Bytes = std::vector<std::uint8_t>;
+
+class PreparedKey;  // signature_check.h
 
 inline constexpr std::uint16_t kTypeDs = 43;
 inline constexpr std::uint16_t kTypeRrsig = 46;
@@ -53,6 +56,9 @@ struct Dnskey {
   std::uint8_t algorithm = 0;
   std::uint16_t key_tag = 0;
   Bytes rdata;  // the whole RDATA: what key tags, DS digests and anchors compare
+  // The public key decoded once (dnskey_prepare), shared by copies; null until then. Used
+  // only while it still matches `algorithm` and the RDATA's key (PreparedKey::prepared_from).
+  std::shared_ptr<const PreparedKey> prepared;
 
   std::span<const std::uint8_t> public_key() const {
     return std::span<const std::uint8_t>(rdata).subspan(4);
@@ -80,6 +86,11 @@ inline constexpr std::uint8_t kDigestSha384 = 4;
 std::optional<Rrsig> rrsig_parse(std::span<const std::uint8_t> rdata);
 // nullopt when the RDATA is shorter than flags, protocol, algorithm and one key byte.
 std::optional<Dnskey> dnskey_parse(std::span<const std::uint8_t> rdata);
+// Fills `key.prepared` (unless it already matches the key), so that rrset_verify with this key,
+// and every copy made after, verifies without decoding the key again: for key sets kept in a
+// key cache. False, and `prepared` null, when signature_verify would refuse every signature by
+// this key (PreparedKey::make: unsupported algorithm, wrong size, a key the crypto refuses).
+bool dnskey_prepare(Dnskey& key);
 // nullopt when the RDATA is shorter than key tag, algorithm, digest type and one digest byte.
 std::optional<Ds> ds_parse(std::span<const std::uint8_t> rdata);
 

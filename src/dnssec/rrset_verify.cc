@@ -67,6 +67,16 @@ std::string key_flags_problem(const Dnskey& key) {
   return "has protocol " + std::to_string(key.protocol) + ", not 3";
 }
 
+// With the key decoded once when the key set was prepared (dnskey_prepare), else decoded now.
+// A prepared key that no longer matches the RDATA beside it is not trusted.
+SignatureCheck key_verify(const Dnskey& key, std::span<const std::uint8_t> signed_data,
+                          std::span<const std::uint8_t> signature) {
+  if (key.prepared && key.prepared->prepared_from(key.algorithm, key.public_key())) {
+    return key.prepared->verify(signed_data, signature);
+  }
+  return signature_verify(key.algorithm, key.public_key(), signed_data, signature);
+}
+
 }  // namespace
 
 RrsetVerdict rrset_verify(std::span<const Rr> rrset, std::span<const Rr> rrsigs,
@@ -184,8 +194,7 @@ RrsetVerdict rrset_verify(std::span<const Rr> rrset, std::span<const Rr> rrsigs,
       }
       signed_data_build(sig_rr.rdata, *sig, first.owner, first.type, first.rclass, *rdatas,
                         signed_data);
-      if (signature_verify(sig->algorithm, key.public_key(), signed_data, sig->signature) ==
-          SignatureCheck::kOk) {
+      if (key_verify(key, signed_data, sig->signature) == SignatureCheck::kOk) {
         out.verdict = {Status::kSecure, std::nullopt, {}};
         // RFC 4035 §5.3.3; an RRSIG inside its skew past expiry leaves nothing to keep.
         const std::uint32_t left =

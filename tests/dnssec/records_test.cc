@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "dnssec/signature_check.h"
 #include "dnssec/status.h"
 #include "tests/dnssec/test_signer.h"
 
@@ -28,6 +29,51 @@ TEST(DnssecRecordsTest, KeyTagIsLdnsKeyTag) {
     EXPECT_EQ(parsed->algorithm, static_cast<std::uint8_t>(algorithm));
     EXPECT_TRUE(parsed->usable_zone_key());
   }
+}
+
+TEST(DnssecRecordsTest, DnskeyPrepareDecodesOnceAndCopiesShareIt) {
+  for (const auto algorithm : {LDNS_SIGN_RSASHA256, LDNS_SIGN_RSASHA512, LDNS_SIGN_ECDSAP256SHA256,
+                               LDNS_SIGN_ECDSAP384SHA384, LDNS_SIGN_ED25519, LDNS_SIGN_ED448}) {
+    Dnskey key = TestKey("example.", algorithm, 256).parsed();
+    EXPECT_EQ(key.prepared, nullptr);  // dnskey_parse leaves it to the caller
+    ASSERT_TRUE(dnskey_prepare(key)) << algorithm;
+    ASSERT_NE(key.prepared, nullptr);
+    EXPECT_EQ(key.prepared->algorithm(), static_cast<std::uint8_t>(algorithm));
+    EXPECT_TRUE(key.prepared->prepared_from(key.algorithm, key.public_key()));
+    const PreparedKey* first = key.prepared.get();
+    EXPECT_TRUE(dnskey_prepare(key));
+    EXPECT_EQ(key.prepared.get(), first);  // already prepared: kept
+    const Dnskey copy = key;               // copyable; the copy shares the decoded key
+    EXPECT_EQ(copy.prepared.get(), first);
+  }
+}
+
+TEST(DnssecRecordsTest, DnskeyPrepareFollowsTheRdata) {
+  const TestKey one("example.", LDNS_SIGN_ED25519, 256);
+  const TestKey two("example.", LDNS_SIGN_ED25519, 256);
+  Dnskey key = one.parsed();
+  ASSERT_TRUE(dnskey_prepare(key));
+  const Dnskey other = two.parsed();
+  key.rdata = other.rdata;  // the same object now holds another key: prepared again
+  EXPECT_FALSE(key.prepared->prepared_from(key.algorithm, key.public_key()));
+  ASSERT_TRUE(dnskey_prepare(key));
+  EXPECT_TRUE(key.prepared->prepared_from(key.algorithm, key.public_key()));
+}
+
+TEST(DnssecRecordsTest, DnskeyPrepareRefusesWhatNoSignatureCouldUse) {
+  Dnskey sha1 = TestKey("example.", LDNS_SIGN_RSASHA1, 256).parsed();
+  EXPECT_FALSE(dnskey_prepare(sha1));  // RFC 9905: SHA-1 is not validated
+  EXPECT_EQ(sha1.prepared, nullptr);
+
+  Dnskey ed = TestKey("example.", LDNS_SIGN_ED25519, 256).parsed();
+  ASSERT_TRUE(dnskey_prepare(ed));
+  ed.rdata.pop_back();  // 31 bytes: no Ed25519 key (RFC 8080 §3), and the old one is dropped
+  EXPECT_FALSE(dnskey_prepare(ed));
+  EXPECT_EQ(ed.prepared, nullptr);
+
+  Dnskey empty;
+  EXPECT_FALSE(dnskey_prepare(empty));
+  EXPECT_EQ(empty.prepared, nullptr);
 }
 
 // The root's KSK-2017 and KSK-2024 and their DS records, as Debian's dns-root-data ships them:

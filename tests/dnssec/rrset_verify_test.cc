@@ -62,6 +62,22 @@ TEST_P(DnssecRrsetVerifyByAlgorithmTest, TamperedRdataIsBogus) {
   expect_bogus(verify(rrset, {sig}, {key.parsed()}), Ede::kDnssecBogus, "does not verify");
 }
 
+// What a key cache holds: keys prepared once (dnskey_prepare), verifying as unprepared ones do.
+TEST_P(DnssecRrsetVerifyByAlgorithmTest, PreparedKeyGivesTheSameVerdicts) {
+  const TestKey key("example.", GetParam(), 256);
+  auto rrset = www_a();
+  const Rr sig = key.sign(rrset);
+  Dnskey prepared = key.parsed();
+  ASSERT_TRUE(dnskey_prepare(prepared));
+  const RrsetVerdict v = verify(rrset, {sig}, {prepared});
+  EXPECT_EQ(v.verdict.status, Status::kSecure) << v.verdict.reason;
+  EXPECT_EQ(v.key_tag, key.key_tag());
+  EXPECT_EQ(v.verifications, 1U);
+  EXPECT_EQ(v.expiration, kExpiration);
+  rrset[1].rdata[3] = 99;
+  expect_bogus(verify(rrset, {sig}, {prepared}), Ede::kDnssecBogus, "does not verify");
+}
+
 INSTANTIATE_TEST_SUITE_P(Algorithms, DnssecRrsetVerifyByAlgorithmTest,
                          ::testing::Values(LDNS_SIGN_RSASHA256, LDNS_SIGN_RSASHA512,
                                            LDNS_SIGN_ECDSAP256SHA256, LDNS_SIGN_ECDSAP384SHA384,
@@ -354,6 +370,23 @@ TEST_F(DnssecRrsetVerifyTest, KeyTrapStopsAtTheLimitsAndSaysSo) {
   EXPECT_EQ(ok.verdict.status, Status::kSecure) << ok.verdict.reason;
   EXPECT_FALSE(ok.limit_tripped);
   EXPECT_EQ(ok.verifications, 4U);
+}
+
+// A prepared key is trusted only while it is the key beside it: a DNSKEY whose RDATA is one
+// key and whose `prepared` is another's (copied, edited) is checked with its RDATA's key.
+TEST_F(DnssecRrsetVerifyTest, PreparedKeyOfAnotherKeyIsNotUsed) {
+  const TestKey other("example.", LDNS_SIGN_ED25519, 256);
+  Dnskey mixed = key_.parsed();
+  Dnskey other_key = other.parsed();
+  ASSERT_TRUE(dnskey_prepare(other_key));
+  mixed.prepared = other_key.prepared;
+  // Signed by `other` but naming key_'s tag: only key_'s RDATA may judge it.
+  const Rr forged = other.sign_edited(rrset_, [&](ldns_rr* s) {
+    ldns_rr_rrsig_set_keytag(s, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, key_.key_tag()));
+  });
+  expect_bogus(verify(rrset_, {forged}, {mixed}), Ede::kDnssecBogus, "does not verify");
+  // ... and key_'s own signature still verifies with it.
+  EXPECT_EQ(verify(rrset_, {key_.sign(rrset_)}, {mixed}).verdict.status, Status::kSecure);
 }
 
 TEST_F(DnssecRrsetVerifyTest, RecordsOfTwoRrsetsAreRefused) {
