@@ -259,8 +259,8 @@ TEST(DnssecSignatureCheckTest, EcdsaSignaturesOfEveryIntegerShapeVerify) {
 }
 
 // ldns's raw verify reads the signed bytes up to the buffer's position: a buffer made with
-// ldns_buffer_new_frm_data (position 0) verifies an empty message. Pinned so that a change in
-// ldns shows here, not as every signature failing.
+// ldns_buffer_new_frm_data (position 0) verifies an empty message. Ours no longer goes through
+// ldns (it hands OpenSSL the bytes as they are), but the trap is pinned for whoever does.
 TEST(DnssecSignatureCheckTest, LdnsRawVerifyReadsUpToThePosition) {
   const Signed s = sign_bytes(LDNS_SIGN_ED25519, "");
   const std::string other = "not empty";
