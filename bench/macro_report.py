@@ -14,7 +14,10 @@ method and machine, and every round's figures so the noise is visible.
 
 Tests: hit_udp_max, hit_udp_fixed, hit_tcp_max, hit_tcp_fixed (the pre-warmed names), miss_max,
 miss_fixed, miss_lat (names never asked before), the same three with _stock (against the stock
-upstream, Nagle on), rss (round 0), start (a server that did not start).
+upstream, Nagle on), rss (round 0), start (a server that did not start); DNSSEC (issue #16):
+miss_dnssec_max, miss_dnssec_fixed, miss_dnssec_lat (names of the lab's signed bulk.test.,
+validated), miss_dnssec_off_* (dotproxy --dnssec off, the same names), miss_dnssec_check (a
+validation check failed after the runs).
 CPU time is the server's, all threads (schedstat ns), from just before to just after dnsperf.
 Standard library only.
 """
@@ -61,14 +64,35 @@ METRICS = {
     "stock_miss_p50": ("miss_lat_stock", "p50_us", "miss p50 µs", False),
     "stock_miss_p99": ("miss_lat_stock", "p99_us", "miss p99 µs", False),
 }
+# DNSSEC (issue #16): validated misses (miss_dnssec_*) and, for dotproxy, the same with
+# --dnssec off (miss_dnssec_off_*), against the DNSSEC lab's upstream.
+for _prefix, _test in (("dnssec_", "miss_dnssec"), ("dnssec_off_", "miss_dnssec_off")):
+    METRICS.update({
+        _prefix + "qps": (_test + "_max", "qps", "miss q/s", True),
+        _prefix + "cpu": (_test + "_max", "cpu_us", "CPU µs/miss", False),
+        _prefix + "fixed_cpu": (_test + "_fixed", "cpu_us", "CPU µs/miss at fixed load", False),
+        _prefix + "fixed_p50": (_test + "_fixed", "p50_us", "miss p50 µs at fixed load", False),
+        _prefix + "p50": (_test + "_lat", "p50_us", "miss p50 µs", False),
+        _prefix + "p99": (_test + "_lat", "p99_us", "miss p99 µs", False),
+    })
+DNSSEC_COLUMNS = ["qps", "cpu", "fixed_cpu", "fixed_p50", "p50", "p99"]
+# The rows of the DNSSEC table: (server, key prefix, label).
+DNSSEC_ROWS = [
+    ("dotproxy", "dnssec_", "dotproxy --dnssec validate"),
+    ("dotproxy", "dnssec_off_", "dotproxy --dnssec off (no validation)"),
+    ("unbound", "dnssec_", "Unbound, validator on"),
+    ("kresd", "dnssec_", "Knot Resolver, validating"),
+    ("direct", "dnssec_", "upstream, direct DoT (no validation)"),
+]
+VALIDATING_PEERS = ["unbound", "kresd"]
 # The columns of the main table (NODELAY upstream) and of the stock upstream's table.
-MAIN_KEYS = [k for k in METRICS if not k.startswith("stock_")]
+MAIN_KEYS = [k for k in METRICS if not k.startswith(("stock_", "dnssec_"))]
 STOCK_KEYS = [k for k in METRICS if k.startswith("stock_")]
 
 
 def measured_latency(test):
     """Runs whose per-answer latencies count (dnsperf -v), the first `warmup` left out."""
-    return test.startswith(("miss_lat", "miss_fixed"))
+    return test.startswith("miss") and ("_lat" in test or "_fixed" in test)
 
 
 # --- record -------------------------------------------------------------------------------
@@ -237,6 +261,14 @@ class Results:
             return "n/a (no cache)"
         if server == "direct" and (not test.startswith("miss") or "_fixed" in test):
             return "—"
+        if test.startswith("miss_dnssec"):
+            # This run's failure, else any of the family's (a failed check stops the rest).
+            family = test.rsplit("_", 1)[0]
+            tests = {family + t for t in ("_max", "_fixed", "_lat", "_check")}
+            bad = [r["status"] for r in self.runs(server, test) if r["status"] != "ok"] or [
+                r["status"] for r in self.recs
+                if r["server"] == server and r["test"] in tests and r["status"] != "ok"]
+            return bad[0][:90] if bad else "not run"
         failure = self.start_failure(server)
         if failure:
             return failure
@@ -317,6 +349,10 @@ def round_table(res):
                 continue
             if key.startswith("stock_"):
                 head += " (stock upstream)"
+            elif key.startswith("dnssec_off_"):
+                head += " (DNSSEC off)"
+            elif key.startswith("dnssec_"):
+                head += " (DNSSEC)"
             runs = res.runs(s, test)
             if not runs:
                 continue
@@ -333,8 +369,9 @@ def round_table(res):
             lost = sum(x.get("lost", 0) for x in runs)
             sent = sum(x.get("sent", 0) for x in runs)
             # One row per test carries its totals.
-            first = field == "qps" or (field == "p50_us" and test.startswith("miss_lat")) or (
-                field == "cpu_us" and test.startswith("miss_fixed"))
+            first = field == "qps" or (field == "p50_us" and test.startswith("miss") and
+                                       "_lat" in test) or (
+                field == "cpu_us" and test.startswith("miss") and "_fixed" in test)
             lost_cell = f"{lost:,} of {sent:,}" if first else ""
             up = [x["upstream_cpu_us"] for x in runs if "upstream_cpu_us" in x]
             up_cell = fmt(statistics.median(up)) if first and up else ""
@@ -388,6 +425,80 @@ class Verdicts:
         ok = ratio >= factor if higher else ratio <= factor
         self.verdict(name, ok, f"dotproxy {fmt(dp)} vs {what} {LABEL[who]} {fmt(ref)}: "
                                f"{ratio:.2f}× (needs {'≥' if higher else '≤'} {factor:.2f}×)")
+
+
+def dnssec_ran(res):
+    return any(r["test"].startswith("miss_dnssec") for r in res.recs)
+
+
+def dnssec_table(res):
+    """Validated misses: medians, with each figure's ratio to dotproxy --dnssec validate's."""
+    heads = [METRICS["dnssec_" + c][2] for c in DNSSEC_COLUMNS] + ["p50 added by validation µs"]
+    out = ["| server | " + " | ".join(heads) + " |",
+           "|---|" + "|".join("---:" for _ in heads) + "|"]
+    for server, prefix, label in DNSSEC_ROWS:
+        if not any(r["server"] == server and r["test"].startswith(METRICS[prefix + "qps"][0][:-4])
+                   for r in res.recs):
+            continue
+        cells = []
+        for c in DNSSEC_COLUMNS:
+            key = prefix + c
+            v = res.median(server, key)
+            if v is None:
+                cells.append(res.why_missing(server, key))
+                continue
+            cell = fmt(v)
+            base = res.median("dotproxy", "dnssec_" + c)
+            if (server, prefix) != ("dotproxy", "dnssec_") and base not in (None, 0):
+                cell += f" ({v / base:.2f}×)"
+            cells.append(cell + res.note(server, key))
+        if len(set(cells)) == 1 and cells[0].startswith("failed"):  # the reason once
+            cells = cells[:1] + ["failed"] * (len(cells) - 1)
+        added = dnssec_added_p50(res) if (server, prefix) == ("dotproxy", "dnssec_") else None
+        cells.append("—" if added is None else f"+{fmt(added)}")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def dnssec_added_p50(res):
+    """dotproxy's p50 at the low load, --dnssec validate minus --dnssec off."""
+    on, off = res.median("dotproxy", "dnssec_p50"), res.median("dotproxy", "dnssec_off_p50")
+    return None if on is None or off is None else on - off
+
+
+def dnssec_targets(res, fixed_qps):
+    """Issue #16's targets for validated misses."""
+    v = Verdicts(res)
+    v.compare(f"CPU µs per validated miss at a fixed {fixed_qps:,} q/s at most 0.7× the better "
+              "of Unbound and Knot Resolver validating", "dnssec_fixed_cpu", VALIDATING_PEERS,
+              0.7, False, "better")
+    v.compare("CPU µs per validated miss at the max rate at most 0.7× the better of Unbound and "
+              "Knot Resolver validating", "dnssec_cpu", VALIDATING_PEERS, 0.7, False, "better")
+    # What validation itself costs dotproxy, and how much of a low-rate figure is wake-ups.
+    on_max, off_max = res.median("dotproxy", "dnssec_cpu"), res.median("dotproxy", "dnssec_off_cpu")
+    on_fix = res.median("dotproxy", "dnssec_fixed_cpu")
+    off_fix = res.median("dotproxy", "dnssec_off_fixed_cpu")
+    if None not in (on_max, off_max, on_fix, off_fix):
+        v.lines.append(
+            f"  - note: validation's own CPU per miss in dotproxy (validate − off): "
+            f"{fmt(on_max - off_max)} µs at the max rate, {fmt(on_fix - off_fix)} µs at the fixed "
+            f"load; at the fixed load even --dnssec off costs {fmt(off_fix)} µs per miss ({fmt(off_max)} at "
+            "the max rate): per-query wake-ups, paid by every server, so the fixed-load ratio "
+            "sits nearer 1 than the max-rate one")
+    added = dnssec_added_p50(res)
+    name = "p50 latency added by validation (warm keys) over --dnssec off: under 30 µs"
+    if added is None:
+        v.verdict(name, None, "no p50 for dotproxy --dnssec validate or off")
+    else:
+        v.verdict(name, added < 30,
+                  f"+{fmt(added)} µs (p50 {fmt(res.median('dotproxy', 'dnssec_p50'))} µs "
+                  f"validating, {fmt(res.median('dotproxy', 'dnssec_off_p50'))} µs off)")
+        if on_max is not None and off_max is not None and on_max - off_max >= 30:
+            v.lines.append(
+                f"  - note: validation's CPU per miss at the max rate ({fmt(on_max - off_max)} µs,"
+                " at least one signature check per answer) is itself over 30 µs, and it is on "
+                "the answer's path")
+    return "\n".join(v.lines)
 
 
 def stock_targets(res, fixed_qps):
@@ -499,6 +610,22 @@ def cmd_report(args):
     stock_ran = any(r["test"].endswith("_stock") for r in res.recs)
     stock_table = main_table(res, stock=True) if stock_ran else "Not run (BENCH_STOCK=0)."
     stock_verdicts = stock_targets(res, fixed_qps) if stock_ran else ""
+    main_ran = m.get("main", "1") == "1"
+    results = main_table(res) if main_ran else "Not run (BENCH_MAIN=0)."
+    main_targets = targets(res, names) if main_ran else "- not run (BENCH_MAIN=0)"
+    if not main_ran:
+        stock_table, stock_verdicts = "Not run (BENCH_MAIN=0).", ""
+    dnssec_qps = int(m.get("dnssec_fixed_qps", "0") or 0)
+    if dnssec_ran(res):
+        dnssec = f"""{dnssec_table(res)}
+
+{dnssec_targets(res, dnssec_qps)}"""
+        if m.get("dnssec_failed"):
+            dnssec += ("\n\n**Validation checks failed** (those servers were not measured, or "
+                       f"not further): {m['dnssec_failed']}")
+    else:
+        state = m.get("dnssec", "0")
+        dnssec = f"Not run ({'BENCH_DNSSEC=0' if state == '0' else state})."
     text = f"""# Macro benchmark: dotproxy and its peers
 
 Made by `scripts/bench-macro` on {m.get('date')}.{quick}
@@ -512,11 +639,11 @@ Made by `scripts/bench-macro` on {m.get('date')}.{quick}
 Medians over {m.get('rounds')} rounds; (N×) is the figure divided by dotproxy's. CPU µs is the
 server's CPU time (all threads) per answer; q/s are answers per second.
 
-{main_table(res)}
+{results}
 
 ## Targets (issue #7)
 
-{targets(res, names)}
+{main_targets}
 
 ## Misses against a stock upstream (issue #14)
 
@@ -527,6 +654,15 @@ DoT server people self-host most. Every forwarding server restarted pointing at 
 {stock_table}
 
 {stock_verdicts}
+
+## Validated misses in a signed zone (issue #16)
+
+Names of the DNSSEC lab's signed zone bulk.test. (ECDSAP256SHA256, secure from the lab's root
+trust anchor), each asked once of each server with DO=1, the same names for every server; all
+forward over DoT to the lab's honest (non-validating) Unbound, which has every name cached.
+Medians over {m.get('rounds')} rounds; (N×) against dotproxy --dnssec validate.
+
+{dnssec}
 
 ## Method
 
@@ -567,6 +703,24 @@ DoT server people self-host most. Every forwarding server restarted pointing at 
   hits, ~its direct figure in a miss run that the misses went upstream (flagged if not).
   Each CPU's busy share over the same run comes from /proc/stat (user, nice, system, irq and
   softirq against idle and iowait): it tells which CPU ran out first in the miss runs.
+- DNSSEC: `scripts/dnssec-lab` (NSD for the signed test root, test. and the zones under it;
+  DNSSEC_LAB_BULK_NAMES={m.get('dnssec_names')} adds bulk.test. with n1..nN.bulk.test. A), its
+  honest Unbound (iterator only, TCP_NODELAY preloaded, pinned and niced like the main
+  upstream) pre-fetching every name with DO=1 so that it answers all of them from its cache.
+  Servers: dotproxy `--dnssec validate --trust-anchor LAB/root.ds` and `--dnssec off`, Unbound
+  `module-config: "validator iterator"` with `trust-anchor-file` and a forward-zone "." with
+  forward-tls-upstream (otherwise as above), Knot Resolver with `trust_anchors.add_file` and
+  policy.TLS_FORWARD (which validates), each with one worker thread on CPU 0. Before the runs
+  each is checked with kdig +dnssec: n1..n5.bulk.test. NOERROR with AD and the right address
+  (which also warms the DNSKEY and DS caches), www.bogus.test. SERVFAIL (its A edited after
+  signing); dotproxy --dnssec off: no AD and the bogus data served. Before each server's runs in
+  a round one more name is checked, and after them a name of each run (from the cache now). A
+  failed check stops that server's DNSSEC runs and fails the harness (exit 1). Per round and
+  server: max q/s (-c 4 -q 100, up to {m.get('dnssec_max_names')} names), CPU µs per miss and
+  p50 at a fixed {dnssec_qps:,} q/s offered, p50/p99 at {m.get('dnssec_latency_qps')} q/s
+  offered (-q 20, the upstream moved next to the server as above), all with dnsperf -D (DO=1:
+  the answers carry their RRSIGs, and --dnssec off forwards the same bytes). "p50 added by
+  validation" is dotproxy's low-load p50 validating minus the same with --dnssec off.
 - Order: the servers rotate from one round to the next; every dnsperf run is bounded by -l and
   timeout. Servers: {m.get('servers')}.
 
