@@ -331,6 +331,25 @@ TEST_F(DnssecDenialNsec3Test, Nxdomain) {
   expect_secure(nxdomain_prove(name_wire("a.b.c.d.example."), zone, rrs, {}));
 }
 
+// The last NSEC3 in hash order covers the hashes above it and those below the first.
+TEST_F(DnssecDenialNsec3Test, TheLastNsec3WrapsAround) {
+  const Bytes& first = chain.entries.front().hash;
+  const Bytes& last = chain.entries.back().hash;
+  bool below = false;
+  bool above = false;
+  for (int i = 0; i < 10000 && !(below && above); ++i) {
+    const std::string name = "n" + std::to_string(i) + ".example.";
+    const Bytes h = chain.hash_of(name);
+    if ((h < first && !below) || (last < h && !above)) {
+      (h < first ? below : above) = true;
+      const std::vector<Rr> rrs{chain.match("example."), chain.entries.back().rr,
+                                chain.cover("*.example.")};
+      expect_secure(nxdomain_prove(name_wire(name), zone, rrs, {}));
+    }
+  }
+  EXPECT_TRUE(below && above);
+}
+
 TEST_F(DnssecDenialNsec3Test, NxdomainFailsWhenTheNameOrTheWildcardExists) {
   expect_bogus(nxdomain_prove(name_wire("ai.example."), zone,
                               std::vector<Rr>{chain.match("ai.example.")}, {}),
@@ -451,6 +470,11 @@ TEST_F(DnssecDenialNsec3Test, MalformedRecordsAreBogusNotCrashes) {
   std::vector<Rr> short_label = rrs;
   short_label[0].owner = name_wire("abcd.example.");
   expect_bogus(nxdomain_prove(name_wire("d.example."), zone, short_label, {}), Ede::kDnssecBogus);
+  // A cut record beside a full proof still makes the answer bogus: it is not just ignored.
+  std::vector<Rr> with_cut = rrs;
+  with_cut.push_back(chain.match("ai.example."));
+  with_cut.back().rdata.resize(12);
+  expect_bogus(nxdomain_prove(name_wire("d.example."), zone, with_cut, {}), Ede::kDnssecBogus);
   for (std::size_t size = 0; size < rrs[1].rdata.size(); ++size) {
     std::vector<Rr> cut = rrs;
     cut[1].rdata.resize(size);
