@@ -1,5 +1,6 @@
 // The records DNSSEC reads, in our own types: resource records in uncompressed wire form, the
-// RRSIG, DNSKEY and DS RDATA parsed (RFC 4034 §2, §3, §5), key tags, and wire-form name helpers.
+// RRSIG, DNSKEY, DS, NSEC and NSEC3 RDATA parsed (RFC 4034 §2-§5, RFC 5155 §3), key tags, NSEC3
+// hashes, and wire-form name helpers with the canonical name order (RFC 4034 §6.1).
 #pragma once
 
 #include <cstdint>
@@ -16,9 +17,15 @@ using Bytes = std::vector<std::uint8_t>;
 
 class PreparedKey;  // signature_check.h
 
+inline constexpr std::uint16_t kTypeNs = 2;
+inline constexpr std::uint16_t kTypeCname = 5;
+inline constexpr std::uint16_t kTypeSoa = 6;
+inline constexpr std::uint16_t kTypeDname = 39;
 inline constexpr std::uint16_t kTypeDs = 43;
 inline constexpr std::uint16_t kTypeRrsig = 46;
+inline constexpr std::uint16_t kTypeNsec = 47;
 inline constexpr std::uint16_t kTypeDnskey = 48;
+inline constexpr std::uint16_t kTypeNsec3 = 50;
 inline constexpr std::uint16_t kClassIn = 1;
 
 // One resource record. Names, the owner's and those inside the RDATA, are uncompressed wire
@@ -81,6 +88,27 @@ inline constexpr std::uint8_t kDigestSha1 = 1;
 inline constexpr std::uint8_t kDigestSha256 = 2;
 inline constexpr std::uint8_t kDigestSha384 = 4;
 
+// NSEC RDATA (RFC 4034 §4.1). Both point into the RDATA it was parsed from.
+struct Nsec {
+  std::string_view next;                // wire form, the case it came in (RFC 6840 §5.1)
+  std::span<const std::uint8_t> types;  // type bit maps, checked by type_bitmap_valid
+};
+
+// NSEC3 RDATA (RFC 5155 §3.2). The spans point into the RDATA it was parsed from.
+struct Nsec3 {
+  static constexpr std::uint8_t kFlagOptOut = 0x01;  // RFC 5155 §3.1.2.1
+  static constexpr std::uint8_t kHashSha1 = 1;       // RFC 5155 §11: the only hash defined
+
+  std::uint8_t hash_algorithm = 0;
+  std::uint8_t flags = 0;
+  std::uint16_t iterations = 0;
+  std::span<const std::uint8_t> salt;
+  std::span<const std::uint8_t> next_hashed;  // raw hash, not base32hex
+  std::span<const std::uint8_t> types;
+
+  bool opt_out() const { return (flags & kFlagOptOut) != 0; }
+};
+
 // nullopt when the RDATA is shorter than the fixed fields, the signer is not a valid
 // uncompressed name, or the signature is empty.
 std::optional<Rrsig> rrsig_parse(std::span<const std::uint8_t> rdata);
@@ -93,6 +121,27 @@ std::optional<Dnskey> dnskey_parse(std::span<const std::uint8_t> rdata);
 bool dnskey_prepare(Dnskey& key);
 // nullopt when the RDATA is shorter than key tag, algorithm, digest type and one digest byte.
 std::optional<Ds> ds_parse(std::span<const std::uint8_t> rdata);
+
+// nullopt when the next name is not a valid uncompressed name or the bit maps are malformed.
+std::optional<Nsec> nsec_parse(std::span<const std::uint8_t> rdata);
+// nullopt when a length runs past the RDATA, the next hashed owner is empty, or the bit maps
+// are malformed.
+std::optional<Nsec3> nsec3_parse(std::span<const std::uint8_t> rdata);
+// RFC 4034 §4.1.2: windows in ascending order, each bitmap 1 to 32 bytes, nothing left over.
+// The empty list is valid (an NSEC3 at an empty non-terminal, RFC 5155 §7.1).
+bool type_bitmap_valid(std::span<const std::uint8_t> types);
+// Whether `type` is set in valid bit maps.
+bool type_bitmap_has(std::span<const std::uint8_t> types, std::uint16_t type);
+
+// RFC 5155 §5: IH(salt, x, 0) = H(x | salt), IH(salt, x, k) = H(IH(salt, x, k-1) | salt), x the
+// lowercased wire-form `name`, H SHA-1. Costs iterations + 1 SHA-1 runs: callers cap both.
+Bytes nsec3_hash(std::string_view name, std::span<const std::uint8_t> salt,
+                 std::uint16_t iterations);
+// RFC 4648 §7 "base32hex" without padding, lowercase (the form NSEC3 owner labels take).
+std::string base32hex_encode(std::span<const std::uint8_t> data);
+// Either case; nullopt on a character outside the alphabet, a length no whole byte count
+// gives, or non-zero trailing bits.
+std::optional<Bytes> base32hex_decode(std::string_view text);
 
 // RFC 4034 Appendix B over a whole DNSKEY RDATA. Algorithm 1 (RSA/MD5) has its own rule, not
 // followed: we never validate with it.
@@ -113,6 +162,14 @@ std::size_t name_label_count(std::string_view name);
 bool name_equal(std::string_view a, std::string_view b);
 // Whether `name` is `zone` or below it, ignoring case.
 bool name_is_under(std::string_view name, std::string_view zone);
+// How many rightmost labels `a` and `b` share, ignoring case (the root not counted).
+std::size_t name_common_labels(std::string_view a, std::string_view b);
+// RFC 4034 §6.1 canonical order: labels compared right to left, each as lowercased bytes
+// (a label that is a prefix of another sorts first), an ancestor before its descendants.
+// Negative, zero or positive as `a` sorts before, equal to or after `b`.
+int name_compare(std::string_view a, std::string_view b);
+// The name one label up; the root stays the root.
+std::string_view name_parent(std::string_view name);
 // The rightmost `labels` labels of `name` (the root when 0); the whole name when it has fewer.
 std::string_view name_suffix(std::string_view name, std::size_t labels);
 // ASCII lowercase of the whole name (RFC 4034 §6.2).

@@ -24,6 +24,12 @@ struct ValidationOptions {
   std::uint32_t skew_percent = 10;
   std::uint32_t skew_min_seconds = 3600;   // 1 hour
   std::uint32_t skew_max_seconds = 86400;  // 1 day
+  // RFC 9276 §3.2: NSEC3 records with more iterations make the zone insecure (EDE 27), so a
+  // hostile zone cannot make us hash without end. 150 as Unbound and BIND since 2021.
+  std::uint16_t max_nsec3_iterations = 150;
+  // Names one denial proof may hash (the closest encloser search walks up from the qname, one
+  // hash per label): a bound on the work a hostile answer with a deep qname may cause.
+  std::size_t max_nsec3_hashes = 16;
 };
 
 // What rrset_verify found.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "dnssec/signature_check.h"
 #include "dnssec/status.h"
@@ -197,6 +198,130 @@ TEST(DnssecRecordsTest, NameHelpers) {
   EXPECT_TRUE(name_equal(name_wire("WwW.Example."), name_wire("www.EXAMPLE.")));
   EXPECT_EQ(name_to_text(name_wire("www.example.")), "www.example.");
   EXPECT_EQ(name_to_text(name_wire(".")), ".");
+}
+
+// RFC 4034 §6.1's own example, in order.
+TEST(DnssecRecordsTest, NameCompareIsTheCanonicalOrder) {
+  const std::vector<std::string> ordered = {
+      "example.",   "a.example.",       "yljkjljk.a.example.", "Z.a.example.",    "zABC.a.EXAMPLE.",
+      "z.example.", "\\001.z.example.", "*.z.example.",        "\\200.z.example."};
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    for (std::size_t j = 0; j < ordered.size(); ++j) {
+      const int got = name_compare(name_wire(ordered[i]), name_wire(ordered[j]));
+      const int want = i < j ? -1 : (i > j ? 1 : 0);
+      EXPECT_EQ(got < 0 ? -1 : (got > 0 ? 1 : 0), want) << ordered[i] << " vs " << ordered[j];
+    }
+  }
+  EXPECT_EQ(name_compare(name_wire("A.Example."), name_wire("a.example.")), 0);
+  EXPECT_LT(name_compare(name_wire("."), name_wire("com.")), 0);
+  // Labels compare as bytes, not as text: "b" sorts after "a.b"'s leftmost but the right
+  // labels decide first.
+  EXPECT_LT(name_compare(name_wire("z.a."), name_wire("a.b.")), 0);
+}
+
+TEST(DnssecRecordsTest, NameCommonLabelsAndParent) {
+  EXPECT_EQ(name_common_labels(name_wire("a.b.example."), name_wire("c.B.Example.")), 2U);
+  EXPECT_EQ(name_common_labels(name_wire("a.example."), name_wire("a.other.")), 0U);
+  EXPECT_EQ(name_common_labels(name_wire("ab.example."), name_wire("b.example.")), 1U);
+  EXPECT_EQ(name_common_labels(name_wire("*.example."), name_wire("*.example.")), 2U);
+  EXPECT_EQ(name_parent(name_wire("a.example.")), name_wire("example."));
+  EXPECT_EQ(name_parent(name_wire(".")), name_wire("."));
+}
+
+// RFC 5155 Appendix A: salt aabbccdd, 12 iterations.
+TEST(DnssecRecordsTest, Nsec3HashMatchesRfc5155) {
+  const Bytes salt{0xaa, 0xbb, 0xcc, 0xdd};
+  const auto h = [&](std::string_view name) {
+    return base32hex_encode(nsec3_hash(name_wire(name), salt, 12));
+  };
+  EXPECT_EQ(h("example."), "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom");
+  EXPECT_EQ(h("EXAMPLE."), "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom");
+  EXPECT_EQ(h("a.example."), "35mthgpgcu1qg68fab165klnsnk3dpvl");
+  EXPECT_EQ(h("ns1.example."), "2t7b4g4vsa5smi47k61mv5bv1a22bojr");
+  EXPECT_EQ(h("*.w.example."), "r53bq7cc2uvmubfu5ocmm6pers9tk9en");
+  EXPECT_EQ(h("x.y.w.example."), "2vptu5timamqttgl4luu9kg21e0aor3s");
+  // And as ldns computes it, with another salt and count.
+  const Bytes salt2{0x01, 0x02};
+  const testing::LdnsRdfPtr name = testing::dname_new("Some.Name.Example.");
+  Bytes salt_copy = salt2;
+  const testing::LdnsRdfPtr hashed(ldns_nsec3_hash_name(
+      name.get(), 1, 3, static_cast<std::uint8_t>(salt_copy.size()), salt_copy.data()));
+  ASSERT_TRUE(hashed);
+  const std::string label(reinterpret_cast<const char*>(ldns_rdf_data(hashed.get())) + 1,
+                          ldns_rdf_data(hashed.get())[0]);
+  EXPECT_EQ(name_lower(label),
+            base32hex_encode(nsec3_hash(name_wire("Some.Name.Example."), salt2, 3)));
+  EXPECT_EQ(nsec3_hash(name_wire("example."), {}, 0).size(), 20U);
+}
+
+TEST(DnssecRecordsTest, Base32HexRoundTripsAndRejectsJunk) {
+  const Bytes data{0x00, 0x01, 0x7f, 0x80, 0xff, 0x10, 0x20};
+  for (std::size_t n = 0; n <= data.size(); ++n) {
+    const Bytes part(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    const auto back = base32hex_decode(base32hex_encode(part));
+    ASSERT_TRUE(back.has_value()) << n;
+    EXPECT_EQ(*back, part);
+  }
+  EXPECT_EQ(base32hex_decode("0P9MHAVEQVM6T7VBL5LOP2U3T2RP3TOM"),
+            base32hex_decode("0p9mhaveqvm6t7vbl5lop2u3t2rp3tom"));
+  EXPECT_EQ(base32hex_decode("0p9mhaveqvm6t7vbl5lop2u3t2rp3tom")->size(), 20U);
+  EXPECT_FALSE(base32hex_decode("w0").has_value());   // outside the alphabet
+  EXPECT_FALSE(base32hex_decode("0").has_value());    // 5 bits: no byte
+  EXPECT_FALSE(base32hex_decode("01").has_value());   // trailing bits not zero
+  EXPECT_FALSE(base32hex_decode("000").has_value());  // 15 bits: a character too many
+}
+
+TEST(DnssecRecordsTest, NsecParseAndTypeBitmaps) {
+  const Rr rr = rr_parse("a.example. IN NSEC B.example. A MX RRSIG NSEC TYPE1234");
+  const auto nsec = nsec_parse(rr.rdata);
+  ASSERT_TRUE(nsec.has_value());
+  EXPECT_EQ(nsec->next, name_wire("B.example."));  // case kept (RFC 6840 §5.1)
+  EXPECT_TRUE(type_bitmap_has(nsec->types, 1));
+  EXPECT_TRUE(type_bitmap_has(nsec->types, 15));
+  EXPECT_TRUE(type_bitmap_has(nsec->types, kTypeRrsig));
+  EXPECT_TRUE(type_bitmap_has(nsec->types, kTypeNsec));
+  EXPECT_TRUE(type_bitmap_has(nsec->types, 1234));
+  EXPECT_FALSE(type_bitmap_has(nsec->types, 28));
+  EXPECT_FALSE(type_bitmap_has(nsec->types, 1235));
+  EXPECT_FALSE(type_bitmap_has(nsec->types, 0xff01));  // a window that is not there
+  EXPECT_FALSE(type_bitmap_has(nsec->types, 400));     // past the window's bytes
+
+  EXPECT_TRUE(type_bitmap_valid({}));
+  const Bytes descending{4, 1, 0x80, 0, 1, 0x40};
+  const Bytes empty_window{0, 0};
+  const Bytes too_long{0, 33};
+  const Bytes truncated{0, 2, 0x40};
+  const Bytes lone{0};
+  for (const Bytes& bad : {descending, empty_window, too_long, truncated, lone}) {
+    EXPECT_FALSE(type_bitmap_valid(bad));
+    const std::string next = name_wire("b.example.");
+    Bytes rdata(next.begin(), next.end());
+    rdata.insert(rdata.end(), bad.begin(), bad.end());
+    EXPECT_FALSE(nsec_parse(rdata).has_value());
+  }
+  EXPECT_FALSE(nsec_parse(Bytes{0xc0, 0x0c}).has_value());
+  EXPECT_FALSE(nsec_parse(Bytes{}).has_value());
+}
+
+TEST(DnssecRecordsTest, Nsec3ParseReadsEveryField) {
+  // RFC 5155 Appendix A.
+  const Rr rr = rr_parse(
+      "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.example. IN NSEC3 1 1 12 aabbccdd "
+      "2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG");
+  const auto nsec3 = nsec3_parse(rr.rdata);
+  ASSERT_TRUE(nsec3.has_value());
+  EXPECT_EQ(nsec3->hash_algorithm, 1);
+  EXPECT_TRUE(nsec3->opt_out());
+  EXPECT_EQ(nsec3->iterations, 12);
+  EXPECT_EQ(Bytes(nsec3->salt.begin(), nsec3->salt.end()), (Bytes{0xaa, 0xbb, 0xcc, 0xdd}));
+  EXPECT_EQ(base32hex_encode(nsec3->next_hashed), "2t7b4g4vsa5smi47k61mv5bv1a22bojr");
+  EXPECT_TRUE(type_bitmap_has(nsec3->types, kTypeSoa));
+  EXPECT_FALSE(type_bitmap_has(nsec3->types, 1));
+  for (std::size_t size = 0; size < 30; ++size) {  // every cut before the bitmap's end
+    EXPECT_FALSE(nsec3_parse(std::span(rr.rdata).first(size)).has_value()) << size;
+  }
+  Bytes no_hash{1, 0, 0, 0, 0, 0};  // hash length 0
+  EXPECT_FALSE(nsec3_parse(no_hash).has_value());
 }
 
 TEST(DnssecRecordsTest, StatusAndEdeNames) {
