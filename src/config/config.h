@@ -49,6 +49,7 @@ struct ForwardZoneConfig {
   bool cache = true;                    // file only: false keeps this zone's answers uncached
   std::optional<std::chrono::seconds> max_negative_ttl;  // file only; unset: the global one
   bool allow_public_plain = false;  // file only: tcp/udp servers outside private ranges allowed
+  bool dnssec = false;  // file only: validate this zone's answers (else they count as insecure)
 
   // "corp.example tcp 10.0.0.53@53 10.0.0.54@53": the form used in logs and errors.
   std::string display() const;
@@ -64,6 +65,9 @@ struct DnstapMessages {
 
   friend bool operator==(const DnstapMessages&, const DnstapMessages&) = default;
 };
+
+// --dnssec (issue #16).
+enum class DnssecMode { kOff, kPermissive, kValidate };
 
 struct Config {
   std::vector<SocketAddress> listen = {*SocketAddress::parse("127.0.0.1:53"),
@@ -131,6 +135,9 @@ struct Config {
   dns::BlockedAnswer blocklist_answer = dns::BlockedAnswer::kNxDomain;
 
   // Split DNS: per-zone forwarding and local data (zones/).
+  DnssecMode dnssec = DnssecMode::kValidate;
+  std::string trust_anchor_file;                 // empty: the root's KSK-2017 and KSK-2024 DS
+  std::vector<std::string> insecure_domains;     // negative trust anchors, canonical zone names
   std::vector<ForwardZoneConfig> forward_zones;  // the longest matching zone wins, not the order
   std::vector<std::string> local_data;   // "NAME [TTL] TYPE RDATA", presentation format, class IN
   std::vector<std::string> hosts_files;  // hosts(5) files: A/AAAA per name, PTR per address

@@ -17,6 +17,18 @@ using std::chrono::milliseconds;
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
+std::string_view dnssec_mode_name(DnssecMode mode) {
+  switch (mode) {
+    case DnssecMode::kOff:
+      return "off";
+    case DnssecMode::kPermissive:
+      return "permissive";
+    case DnssecMode::kValidate:
+      return "validate";
+  }
+  return "validate";
+}
+
 std::uint64_t count_in(std::string_view text, std::uint64_t min, std::uint64_t max,
                        std::string_view note = "") {
   const auto n = count_parse(text);
@@ -260,6 +272,8 @@ void forward_zone_toml_set(Config& c, const toml::node& node, std::string_view f
       servers_node = &value;
     } else if (key == "cache") {
       zone.cache = as_bool(value, name);
+    } else if (key == "dnssec") {
+      zone.dnssec = as_bool(value, name);
     } else if (key == "allow_public_plain") {
       zone.allow_public_plain = as_bool(value, name);
     } else if (key == "max_negative_ttl") {
@@ -856,6 +870,7 @@ constexpr std::array kOptions{
                 "never localhost, invalid or the loopback reverse zones. Repeatable. In the "
                 "file: [[forward_zone]] tables with zone, transport, servers, and keys of the "
                 "file only: cache (false: not cached), max_negative_ttl, allow_public_plain, "
+                "dnssec (true: validated, else its answers count as insecure), "
                 "pin_sha256 and tls_min_version (tls, as in [[upstream]]).",
         .list = true,
         .set = [](Config& c,
@@ -870,6 +885,49 @@ constexpr std::array kOptions{
                                                    });
             },
         .toml_set = forward_zone_toml_set},
+    Option{
+        .flag = "--dnssec",
+        .env = "DOTPROXY_DNSSEC",
+        .toml_key = "dnssec",
+        .value_name = "MODE",
+        .help = "DNSSEC validation: validate (bogus answers are SERVFAIL with an EDE), "
+                "permissive (validated and counted, bogus answers still served) or off (the "
+                "upstream's answers as they come).",
+        .set =
+            [](Config& c, std::string_view t) {
+              if (t == "validate") {
+                c.dnssec = DnssecMode::kValidate;
+              } else if (t == "permissive") {
+                c.dnssec = DnssecMode::kPermissive;
+              } else if (t == "off") {
+                c.dnssec = DnssecMode::kOff;
+              } else {
+                throw ValueError(quoted(t) + " is not validate, permissive or off");
+              }
+            },
+        .show = [](const Config& c) { return std::string(dnssec_mode_name(c.dnssec)); }},
+    Option{.flag = "--trust-anchor",
+           .env = "DOTPROXY_TRUST_ANCHOR",
+           .toml_key = "trust_anchor",
+           .value_name = "FILE",
+           .help = "DS or DNSKEY records in zone-file text (e.g. /usr/share/dns/root.ds) that "
+                   "replace the built-in root anchors (KSK-2017 and KSK-2024).",
+           .set = [](Config& c, std::string_view t) { c.trust_anchor_file = std::string(t); },
+           .show =
+               [](const Config& c) {
+                 return c.trust_anchor_file.empty() ? std::string("built in") : c.trust_anchor_file;
+               }},
+    Option{.flag = "--insecure-domain",
+           .env = "DOTPROXY_INSECURE_DOMAIN",
+           .toml_key = "insecure_domains",
+           .value_name = "NAME",
+           .help = "A negative trust anchor (RFC 7646): names at or under it are not validated "
+                   "(insecure, never AD). Repeatable; re-read on SIGHUP.",
+           .list = true,
+           .set = [](Config& c,
+                     std::string_view t) { c.insecure_domains.push_back(zone_name_parse(t)); },
+           .clear = [](Config& c) { c.insecure_domains.clear(); },
+           .show = [](const Config& c) { return strings_or_none(c.insecure_domains); }},
     Option{.flag = "--local-data",
            .env = "DOTPROXY_LOCAL_DATA",
            .toml_key = "local_data",

@@ -124,6 +124,7 @@ Shape common_shape_read(std::span<const std::uint8_t> wire, Query& query,
   query.id = wire::read_u16(wire, 0);
   query.rd = (wire[wire::kFlags1] & wire::kRdBit) != 0;
   query.cd = (wire[wire::kFlags2] & wire::kCdBit) != 0;
+  query.ad = (wire[wire::kFlags2] & wire::kAdBit) != 0;
   query.question.qtype = wire::read_u16(wire, name_end);
   query.question.qclass = wire::read_u16(wire, name_end + 2);
   pos = name_end + 4;
@@ -193,6 +194,7 @@ Result<Query, QueryError> query_parse_ldns(std::span<const std::uint8_t> wire) {
   query.id = wire::read_u16(wire, 0);
   query.rd = (wire[wire::kFlags1] & wire::kRdBit) != 0;
   query.cd = (wire[wire::kFlags2] & wire::kCdBit) != 0;
+  query.ad = (wire[wire::kFlags2] & wire::kAdBit) != 0;
   int opt_count = 0;
   std::uint8_t edns_version = 0;
   const bool walked = wire::for_each_rr(wire, [&](wire::Section section, const wire::RrView& rr) {

@@ -72,6 +72,7 @@ struct Query {
   std::uint16_t id = 0;
   bool rd = false;
   bool cd = false;
+  bool ad = false;  // RFC 6840 §5.7: the client understands AD without DO
   bool has_edns = false;
   bool dnssec_ok = false;           // EDNS DO bit
   std::uint16_t edns_udp_size = 0;  // as sent by the client (0 without EDNS)

@@ -90,6 +90,17 @@ std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode, std::opti
   return out;
 }
 
+std::vector<std::uint8_t> ede_option_build(std::uint16_t info_code, std::string_view extra_text) {
+  const std::string_view text = extra_text.substr(0, kEdeTextMax);
+  std::vector<std::uint8_t> out;
+  out.reserve(6 + text.size());
+  wire::append_u16(out, wire::kOptionEde);
+  wire::append_u16(out, static_cast<std::uint16_t>(2 + text.size()));
+  wire::append_u16(out, info_code);
+  out.insert(out.end(), text.begin(), text.end());
+  return out;
+}
+
 std::vector<std::uint8_t> reply_truncated(const Query& query) {
   std::vector<std::uint8_t> out = reply_error(query, Rcode::kNoError);
   out[wire::kFlags1] |= wire::kTcBit;
@@ -110,6 +121,12 @@ void reply_build(const AnswerView& answer, const Query& query, const ReplyShape&
   out[wire::kFlags1] = (out[wire::kFlags1] & ~wire::kRdBit) | (query.rd ? wire::kRdBit : 0);
   // Same length and equal ignoring case, so compression offsets into it stay valid.
   std::copy(query.question_wire.begin(), query.question_wire.end(), out.begin() + kHeaderSize);
+  // RFC 6840 §5.8: AD only for a client that says it understands it (DO=1 or AD=1). CD is
+  // the client's own (RFC 4035 §3.2.2): the upstream saw CD=1 when we validate.
+  std::uint8_t flags2 = out[wire::kFlags2] & static_cast<std::uint8_t>(~wire::kCdBit);
+  if (query.cd) flags2 |= wire::kCdBit;
+  if (!query.dnssec_ok && !query.ad) flags2 &= static_cast<std::uint8_t>(~wire::kAdBit);
+  out[wire::kFlags2] = flags2;
   for (const std::uint16_t offset : answer.ttl_offsets) {
     const std::uint32_t ttl = wire::read_u32(out, offset);
     wire::write_u32(

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "dns/message.h"
@@ -34,6 +35,11 @@ std::vector<std::uint8_t> reply_for_rejection(std::span<const std::uint8_t> quer
 std::vector<std::uint8_t> reply_error(const Query& query, Rcode rcode,
                                       std::optional<Ede> ede = std::nullopt);
 
+// An EDE option (RFC 8914 §2) as a whole TLV: `info_code` and `extra_text` (UTF-8, for
+// people; cut to kEdeTextMax bytes), for StoredAnswer::ede_options.
+inline constexpr std::size_t kEdeTextMax = 200;
+std::vector<std::uint8_t> ede_option_build(std::uint16_t info_code, std::string_view extra_text);
+
 // An empty NOERROR reply with TC=1 (RFC 7766 §5: retry over TCP), for rate-limit slips.
 std::vector<std::uint8_t> reply_truncated(const Query& query);
 
@@ -50,8 +56,9 @@ inline constexpr std::uint32_t kStaleTtl = 30;  // RFC 8767 §4: TTL of a stale 
 // the stored answer's flags (AA already cleared, dns/stored_answer.h), the client's ID, RD and
 // question bytes (0x20 case kept), TTLs lowered by the age, our OPT when the client sent EDNS
 // (its DO bit, RFC 3225 §3; the upstream's extended rcode and EDE options), no OPT otherwise
-// (an extended rcode then becomes SERVFAIL, RFC 6891 §6.1.3), cut to max_size. A view whose
-// question differs in length from the client's gets SERVFAIL.
+// (an extended rcode then becomes SERVFAIL, RFC 6891 §6.1.3), cut to max_size; AD kept only for
+// a client that set DO or AD (RFC 6840 §5.8). A view whose question differs in length from the
+// client's gets SERVFAIL.
 void reply_build(const AnswerView& answer, const Query& query, const ReplyShape& shape,
                  std::vector<std::uint8_t>& out);
 

@@ -22,13 +22,13 @@ void upstream_query_build_into(const Query& query, std::vector<std::uint8_t>& ou
   out.assign(kHeaderSize, 0);
   out.reserve(unpadded + padding);
   out[wire::kFlags1] = wire::kRdBit;
-  out[wire::kFlags2] = query.cd ? wire::kCdBit : 0;
+  out[wire::kFlags2] = query.cd || shape.dnssec ? wire::kCdBit : 0;
   wire::write_u16(out, wire::kQdCount, 1);
   wire::write_u16(out, wire::kArCount, 1);
   out.insert(out.end(), qname.begin(), qname.end());
   wire::append_u16(out, query.question.qtype);
   wire::append_u16(out, query.question.qclass);
-  wire::append_opt(out, kMaxUdpReplyEdns, 0, query.dnssec_ok);
+  wire::append_opt(out, kMaxUdpReplyEdns, 0, query.dnssec_ok || shape.dnssec);
   // RFC 7830 §3: padding option of zero bytes; its length goes into the OPT RDLENGTH too.
   wire::write_u16(out, out.size() - 2, static_cast<std::uint16_t>(options + padding));
   if (shape.keepalive) {

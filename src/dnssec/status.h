@@ -15,6 +15,7 @@ enum class Status {
   kInsecure,       // proven unsigned: no DS, or only algorithms/digests we do not support
   kBogus,          // should be signed and is not, or the signatures do not check
   kIndeterminate,  // no trust anchor says whether it should be signed
+  kLast = kIndeterminate,
 };
 
 // RFC 8914 §4 codes the validator gives. 1 and 2 come with kInsecure (RFC 4035 §5.2: an
@@ -28,6 +29,7 @@ enum class Ede : std::uint16_t {
   kDnskeyMissing = 9,
   kRrsigsMissing = 10,
   kNsecMissing = 12,
+  kNoReachableAuthority = 22,        // a DS or DNSKEY fetch failed: not bogus, not known either
   kUnsupportedNsec3Iterations = 27,  // RFC 9276 §3.2
 };
 
@@ -38,6 +40,21 @@ struct Verdict {
   std::optional<Ede> ede;
   std::string reason;
 };
+
+// The EDE codes that fail an answer, densely numbered for per-code counters.
+enum class EdeSlot : std::uint8_t {
+  kDnssecBogus,
+  kSignatureExpired,
+  kSignatureNotYetValid,
+  kDnskeyMissing,
+  kRrsigsMissing,
+  kNsecMissing,
+  kNoReachableAuthority,
+  kOther,  // 1, 2, 27: they make a zone insecure, not an answer fail; counted if they ever do
+  kLast = kOther,
+};
+EdeSlot ede_slot(Ede ede);
+std::string_view ede_slot_name(EdeSlot slot);
 
 // "secure", "insecure", "bogus", "indeterminate".
 std::string_view status_name(Status status);

@@ -5,6 +5,7 @@
 
 #include "cache/cache_key.h"
 #include "common/check.h"
+#include "common/log.h"
 #include "dns/reply.h"
 #include "dns/upstream_query.h"
 
@@ -94,21 +95,115 @@ void CachedResolver::send_upstream(std::uint64_t flight_id, upstream::Upstream& 
 }
 
 void CachedResolver::on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result) {
-  InFlightTable::Taken flight = flights_.take(flight_id);
-  if (DP_BUG(flight.empty())) return;
+  Flight* pending = flights_.by_id(flight_id);
+  if (DP_BUG(pending == nullptr)) return;
   if (dnstap_ != nullptr && result) {  // a failure (timeout, connection lost) has no message
-    dnstap_log(dnstap::MessageType::kForwarderResponse, flight.mapped(), *result);
+    dnstap_log(dnstap::MessageType::kForwarderResponse, *pending, *result);
   }
+  // Validated answers stay in the table while their keys are fetched: identical queries
+  // meanwhile join them rather than ask again.
+  if (result && pending->rules.dnssec != DnssecMode::kOff && validator_ != nullptr &&
+      validation_start(*pending, *result)) {
+    return;
+  }
+  InFlightTable::Taken flight = flights_.take(flight_id);
   answer_flight(flight.mapped(), result);
   flights_.recycle(std::move(flight));
 }
 
-void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResult& result) {
+bool CachedResolver::validation_start(Flight& flight, std::span<const std::uint8_t> answer) {
+  std::optional<dnssec::AnswerRecords> records = dnssec::answer_records_parse(answer);
+  // SERVFAIL, REFUSED, ...: nothing to judge; a failure, cached briefly as it is.
+  if (!records || (records->rcode != 0 && records->rcode != 3)) return false;
+  const std::uint64_t flight_id = flight.id;
+  if (flight.query.cd) {
+    // RFC 4035 §3.2.2: the client validates for itself. It gets the records unjudged, AD=0,
+    // from entries of their own (the key holds CD), never served to CD=0 clients.
+    if (!dnssec::answer_records_write(*records, flight.query.dnssec_ok, false, validated_)) {
+      return false;
+    }
+    InFlightTable::Taken taken = flights_.take(flight_id);
+    answer_flight(taken.mapped(),
+                  upstream::UpstreamResult(std::span<const std::uint8_t>(validated_)));
+    flights_.recycle(std::move(taken));
+    return true;
+  }
+  validator_->validate(std::move(*records), [this, flight_id](dnssec::AnswerRecords&& validated,
+                                                              const ValidationReport& report) {
+    on_validated(flight_id, std::move(validated), report);
+  });
+  return true;
+}
+
+void CachedResolver::on_validated(std::uint64_t flight_id, dnssec::AnswerRecords&& answer,
+                                  const ValidationReport& report) {
+  InFlightTable::Taken taken = flights_.take(flight_id);
+  if (DP_BUG(taken.empty())) return;
+  Flight& flight = taken.mapped();
+  const dnssec::Verdict& verdict = report.verdict.verdict;
+  const bool failed = verdict.status == dnssec::Status::kBogus ||
+                      (verdict.status == dnssec::Status::kIndeterminate && verdict.ede);
+  validation_count(report, failed);
+  const bool secure = verdict.status == dnssec::Status::kSecure;
+  // Before the release date the clock is wrong (no NTP yet), and so is every RRSIG time
+  // check: validate as permissive until it is right (DnssecValidator::clock_untrusted).
+  const bool enforce =
+      flight.rules.dnssec == DnssecMode::kValidate && !validator_->clock_untrusted();
+  const TimePoint now = clock_.now();
+  if (failed && now - bogus_logged_at_ >= std::chrono::seconds(1)) {
+    bogus_logged_at_ = now;
+    DP_LOG(kWarn, "DNSSEC validation failed", {"name", dnssec::name_to_text(answer.qname)},
+           {"type", std::to_string(answer.qtype)},
+           {"status", std::string(dnssec::status_name(verdict.status))},
+           {"ede", verdict.ede ? std::to_string(static_cast<int>(*verdict.ede)) : "none"},
+           {"reason", verdict.reason}, {"served", enforce ? "servfail" : "as is"});
+  }
+  if (failed && enforce) {
+    // RFC 8914: the client is told why, in the EDE and its EXTRA-TEXT. Cached briefly, as
+    // every failure is (RFC 9520 §3.2).
+    dns::Query edns_query = flight.query;
+    edns_query.has_edns = true;
+    auto failure = dns::stored_answer_make(dns::reply_error(edns_query, dns::Rcode::kServFail),
+                                           flight.rules.ttl);
+    if (!DP_BUG(!failure)) {
+      failure->ede_options = dns::ede_option_build(
+          static_cast<std::uint16_t>(verdict.ede.value_or(dnssec::Ede::kDnssecBogus)),
+          verdict.reason);
+      answer_failed(flight, *failure, now);
+    }
+  } else if (dnssec::answer_records_write(answer, flight.query.dnssec_ok, secure, validated_)) {
+    answer_flight(flight, upstream::UpstreamResult(std::span<const std::uint8_t>(validated_)),
+                  secure ? report.verdict.ttl : UINT32_MAX);
+  } else {
+    answer_flight(flight,
+                  upstream::UpstreamResult(dp::unexpected(upstream::UpstreamError::kProtocol)));
+  }
+  flights_.recycle(std::move(taken));
+}
+
+void CachedResolver::validation_count(const ValidationReport& report, bool failed) {
+  const dnssec::Verdict& verdict = report.verdict.verdict;
+  ++stats_.dnssec_answers[static_cast<std::size_t>(verdict.status)];
+  if (failed)
+    ++stats_.dnssec_failed[static_cast<std::size_t>(
+        dnssec::ede_slot(verdict.ede.value_or(dnssec::Ede::kDnssecBogus)))];
+  stats_.dnssec_fetches += report.fetches;
+  stats_.dnssec_verifications += report.verdict.verifications;
+  if (report.verdict.limit_tripped) ++stats_.dnssec_limits_tripped;
+  stats_.dnssec_validation_us += static_cast<std::uint64_t>(report.took.count());
+}
+
+void CachedResolver::answer_flight(Flight& flight, const upstream::UpstreamResult& result,
+                                   std::uint32_t ttl_cap) {
   const TimePoint now = clock_.now();
   if (result) {
     const bool parsed = dns::stored_answer_make_into(*result, flight.rules.ttl, stored_);
     const dns::StoredAnswer* stored = parsed ? &stored_ : nullptr;
-    if (stored && flight.rules.clear_ad) dns::stored_answer_clear_ad(stored_);
+    // Plain hops authenticate nothing; a validating route sets AD itself.
+    if (stored && flight.rules.clear_ad && flight.rules.dnssec == DnssecMode::kOff) {
+      dns::stored_answer_clear_ad(stored_);
+    }
+    if (stored) stored_.cache_ttl = std::min(stored_.cache_ttl, ttl_cap);
     if (stored && stored->kind != dns::AnswerKind::kFailure) {
       if (cache_ != nullptr && flight.rules.cache) cache_->insert(flight.key, *stored, now);
       for (const Waiter& waiter : flight.waiters) {

@@ -13,8 +13,10 @@
 #include "cache/cache.h"
 #include "common/clock.h"
 #include "dns/stored_answer.h"
+#include "dnssec/answer_records.h"
 #include "dnstap/tap.h"
 #include "io/event_loop.h"
+#include "proxy/dnssec_validator.h"
 #include "proxy/in_flight.h"
 #include "proxy/query_stats.h"
 #include "proxy/reply_sink.h"
@@ -62,9 +64,17 @@ class CachedResolver {
     options_ = options;
     default_route_.rules.ttl = options.ttl;
   }
+  // At start and on SIGHUP: the default route's rules (its DNSSEC mode) from the settings.
+  void set_default_rules(const RouteRules& rules) {
+    default_route_.rules = rules;
+    default_route_.rules.ttl = options_.ttl;
+  }
   // The worker's dnstap (null: off), which outlives the resolver: upstream queries and their
   // answers are logged as FORWARDER_QUERY and FORWARDER_RESPONSE.
   void set_dnstap(dnstap::Tap* tap) { dnstap_ = tap; }
+  // The worker's DNSSEC validator (null: no route validates), which outlives the resolver.
+  // Answers on routes whose DnssecMode is not kOff pass through it before the cache.
+  void set_validator(DnssecValidator* validator) { validator_ = validator; }
 
  private:
   // Joins the flight for key_ (starting one if there is none). stale_held: the cache has a
@@ -74,7 +84,15 @@ class CachedResolver {
   Flight& start_flight(const dns::Query& query, const RouteRules& rules);
   void send_upstream(std::uint64_t flight_id, upstream::Upstream& upstream);
   void on_upstream(std::uint64_t flight_id, const upstream::UpstreamResult& result);
-  void answer_flight(Flight& flight, const upstream::UpstreamResult& result);
+  // `ttl_cap`: the longest the answer may be cached (a secure one: its signatures' expiry).
+  void answer_flight(Flight& flight, const upstream::UpstreamResult& result,
+                     std::uint32_t ttl_cap = UINT32_MAX);
+  // The answer goes to the validator first (true), or straight on (false: not parseable
+  // here; answer_flight decides what it is).
+  bool validation_start(Flight& flight, std::span<const std::uint8_t> answer);
+  void on_validated(std::uint64_t flight_id, dnssec::AnswerRecords&& answer,
+                    const ValidationReport& report);
+  void validation_count(const ValidationReport& report, bool failed);
   // The upstream failed the flight: its clients get what the cache still holds, or `failure`.
   void answer_failed(Flight& flight, const dns::StoredAnswer& failure, TimePoint now);
   void arm_timer();
@@ -97,6 +115,9 @@ class CachedResolver {
   std::priority_queue<StaleTimer, std::vector<StaleTimer>, std::greater<>> stale_timers_;
   io::Timer timer_;
   dnstap::Tap* dnstap_ = nullptr;
+  DnssecValidator* validator_ = nullptr;
+  std::vector<std::uint8_t> validated_;  // the answer as validation left it, reused
+  TimePoint bogus_logged_at_{};          // bogus answers are logged at most once a second
 };
 
 }  // namespace dp::proxy

@@ -19,6 +19,8 @@ using metrics::Exposition;
 // "protocol_error", older than handshake_failure_name and kept for dashboards.
 const char* label_name(dns::QueryError e) { return dns::query_error_name(e); }
 const char* label_name(upstream::UpstreamError e) { return upstream::upstream_error_name(e); }
+const char* label_name(dnssec::Status s) { return dnssec::status_name(s).data(); }
+const char* label_name(dnssec::EdeSlot s) { return dnssec::ede_slot_name(s).data(); }
 const char* label_name(tls::HandshakeFailure e) {
   return e == tls::HandshakeFailure::kProtocol ? "protocol_error" : tls::handshake_failure_name(e);
 }
@@ -251,6 +253,14 @@ bool metrics_ready(const MetricsInput& in, std::string* why) {
     *why = std::to_string(in.workers_configured - in.workers.size()) + " worker(s) not answering";
     return false;
   }
+  // --dnssec validate over an upstream that strips RRSIGs fails every answer: say so, no
+  // silent downgrade.
+  for (const WorkerSnapshot& w : in.workers) {
+    if (!w.dnssec_problem.empty()) {
+      *why = "the upstream cannot do DNSSEC: " + w.dnssec_problem;
+      return false;
+    }
+  }
   for (const WorkerSnapshot& w : in.workers) {
     for (const RouteStatus& route : w.routes) {
       if (!route.name.empty()) continue;  // a forward zone's servers do not make us ready
@@ -261,6 +271,15 @@ bool metrics_ready(const MetricsInput& in, std::string* why) {
   }
   *why = "no upstream usable (all in back-off after connect, TLS or timeout failures)";
   return false;
+}
+
+std::string metrics_dnssec_note(const MetricsInput& in) {
+  for (const WorkerSnapshot& w : in.workers) {
+    if (w.dnssec_clock_untrusted != 0) {
+      return "dnssec: permissive until the clock passes the release date (no NTP yet?)";
+    }
+  }
+  return {};
 }
 
 }  // namespace dp::proxy

@@ -52,5 +52,7 @@ std::string metrics_render_json(const MetricsInput& input);
 // /readyz: every worker answered and at least one upstream is out of back-off. `why` says
 // what is missing when not.
 bool metrics_ready(const MetricsInput& input, std::string* why);
+// What /readyz adds to "ready" (or ""): validation is permissive while the clock is wrong.
+std::string metrics_dnssec_note(const MetricsInput& input);
 
 }  // namespace dp::proxy

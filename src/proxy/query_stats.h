@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "dns/message.h"
+#include "dnssec/status.h"
 #include "metrics/counters.h"
 
 namespace dp::proxy {
@@ -57,7 +58,20 @@ static_assert(RcodeCounts{}.size() > static_cast<std::size_t>(dns::Rcode::kBadVe
   /* by libfstrm while it is not), or dropped because the worker's queue was full. */ \
   X(metrics::Count, dnstap_queued, "dotproxy_dnstap_messages_total", "result=queued", \
     "dnstap messages handed to the writer (queued) or dropped with its queue full (--dnstap).") \
-  X(metrics::Count, dnstap_dropped, "dotproxy_dnstap_messages_total", "result=dropped", "")
+  X(metrics::Count, dnstap_dropped, "dotproxy_dnstap_messages_total", "result=dropped", "") \
+  /* DNSSEC (--dnssec permissive|validate): every validated upstream answer once. */ \
+  X(metrics::CountByEnum<dnssec::Status>, dnssec_answers, "dotproxy_dnssec_answers_total", \
+    "status", "Upstream answers validated, by DNSSEC status.") \
+  X(metrics::CountByEnum<dnssec::EdeSlot>, dnssec_failed, "dotproxy_dnssec_failed_total", "ede", \
+    "Validated answers that failed (bogus, or their keys could not be fetched), by EDE.") \
+  X(metrics::Count, dnssec_fetches, "dotproxy_dnssec_fetches_total", "", \
+    "DS and DNSKEY queries validation sent (divide by answers: fetches per miss).") \
+  X(metrics::Count, dnssec_verifications, "dotproxy_dnssec_verifications_total", "", \
+    "Signature verifications done for validated answers.") \
+  X(metrics::Count, dnssec_limits_tripped, "dotproxy_dnssec_limits_tripped_total", "", \
+    "Answers a KeyTrap, fetch or CNAME limit stopped (RFC 9276, CVE-2023-50387).") \
+  X(metrics::Count, dnssec_validation_us, "dotproxy_dnssec_validation_microseconds_total", "", \
+    "Time from an upstream answer to its verdict, key fetches included.")
 // clang-format on
 
 // Plain integers: one per worker thread, summed on read (no atomics on the hot path).

@@ -11,6 +11,11 @@
 
 namespace dp::proxy {
 
+// --dnssec (issue #16): what a route does with DNSSEC. kOff: the upstream's answers as they
+// come (today's behaviour). kPermissive: validated, counted and logged, but a bogus answer is
+// still served (AD=0), for rolling validation out. kValidate: a bogus answer is SERVFAIL.
+enum class DnssecMode : std::uint8_t { kOff, kPermissive, kValidate };
+
 // What a route's answers may do; copied into each flight, so a reload that changes the route
 // never changes how an answer already on its way is handled.
 struct RouteRules {
@@ -24,6 +29,9 @@ struct RouteRules {
   // The EDNS options of its upstream queries: no keepalive over UDP (RFC 7828 §3.2.1), no
   // padding outside TLS (it hides nothing in clear).
   dns::UpstreamQueryShape query_shape;
+  // Not kOff: query_shape.dnssec is set too (DO=1, CD=1 upstream). Forward zones are kOff
+  // unless their table says dnssec = true.
+  DnssecMode dnssec = DnssecMode::kOff;
 };
 
 // A route as the resolver meets it. `upstream` is the route's current pool: used while

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "dnssec/trust_anchor.h"
 #include "dotproxy_version.h"
 #include "io/socket.h"
 #include "proxy/settings.h"
@@ -23,6 +24,22 @@ void zones_log(const Settings& settings) {
     DP_LOG(kInfo, "forward zone", {"zone", route.display},
            {"took_over_local_zones", taken.empty() ? "none" : taken});
   }
+}
+
+// What validates, from which anchors, and what does not (issue #16).
+void dnssec_log(const config::Config& config, const Settings& settings) {
+  if (settings.dnssec_chain == nullptr) {
+    DP_LOG(kInfo, "dnssec", {"mode", "off"});
+    return;
+  }
+  std::string insecure;
+  for (const auto& domain : config.insecure_domains)
+    insecure += (insecure.empty() ? "" : ",") + domain;
+  DP_LOG(kInfo, "dnssec",
+         {"mode", settings.dnssec_mode == DnssecMode::kValidate ? "validate" : "permissive"},
+         {"trust_anchors", dnssec::trust_anchors_describe(settings.dnssec_chain->anchors)},
+         {"from", config.trust_anchor_file.empty() ? "built in" : config.trust_anchor_file},
+         {"insecure_domains", insecure.empty() ? "none" : insecure});
 }
 
 // The frames' identity: the configured one, else the host name (what an NSID answer would
@@ -54,6 +71,7 @@ Server::Server(const config::Config& config,
   if (config.cache_size > 0) cache_ = std::make_unique<cache::Cache>(cache_options_build(config));
   const Settings settings = settings_build(config, &route_tags_);
   zones_log(settings);
+  dnssec_log(config, settings);
   route_zones_set(settings);
   unsigned count = config.workers;
   if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());

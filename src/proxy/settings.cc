@@ -1,9 +1,12 @@
 #include "proxy/settings.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "dnssec/trust_anchor.h"
 #include "proxy/tls_transform.h"
 
 namespace dp::proxy {
@@ -96,6 +99,8 @@ void routes_build(const config::Config& config, RouteTags& tags, Settings& out) 
   RouteSettings& fallback = out.routes.emplace_back();
   fallback.pool = RoutePoolSpec{"", upstream::Transport::kTls, out.upstreams, out.pool};
   fallback.rules.ttl = out.resolve.ttl;
+  fallback.rules.dnssec = out.dnssec_mode;
+  fallback.rules.query_shape.dnssec = out.dnssec_mode != DnssecMode::kOff;
   fallback.display = servers_display(out.upstreams);
 
   std::vector<zones::ForwardZoneEntry> entries;
@@ -104,7 +109,9 @@ void routes_build(const config::Config& config, RouteTags& tags, Settings& out) 
     route.display = zone.display();
     const bool upstream = zone.transport == config::ZoneTransport::kUpstream;
     entries.push_back(zones::ForwardZoneEntry{zones::name_text_to_wire(zone.zone), upstream});
-    if (upstream) continue;  // its names get the default route; the table says so
+    if (upstream)
+      continue;  // its names get the default route; the table says so (and the
+                 // negative trust anchors, unless it says dnssec = true)
     route.pool.name = zone.zone;
     route.pool.transport = transport_build(zone.transport);
     for (const auto& server : zone.servers) route.pool.servers.push_back(server_spec_build(server));
@@ -119,6 +126,10 @@ void routes_build(const config::Config& config, RouteTags& tags, Settings& out) 
     if (zone.max_negative_ttl) {
       route.rules.ttl.max_negative_ttl = static_cast<std::uint32_t>(zone.max_negative_ttl->count());
     }
+    // An internal zone is insecure unless its table says it validates: its servers'
+    // answers are not checked, and never carry AD.
+    route.rules.dnssec = zone.dnssec ? out.dnssec_mode : DnssecMode::kOff;
+    route.rules.query_shape.dnssec = route.rules.dnssec != DnssecMode::kOff;
   }
   tags.forget_unused();
 
@@ -135,6 +146,56 @@ void routes_build(const config::Config& config, RouteTags& tags, Settings& out) 
 
 }  // namespace
 
+DnssecMode dnssec_mode_build(config::DnssecMode mode) {
+  switch (mode) {
+    case config::DnssecMode::kOff:
+      return DnssecMode::kOff;
+    case config::DnssecMode::kPermissive:
+      return DnssecMode::kPermissive;
+    case config::DnssecMode::kValidate:
+      return DnssecMode::kValidate;
+  }
+  return DnssecMode::kValidate;
+}
+
+std::shared_ptr<const dnssec::ChainConfig> dnssec_chain_build(const config::Config& config) {
+  auto chain = std::make_shared<dnssec::ChainConfig>();
+  if (config.trust_anchor_file.empty()) {
+    chain->anchors = dnssec::trust_anchors_builtin();
+  } else {
+    std::ifstream file(config.trust_anchor_file);
+    std::stringstream text;
+    text << file.rdbuf();
+    if (!file)
+      throw std::runtime_error("--trust-anchor " + config.trust_anchor_file + ": cannot read");
+    auto anchors = dnssec::trust_anchors_parse(text.str());
+    if (!anchors) {
+      throw std::runtime_error("--trust-anchor " + config.trust_anchor_file + ": " +
+                               anchors.error());
+    }
+    chain->anchors = std::move(*anchors);
+  }
+  for (const std::string& domain : config.insecure_domains) {
+    chain->insecure_domains.push_back(zones::name_text_to_wire(domain));
+  }
+  for (const config::ForwardZoneConfig& zone : config.forward_zones) {
+    if (zone.transport == config::ZoneTransport::kUpstream && !zone.dnssec) {
+      chain->insecure_domains.push_back(zones::name_text_to_wire(zone.zone));
+    }
+  }
+  // At least a second: the walk must see what a failed fetch left before it can move on.
+  chain->bogus_ttl =
+      std::max<std::uint32_t>(1, static_cast<std::uint32_t>(config.servfail_ttl.count()));
+  return chain;
+}
+
+std::size_t key_cache_bytes_build(const config::Config& config) {
+  // Each worker's own: a sixteenth of the answer cache, between 1 and 64 MiB. A key set is
+  // some hundreds of bytes; even 1 MiB holds thousands of zones.
+  const std::size_t share = config.cache_size / 16;
+  return std::clamp<std::size_t>(share, std::size_t{1} << 20, std::size_t{64} << 20);
+}
+
 Settings settings_build(const config::Config& config, RouteTags* tags) {
   RouteTags fresh;
   Settings out;
@@ -147,6 +208,9 @@ Settings settings_build(const config::Config& config, RouteTags* tags) {
   out.acl = std::make_shared<const policy::Acl>(config.acl);
   out.rate_limit = config.rate_limit;
   out.blocklist_answer = config.blocklist_answer;
+  out.dnssec_mode = dnssec_mode_build(config.dnssec);
+  if (out.dnssec_mode != DnssecMode::kOff) out.dnssec_chain = dnssec_chain_build(config);
+  out.key_cache_bytes = key_cache_bytes_build(config);
   routes_build(config, tags != nullptr ? *tags : fresh, out);
   return out;
 }

@@ -9,6 +9,7 @@
 #include "cache/cache.h"
 #include "config/config.h"
 #include "dns/blocked_reply.h"
+#include "dnssec/chain.h"
 #include "policy/acl.h"
 #include "policy/rate_limiter.h"
 #include "proxy/cached_resolver.h"
@@ -45,6 +46,11 @@ struct Settings {
   policy::RateLimitOptions rate_limit;
   std::shared_ptr<const NameRoutes> names;  // local data, local zones, route table
   dns::BlockedAnswer blocklist_answer = dns::BlockedAnswer::kNxDomain;
+  // DNSSEC: the default route's mode (each route's is in its rules), the anchors and negative
+  // trust anchors, and each worker's key cache size.
+  DnssecMode dnssec_mode = DnssecMode::kValidate;
+  std::shared_ptr<const dnssec::ChainConfig> dnssec_chain;  // null: --dnssec off
+  std::size_t key_cache_bytes = std::size_t{1} << 20;
 };
 
 // `tags` keeps each forward zone's cache tag across reloads (null: fresh tags). Throws
@@ -56,6 +62,11 @@ Settings settings_build(const config::Config& config, RouteTags* tags = nullptr)
 upstream::ServerSpec server_spec_build(const config::UpstreamConfig& upstream);
 upstream::Transport transport_build(config::ZoneTransport transport);  // not kUpstream
 upstream::PoolOptions pool_options_build(const config::Config& config);
+DnssecMode dnssec_mode_build(config::DnssecMode mode);
+// The trust anchors (built in, or --trust-anchor's file) and negative trust anchors. Throws
+// std::runtime_error when the file cannot be read or parsed.
+std::shared_ptr<const dnssec::ChainConfig> dnssec_chain_build(const config::Config& config);
+std::size_t key_cache_bytes_build(const config::Config& config);
 ResolveOptions resolve_options_build(const config::Config& config);
 TcpClientTableOptions tcp_client_table_options_build(const config::Config& config);
 cache::CacheOptions cache_options_build(const config::Config& config);  // the shared cache

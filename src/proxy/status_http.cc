@@ -37,8 +37,11 @@ std::unique_ptr<io::HttpServer> status_http_create(const SocketAddress& address,
     if (path == "/healthz") return io::HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
       std::string why;
-      if (metrics_ready(metrics_gather(server), &why)) {
-        return io::HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
+      const MetricsInput input = metrics_gather(server);
+      if (metrics_ready(input, &why)) {
+        const std::string note = metrics_dnssec_note(input);
+        return io::HttpResponse{200, "text/plain; charset=utf-8",
+                                note.empty() ? "ready\n" : "ready; " + note + "\n"};
       }
       return io::HttpResponse{503, "text/plain; charset=utf-8", "not ready: " + why + "\n"};
     }

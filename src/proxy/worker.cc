@@ -20,6 +20,22 @@ std::unique_ptr<dnstap::Tap> tap_make(std::size_t index, const DnstapOutput& out
                                        stats.dnstap_queued, stats.dnstap_dropped);
 }
 
+// Unix seconds, as RRSIG times count them.
+std::uint32_t wall_seconds() {
+  return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::unique_ptr<DnssecValidator> validator_make(const Settings& settings,
+                                                DnssecValidator::FetchRoute route) {
+  // Made even when --dnssec is off (no anchors then): a reload may turn validation on.
+  auto chain = settings.dnssec_chain != nullptr ? settings.dnssec_chain
+                                                : std::make_shared<const dnssec::ChainConfig>();
+  return std::make_unique<DnssecValidator>(std::move(chain), settings.key_cache_bytes,
+                                           std::move(route), wall_seconds);
+}
+
 std::vector<RoutePoolSpec> pool_specs(const Settings& settings) {
   std::vector<RoutePoolSpec> out;
   for (const RouteSettings& route : settings.routes) out.push_back(route.pool);
@@ -42,6 +58,9 @@ Worker::Worker(std::size_t index, const Settings& settings,
             return io::UdpSocket::open(loop_, server, handler);
           },
           pool_specs(settings), credentials),
+      validator_(validator_make(
+          settings,
+          [this](std::string_view name) -> upstream::Upstream& { return fetch_route(name); })),
       resolver_(loop_, pools_.route(0), *this, stats_, cache, settings.resolve, clock_),
       handler_(resolver_, *this, stats_, policy_of(settings, rate_limiter_, std::move(blocklist)),
                &clock_),
@@ -56,8 +75,10 @@ Worker::Worker(std::size_t index, const Settings& settings,
         loop_, [query_log](std::string chunk) { return query_log->submit(std::move(chunk)); },
         stats_.query_log_dropped);
   }
+  dnssec_mode_ = settings.dnssec_mode;
   routes_apply(settings);
   resolver_.set_dnstap(dnstap_.get());
+  resolver_.set_validator(validator_.get());
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     if (dnstap_ != nullptr) udp_local_.push_back(io::socket_local_address(sockets[i].udp_fd));
     udp_.push_back(std::make_unique<io::UdpListener>(
@@ -84,6 +105,7 @@ Worker::~Worker() {
 
 void Worker::start() {
   pools_.start();  // before the thread: the first queries find warm connections
+  if (dnssec_mode_ != DnssecMode::kOff) loop_.post([this] { validator_->prime(); });
   thread_ = std::thread([this] { loop_.run(); });
 }
 
@@ -105,6 +127,8 @@ std::future<void> Worker::reload(std::shared_ptr<const tls::ClientCredentials> c
     handler_.update_guard(s.acl, rate_limiter_.enabled() ? &rate_limiter_ : nullptr, s.names);
     routes_apply(s);
     resolver_.set_options(s.resolve);
+    dnssec_mode_ = s.dnssec_mode;
+    if (s.dnssec_chain != nullptr) validator_->set_config(s.dnssec_chain);
     applied->set_value();
   });
   return done;
@@ -151,6 +175,20 @@ std::future<WorkerSnapshot> Worker::snapshot() {
     s.tcp_clients_refused = tcp_clients_.refused();
     s.flights = resolver_.flights();
     s.upstream_pending = pools_.pending();
+    if (validator_ != nullptr) {
+      s.key_cache_entries = validator_->keys().entries();
+      s.key_cache_bytes = validator_->keys().bytes();
+      s.key_cache_hits = validator_->keys().hits();
+      s.key_cache_misses = validator_->keys().misses();
+      s.validations_waiting = validator_->pending();
+      s.anchor_warnings = validator_->anchor_warnings();
+      if (dnssec_mode_ != DnssecMode::kOff) {
+        s.dnssec_clock_untrusted = validator_->clock_untrusted() ? 1 : 0;
+        s.dnssec_upstream_unusable = validator_->upstream_problem().empty() ? 0 : 1;
+        if (dnssec_mode_ == DnssecMode::kValidate)
+          s.dnssec_problem = validator_->upstream_problem();
+      }
+    }
     taken->set_value(std::move(s));
   });
   return out;
@@ -173,7 +211,12 @@ void Worker::routes_apply(const Settings& settings) {
     names.push_back(route.pool.name);
   }
   handler_.set_zone_routes(std::move(zones));
+  resolver_.set_default_rules(settings.routes[0].rules);
   if (query_log_ != nullptr) query_log_->set_route_names(std::move(names));
+}
+
+upstream::Upstream& Worker::fetch_route(std::string_view name) {
+  return handler_.fetch_upstream(name, pools_.route(0));
 }
 
 void Worker::query_receive(std::span<const std::uint8_t> message, const ClientRef& client) {

@@ -96,6 +96,9 @@ class Worker final : private ReplySink {
                          std::span<const std::uint8_t> message);
   // The forward zones' routes for the handler, and their names for the query log.
   void routes_apply(const Settings& settings);
+  // Where a DS or DNSKEY query for `name` goes: a forward zone that validates, else the
+  // default upstreams.
+  upstream::Upstream& fetch_route(std::string_view name);
 
   std::size_t index_;
   SteadyTimeSource clock_;
@@ -107,6 +110,10 @@ class Worker final : private ReplySink {
   TlsStats tls_stats_;                    // before tcp_clients_: their TLS transforms count into it
   policy::RateLimiter rate_limiter_;
   RoutePools pools_;  // before resolver_: its pending queries call back into it
+  // After pools_ (its fetches go through them), before resolver_ (its answers go there);
+  // null when no route validates.
+  std::unique_ptr<DnssecValidator> validator_;
+  DnssecMode dnssec_mode_ = DnssecMode::kOff;  // the default route's
   CachedResolver resolver_;
   QueryHandler handler_;
   std::vector<std::unique_ptr<io::UdpListener>> udp_;

@@ -2,6 +2,7 @@
 // path needs no atomics) and summed across workers by the metrics page.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "metrics/counters.h"
@@ -23,7 +24,24 @@ namespace dp::proxy {
     "Distinct upstream queries clients wait for.") \
   /* The pool's queries in flight or queued. */ \
   X(metrics::Count, upstream_pending, "dotproxy_upstream_pending_queries", "", \
-    "Queries in flight or queued in the pool.")
+    "Queries in flight or queued in the pool.") \
+  /* The DNSSEC key cache (each worker's own) and the answers waiting for their keys. */ \
+  X(metrics::Count, key_cache_entries, "dotproxy_dnssec_key_cache_entries", "", \
+    "Names the DNSSEC key cache knows (zones and their keys, delegations, denials).") \
+  X(metrics::Count, key_cache_bytes, "dotproxy_dnssec_key_cache_bytes", "", \
+    "Bytes the DNSSEC key cache holds, about.") \
+  X(metrics::Count, key_cache_hits, "dotproxy_dnssec_key_cache_lookups_total", "result=hit", \
+    "Key cache lookups while walking chains of trust.") \
+  X(metrics::Count, key_cache_misses, "dotproxy_dnssec_key_cache_lookups_total", "result=miss", \
+    "") \
+  X(metrics::Count, validations_waiting, "dotproxy_dnssec_validations_waiting", "", \
+    "Upstream answers waiting for DS or DNSKEY fetches.") \
+  X(metrics::Count, anchor_warnings, "dotproxy_dnssec_anchor_warnings_total", "", \
+    "Key-signing keys no trust anchor covers, and revoked anchors, seen in DNSKEY answers.") \
+  X(metrics::Count, dnssec_upstream_unusable, "dotproxy_dnssec_upstream_unusable", "", \
+    "1 while the upstream strips DNSSEC records (its root DNSKEY answer has no RRSIG).") \
+  X(metrics::Count, dnssec_clock_untrusted, "dotproxy_dnssec_clock_untrusted", "", \
+    "1 while the clock is before the build's release date: validation acts as permissive.")
 // clang-format on
 
 struct WorkerSnapshot {
@@ -33,6 +51,8 @@ struct WorkerSnapshot {
   // [0] the default upstreams, then the forward zones' (with servers), each in the configured
   // order. The page sums them by name, not by position.
   std::vector<RouteStatus> routes;
+  // --dnssec validate only: why validation cannot work through the upstream ("" when it can).
+  std::string dnssec_problem;
   DP_WORKER_SNAPSHOT_COUNTS(DP_METRICS_DECLARE)
 
   // Adds `other`'s counters (not its routes, which the page sums by name).

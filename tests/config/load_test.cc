@@ -653,11 +653,14 @@ TEST_F(ConfigLoadTest, MarkdownTableHasEveryOptionAndItsDefault) {
                           "dnstap",
                           "dnstap_messages",
                           "dnstap_identity",
-                          "control_socket"}) {
+                          "control_socket",
+                          "dnssec",
+                          "trust_anchor",
+                          "insecure_domains"}) {
     EXPECT_THAT(table, HasSubstr(std::string("| `") + key + "` |")) << key;
   }
   const auto rows = std::count(table.begin(), table.end(), '\n');
-  EXPECT_EQ(rows, 2 + 52);
+  EXPECT_EQ(rows, 2 + 55);
 }
 
 TEST_F(ConfigLoadTest, TlsListenerOptionsFromEachSource) {

@@ -354,5 +354,31 @@ TEST(DnsReplyTest, RebuildForAQuestionOfAnotherLengthIsServfail) {
   EXPECT_EQ(ldns_pkt_get_rcode(ldns_parse(reply).get()), LDNS_RCODE_SERVFAIL);
 }
 
+// RFC 6840 §5.8: AD goes to a client that set DO or AD, never to one that set neither; CD
+// is the client's own, not the upstream's (which saw CD=1 when we validate).
+TEST(DnsReplyTest, AdOnlyForAClientWithDoOrAdAndCdIsTheClients) {
+  Bytes upstream = with_ad(a_answer({"www.example.com. 300 IN A 192.0.2.1"}));
+  upstream.at(3) |= 0x10;  // CD from the upstream query
+  const StoredAnswer answer = stored(upstream);
+  const Bytes neither = query_build("www.example.com.", LDNS_RR_TYPE_A);
+  Bytes ad = neither;
+  ad.at(3) |= 0x20;
+  Bytes cd = neither;
+  cd.at(3) |= 0x10;
+  EXPECT_FALSE(ad_of(built(answer, neither)));
+  EXPECT_TRUE(ad_of(built(answer, ad)));
+  EXPECT_FALSE(built(answer, neither).at(3) & 0x10);
+  EXPECT_TRUE(built(answer, cd).at(3) & 0x10);
+}
+
+TEST(DnsReplyTest, AnEdeOptionCarriesItsCodeAndText) {
+  const Bytes option = ede_option_build(6, "signature over www.example. does not verify");
+  ASSERT_EQ(option.size(), 6 + 43u);
+  EXPECT_EQ(u16(option, 0), 15);
+  EXPECT_EQ(u16(option, 2), 2 + 43);
+  EXPECT_EQ(u16(option, 4), 6);
+  EXPECT_EQ(ede_option_build(7, std::string(500, 'x')).size(), 6 + kEdeTextMax);
+}
+
 }  // namespace
 }  // namespace dp::dns

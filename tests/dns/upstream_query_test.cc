@@ -83,5 +83,20 @@ TEST(DnsUpstreamQueryTest, PlainTransportsGetKeepaliveOverTcpOnlyAndNoPadding) {
   EXPECT_EQ(udp.size(), tcp.size() - 4);
 }
 
+// We validate: DO=1 and CD=1 go upstream whatever the client asked (RFC 6840 §5.9).
+TEST(DnsUpstreamQueryTest, TheDnssecShapeSetsDoAndCdForAClientWithNeither) {
+  const Query query = parsed(query_build("www.example.com.", LDNS_RR_TYPE_A));
+  ASSERT_FALSE(query.cd);
+  ASSERT_FALSE(query.dnssec_ok);
+  Bytes plain;
+  upstream_query_build_into(query, plain);
+  EXPECT_FALSE(ldns_pkt_cd(ldns_parse(plain).get()));
+  EXPECT_FALSE(ldns_pkt_edns_do(ldns_parse(plain).get()));
+  Bytes validating;
+  upstream_query_build_into(query, validating, UpstreamQueryShape{.dnssec = true});
+  EXPECT_TRUE(ldns_pkt_cd(ldns_parse(validating).get()));
+  EXPECT_TRUE(ldns_pkt_edns_do(ldns_parse(validating).get()));
+}
+
 }  // namespace
 }  // namespace dp::dns

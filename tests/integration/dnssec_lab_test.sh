@@ -3,10 +3,12 @@
 # through the lab's validating Unbound (the reference validator), its honest and lying
 # non-validating resolvers, and a validator over the lying one. Output is TAP (meson counts each
 # case). Needs root, as the lab does (its name servers listen on 127.x.y.z port 53).
-#   tests/integration/dnssec_lab_test.sh        (meson test -C build dnssec-lab)
+#   tests/integration/dnssec_lab_test.sh DOTPROXY  (meson test -C build dnssec-lab)
+# Then the same zones through dotproxy validating (issue #16) over the honest and lying ones.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 lab=$root/scripts/dnssec-lab
+dotproxy=${1:-}  # build/src/dotproxy: meson gives it
 readonly start_limit_s=30  # the lab's promise; it takes about 8 s
 
 if [[ $(id -u) != 0 ]]; then
@@ -74,7 +76,7 @@ section() {
 }
 
 # check DESCRIPTION SERVER QNAME QTYPE [kdig options] -- EXPECTATION...
-#   rcode=NAME  ad=0|1  aa=0|1  a=ADDR (an A record in the answer)  cname=TARGET
+#   rcode=NAME  ad=0|1  cd=0  aa=0|1  a=ADDR (an A record in the answer)  cname=TARGET
 #   rrsig=TYPE (the answer has an RRSIG covering TYPE)  norrsig (the answer has no RRSIG)
 #   alg=N (the answer's RRSIGs are of algorithm N)  labels=N (the answer's A RRSIG label count)
 #   auth=TYPE (the authority section holds TYPE)  ede=N (an RFC 8914 EDE of code N)
@@ -96,6 +98,7 @@ check() {
                  || problems+=("rcode $rcode, want ${expect#*=}") ;;
       ad=1) [[ " $flags " == *" ad "* ]] || problems+=("AD not set (flags: $flags)") ;;
       ad=0) [[ " $flags " != *" ad "* ]] || problems+=("AD set (flags: $flags)") ;;
+      cd=0) [[ " $flags " != *" cd "* ]] || problems+=("CD set (flags: $flags)") ;;
       aa=1) [[ " $flags " == *" aa "* ]] || problems+=("AA not set (flags: $flags)") ;;
       a=*) grep -qE "^[^ ]+ A ${expect#a=}$" <<<"$answer" \
              || problems+=("no A ${expect#a=} in the answer") ;;
@@ -233,6 +236,119 @@ check "validating over the liar: the forged answer is bogus" VALIDATING_LYING "$
   -- rcode=SERVFAIL ede=10
 check "validating over the liar: honest names still secure" VALIDATING_LYING www.ecdsa.test. A \
   -- rcode=NOERROR ad=1 a=192.0.2.13
+
+# dotproxy validating (issue #16), over the honest upstream with the lab's trust anchor; over
+# the liar; and with --dnssec off, which must pass everything on as it came.
+dp_pids=()
+# start_dotproxy NAME UPSTREAM [options]: sets dp_port and dp_metrics (the /metrics port).
+start_dotproxy() {
+  local name=$1 upstream=$2 log="$dir/dotproxy-$1.log"
+  shift 2
+  "$dotproxy" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --workers 1 \
+    --upstream "$upstream" --ca-file "$LAB_CA_FILE" "$@" >"$log" 2>&1 &
+  dp_pids+=($!)
+  dp_port="" dp_metrics=""
+  for _ in $(seq 100); do
+    dp_port=$(sed -n 's/.*msg="dotproxy started".* listen=127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
+    dp_metrics=$(sed -n 's/.*msg="dotproxy started".* metrics=127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log")
+    [[ -n $dp_port ]] && break
+    sleep 0.1
+  done
+  [[ -n $dp_port ]] || { echo "Bail out! dotproxy ($name) did not start: $(tail -n 5 "$log")"; exit 1; }
+}
+stop_dotproxies() { ((${#dp_pids[@]})) && kill "${dp_pids[@]}" 2>/dev/null; wait 2>/dev/null; dp_pids=(); }
+cleanup() {
+  stop_dotproxies
+  "$lab" stop "$dir" >/dev/null 2>&1
+  rm -rf "$dir"
+}
+
+if [[ -z $dotproxy || ! -x $dotproxy ]]; then
+  not_ok "no dotproxy binary given (meson passes build/src/dotproxy)"
+else
+  start_dotproxy validate "$LAB_HONEST_UPSTREAM" --trust-anchor "$LAB_TRUST_ANCHOR"
+  DP=127.0.0.1@$dp_port
+  metrics_port=$dp_metrics
+  check "dotproxy: RSASHA256 zone is secure" "$DP" www.rsa.test. A \
+    -- rcode=NOERROR ad=1 a=192.0.2.8 rrsig=A
+  check "dotproxy: ECDSAP256SHA256 zone is secure" "$DP" www.ecdsa.test. A \
+    -- rcode=NOERROR ad=1 a=192.0.2.13 alg=13
+  check "dotproxy: ED25519 zone is secure" "$DP" www.ed25519.test. A \
+    -- rcode=NOERROR ad=1 a=192.0.2.15 alg=15
+  check "dotproxy: the test root's own zone is secure" "$DP" www.test. A \
+    -- rcode=NOERROR ad=1 a=192.0.2.1
+  check "dotproxy: NSEC3 zone is secure" "$DP" www.nsec3.test. A -- rcode=NOERROR ad=1 a=192.0.2.33
+  check "dotproxy: wildcard expansion is secure" "$DP" anything.wild.test. A \
+    -- rcode=NOERROR ad=1 a=192.0.2.20
+  check "dotproxy: CNAME into another zone, both secure" "$DP" www.cname.test. A \
+    -- rcode=NOERROR ad=1 cname=www.ed25519.test. a=192.0.2.15
+  check "dotproxy: NXDOMAIN proven with NSEC" "$DP" nx.ecdsa.test. A -- rcode=NXDOMAIN ad=1
+  check "dotproxy: NXDOMAIN proven with NSEC3" "$DP" nx.nsec3.test. A -- rcode=NXDOMAIN ad=1
+  check "dotproxy: NODATA proven with NSEC" "$DP" www.ecdsa.test. AAAA -- rcode=NOERROR ad=1
+  check "dotproxy: NXDOMAIN under an opt-out span is insecure" "$DP" nx.optout.test. A \
+    -- rcode=NXDOMAIN ad=0
+  check "dotproxy: an unsigned delegation (no DS) is insecure" "$DP" www.insecure.test. A \
+    -- rcode=NOERROR ad=0 a=192.0.2.40
+  check "dotproxy: the unsigned child under the opt-out span is insecure" "$DP" \
+    www.sub.optout.test. A -- rcode=NOERROR ad=0 a=192.0.2.35
+  check "dotproxy: NXDOMAIN from the 200-iteration zone is insecure (RFC 9276)" "$DP" \
+    nx.iter200.test. A -- rcode=NXDOMAIN ad=0
+  check "dotproxy: the record edited after signing is bogus, EDE 6" "$DP" www.bogus.test. A \
+    -- rcode=SERVFAIL ede=6
+  check "dotproxy: the expired RRSIG is bogus, EDE 7" "$DP" www.expired.test. A \
+    -- rcode=SERVFAIL ede=7
+  check "dotproxy: the not-yet-valid RRSIG is bogus, EDE 8" "$DP" www.future.test. A \
+    -- rcode=SERVFAIL ede=8
+  check "dotproxy: a DS matching no key is bogus, EDE 9" "$DP" www.nokey.test. A \
+    -- rcode=SERVFAIL ede=9
+  check "dotproxy, CD=1: the edited record is served unvalidated" "$DP" www.bogus.test. A \
+    +cdflag -- rcode=NOERROR ad=0 a=192.0.2.66 rrsig=A
+  check "dotproxy, CD=0 after CD=1: still bogus (never the CD=1 entry)" "$DP" www.bogus.test. A \
+    -- rcode=SERVFAIL ede=6
+  # kdig sets AD=1 unless told not to.
+  check "dotproxy, DO=0 AD=0: no RRSIG, no AD for a client that asked for neither" "$DP" \
+    www.rsa.test. A +nodnssec +noadflag -- rcode=NOERROR ad=0 cd=0 a=192.0.2.8 norrsig
+  check "dotproxy, DO=0 AD=1: AD for a client that asks with AD (RFC 6840 §5.7)" "$DP" \
+    www.ecdsa.test. A +nodnssec +adflag -- rcode=NOERROR ad=1 a=192.0.2.13 norrsig
+  if metrics=$(curl -sf "http://127.0.0.1:$metrics_port/metrics"); then
+    if grep -qE '^dotproxy_dnssec_answers_total\{status="secure"\} [1-9]' <<<"$metrics" &&
+       grep -qE '^dotproxy_dnssec_failed_total\{ede="dnssec_bogus"\} [1-9]' <<<"$metrics" &&
+       grep -qE '^dotproxy_dnssec_fetches_total [1-9]' <<<"$metrics"; then
+      ok "dotproxy: /metrics counts secure and bogus answers and key fetches"
+    else
+      not_ok "dotproxy: /metrics lacks the DNSSEC counts" "$(grep dnssec <<<"$metrics")"
+    fi
+  else
+    not_ok "dotproxy: /metrics did not answer"
+  fi
+
+  start_dotproxy lying "$LAB_LYING_UPSTREAM" --trust-anchor "$LAB_TRUST_ANCHOR"
+  # The forged record comes without signatures: "RRSIGs Missing" (EDE 10), as Unbound says.
+  check "dotproxy over the liar: the forged answer is SERVFAIL, EDE 10" "127.0.0.1@$dp_port" \
+    "$LAB_FORGED_NAME" A -- rcode=SERVFAIL ede=10
+  check "dotproxy over the liar: honest names still secure" "127.0.0.1@$dp_port" www.ecdsa.test. A \
+    -- rcode=NOERROR ad=1 a=192.0.2.13
+
+  start_dotproxy permissive "$LAB_LYING_UPSTREAM" --trust-anchor "$LAB_TRUST_ANCHOR" \
+    --dnssec permissive
+  check "dotproxy --dnssec permissive: the forged answer is served, without AD" \
+    "127.0.0.1@$dp_port" "$LAB_FORGED_NAME" A -- rcode=NOERROR ad=0 "a=$LAB_FORGED_A"
+  if grep -q 'msg="DNSSEC validation failed"' "$dir/dotproxy-permissive.log"; then
+    ok "dotproxy --dnssec permissive: logs the bogus answer"
+  else not_ok "dotproxy --dnssec permissive: no log line for the bogus answer"; fi
+
+  start_dotproxy off "$LAB_HONEST_UPSTREAM" --dnssec off
+  check "dotproxy --dnssec off: bogus data passed on as it came" "127.0.0.1@$dp_port" \
+    www.bogus.test. A -- rcode=NOERROR ad=0 a=192.0.2.66
+
+  start_dotproxy nta "$LAB_HONEST_UPSTREAM" --trust-anchor "$LAB_TRUST_ANCHOR" \
+    --insecure-domain bogus.test
+  check "dotproxy --insecure-domain: the bogus zone is served, insecure" "127.0.0.1@$dp_port" \
+    www.bogus.test. A -- rcode=NOERROR ad=0 a=192.0.2.66
+  check "dotproxy --insecure-domain: other zones still secure" "127.0.0.1@$dp_port" \
+    www.rsa.test. A -- rcode=NOERROR ad=1 a=192.0.2.8
+  stop_dotproxies
+fi
 
 # stop ends every process start began.
 pids=$(awk '{print $2}' "$dir/pids")

@@ -39,7 +39,8 @@ class IntegrationPinTest : public IntegrationTest {
                                                          const std::string& table_lines) {
     const std::string file = dir_.file("dotproxy.toml");
     std::ofstream(file) << "ca_file = \"" << pki_->ca_file << "\"\n"
-                        << "workers = 1\n\n"
+                        << "workers = 1\n"
+                        << "dnssec = \"off\"\n\n"  // the test server's zone is unsigned
                         << "[[upstream]]\n"
                         << "address = \"127.0.0.1\"\n"
                         << "port = " << port << "\n"

@@ -24,8 +24,10 @@ class IntegrationReloadTest : public IntegrationTest {
   void SetUp() override { server_ = start_server(); }
 
   // The config file dotproxy reads at start and on every SIGHUP.
+  // dnssec = "off": the test server's zone is unsigned.
   void write_config(const std::string& ca_file, const std::string& pin_line = "") {
     std::ofstream(config_file_) << "ca_file = \"" << ca_file << "\"\n"
+                                << "dnssec = \"off\"\n"
                                 << "[[upstream]]\naddress = \"127.0.0.1\"\nport = "
                                 << server_->port() << "\nauth_name = \"" << kAuthName << "\"\n"
                                 << pin_line;
@@ -159,7 +161,7 @@ TEST_F(IntegrationReloadTest, ANewUpstreamTakesOverWithNoQueryLost) {
     }
   });
   std::this_thread::sleep_for(milliseconds(300));
-  std::ofstream(config_file_) << "ca_file = \"" << pki_->ca_file << "\"\n"
+  std::ofstream(config_file_) << "ca_file = \"" << pki_->ca_file << "\"\ndnssec = \"off\"\n"
                               << "[[upstream]]\naddress = \"127.0.0.1\"\nport = " << second->port()
                               << "\nauth_name = \"" << kAuthName << "\"\n";
   reload();
@@ -207,7 +209,7 @@ TEST_F(IntegrationReloadTest, AnUpstreamAddedOrRemovedOnSighupLeavesTheOtherOnes
 
   auto second = start_server();
   const std::string both =
-      "ca_file = \"" + pki_->ca_file + "\"\n" +
+      "ca_file = \"" + pki_->ca_file + "\"\ndnssec = \"off\"\n" +
       "[[upstream]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(server_->port()) +
       "\nauth_name = \"" + kAuthName +
       "\"\n[[upstream]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(second->port()) +
@@ -234,7 +236,7 @@ TEST_F(IntegrationReloadTest, AclAndLogLevelChangeOnSighupAndFixedSettingsAreNam
   write_config(pki_->ca_file);
   start();
   EXPECT_EQ(ask(1), LDNS_RCODE_NOERROR);
-  std::ofstream(config_file_) << "ca_file = \"" << pki_->ca_file << "\"\n"
+  std::ofstream(config_file_) << "ca_file = \"" << pki_->ca_file << "\"\ndnssec = \"off\"\n"
                               << "acl = [\"127.0.0.1 refuse\", \"127.0.0.0/8 allow\"]\n"
                               << "log_level = \"debug\"\ncache_size = \"1M\"\n"
                               << "[[upstream]]\naddress = \"127.0.0.1\"\nport = " << server_->port()

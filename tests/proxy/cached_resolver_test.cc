@@ -310,12 +310,15 @@ TEST_F(ProxyCachedResolverTest, ARouteWithoutCacheIsNeverServedFromIt) {
 }
 
 // Plain DNS hops (tcp, udp) authenticate nothing: their AD=1 reaches no client, neither on the
-// miss nor on a hit. The default DoT route hands it on (the channel is authenticated).
+// miss nor on a hit. The default DoT route hands it on (the channel is authenticated) to a
+// client that set AD (RFC 6840 §5.8).
 TEST_F(ProxyCachedResolverTest, ARouteOverPlainDnsClearsAdOnTheMissAndTheHit) {
   const RouteTarget plain{&upstream_,
                           RouteRules{.cache_tag = 3, .clear_ad = true, .ttl = options_.ttl}};
   const ClientRef client{Transport::kUdp, 0, client_, 0};
-  const auto query = dns::testing::parsed(query_build(kName, LDNS_RR_TYPE_A));
+  auto wire = query_build(kName, LDNS_RR_TYPE_A);
+  wire[3] |= 0x20;  // AD=1
+  const auto query = dns::testing::parsed(wire);
   resolver_.resolve(dns::Query(query), client, plain);
   answer_last(dns::testing::with_ad(a_answer(60)));
   resolver_.resolve(dns::Query(query), client, plain);
