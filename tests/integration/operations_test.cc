@@ -119,6 +119,34 @@ TEST_F(IntegrationOperationsTest, HealthzAndReadyzFollowTheUpstream) {
   EXPECT_EQ(http_get(down->metrics_port(), "/healthz").status, 200);
 }
 
+// --dnssec validate over an upstream that cannot do DNSSEC (the test server REFUSEs the root's
+// DNSKEY query): no silent downgrade. /readyz says why, answers are SERVFAIL with the EDE;
+// --dnssec permissive stays ready and answers.
+TEST_F(IntegrationOperationsTest, AnUpstreamThatCannotDoDnssecIsNotReadyForValidation) {
+  proxy_ = start_proxy(spec(server_->port()),
+                       {"--metrics-listen", "127.0.0.1:0", "--dnssec", "validate"});
+  EXPECT_TRUE(wait_until([&] { return http_get(proxy_->metrics_port(), "/readyz").status == 503; },
+                         seconds(5)))
+      << proxy_->log();
+  const HttpReply not_ready = http_get(proxy_->metrics_port(), "/readyz");
+  EXPECT_NE(not_ready.body.find("the upstream cannot do DNSSEC"), std::string::npos)
+      << not_ready.body;
+  EXPECT_NE(proxy_->log().find("the upstream cannot do DNSSEC"), std::string::npos);
+  const PacketPtr reply = ask("www.test.", 7);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(ldns_pkt_get_rcode(reply.get()), LDNS_RCODE_SERVFAIL);
+  EXPECT_EQ(scrape().value("dotproxy_dnssec_upstream_unusable"), 1);
+
+  auto permissive = start_proxy(spec(server_->port()),
+                                {"--metrics-listen", "127.0.0.1:0", "--dnssec", "permissive"});
+  UdpClient client(permissive->port());
+  client.send(query_build("www.test.", LDNS_RR_TYPE_A, 8));
+  const auto answer = client.receive(seconds(5));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(ldns_pkt_get_rcode(reply_parse(*answer).get()), LDNS_RCODE_NOERROR);
+  EXPECT_EQ(http_get(permissive->metrics_port(), "/readyz").status, 200);
+}
+
 TEST_F(IntegrationOperationsTest, SigtermAnswersWhatIsInFlightThenExitsZero) {
   proxy_ = start_proxy(spec(server_->port()));
   ASSERT_TRUE(ask("warm.test.", 1)) << proxy_->log();
