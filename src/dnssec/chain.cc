@@ -104,22 +104,29 @@ void absorb_ds(KeyCache& cache, const ChainConfig& config, const ChainFetch& fet
     work.limit_tripped = work.limit_tripped || verdict.limit_tripped;
   };
 
-  const std::vector<Rr> ds_rrs = records_of(answer.answer, fetch.name, kTypeDs);
-  if (!ds_rrs.empty()) {
+  // A DS set (a zone cut, its keys next) or a CNAME (RFC 2181 §10.1: nothing else at that
+  // name, so no cut), checked with the parent's keys; what it proves is kept while it holds.
+  const auto absorb_rrset = [&](const std::vector<Rr>& rrset, ZoneKind kind) {
     const RrsetVerdict verdict =
-        rrset_verify(ds_rrs, answer.answer, parent.zone, keys, now, config.options);
+        rrset_verify(rrset, answer.answer, parent.zone, keys, now, config.options);
     count(verdict);
     if (verdict.verdict.status != Status::kSecure) {
       cache.insert(fetch.name, entry_failed(verdict.verdict, ttl_end(now, config.bogus_ttl)));
       return;
     }
     ZoneEntry entry;
-    entry.kind = ZoneKind::kDelegationDs;
-    for (const Rr& rr : ds_rrs) {
-      if (const auto ds = ds_parse(rr.rdata)) entry.ds.push_back(*ds);
+    entry.kind = kind;
+    if (kind == ZoneKind::kDelegationDs) {
+      for (const Rr& rr : rrset) {
+        if (const auto ds = ds_parse(rr.rdata)) entry.ds.push_back(*ds);
+      }
     }
     entry.expires = ttl_end(now, std::max<std::uint32_t>(verdict.ttl, 1));
     cache.insert(fetch.name, std::move(entry));
+  };
+  if (const std::vector<Rr> ds_rrs = records_of(answer.answer, fetch.name, kTypeDs);
+      !ds_rrs.empty()) {
+    absorb_rrset(ds_rrs, ZoneKind::kDelegationDs);
     return;
   }
   if (answer.rcode != 0 && answer.rcode != 3) {
@@ -128,20 +135,9 @@ void absorb_ds(KeyCache& cache, const ChainConfig& config, const ChainFetch& fet
              std::to_string(answer.rcode));
     return;
   }
-  // A CNAME there (RFC 2181 §10.1: nothing else at that name) means no zone cut.
-  const std::vector<Rr> cnames = records_of(answer.answer, fetch.name, kTypeCname);
-  if (!cnames.empty()) {
-    const RrsetVerdict verdict =
-        rrset_verify(cnames, answer.answer, parent.zone, keys, now, config.options);
-    count(verdict);
-    if (verdict.verdict.status != Status::kSecure) {
-      cache.insert(fetch.name, entry_failed(verdict.verdict, ttl_end(now, config.bogus_ttl)));
-      return;
-    }
-    ZoneEntry entry;
-    entry.kind = ZoneKind::kNotACut;
-    entry.expires = ttl_end(now, std::max<std::uint32_t>(verdict.ttl, 1));
-    cache.insert(fetch.name, std::move(entry));
+  if (const std::vector<Rr> cnames = records_of(answer.answer, fetch.name, kTypeCname);
+      !cnames.empty()) {
+    absorb_rrset(cnames, ZoneKind::kNotACut);
     return;
   }
   // A denial: its NSEC or NSEC3 RRsets validated with the parent's keys, none expanded from a
