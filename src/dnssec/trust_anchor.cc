@@ -37,7 +37,6 @@ Result<std::vector<TrustAnchor>, std::string> trust_anchors_parse(std::string_vi
   std::vector<TrustAnchor> anchors;
   std::uint32_t default_ttl = 3600;
   RdfPtr origin(ldns_dname_new_frm_str("."));
-  ldns_rdf* prev_raw = nullptr;
   const BufferPtr buffer(ldns_buffer_new(512));
   std::size_t line_number = 0;
   std::size_t start = 0;
@@ -66,7 +65,7 @@ Result<std::vector<TrustAnchor>, std::string> trust_anchors_parse(std::string_vi
     }
     ldns_rr* raw = nullptr;
     const ldns_status status =
-        ldns_rr_new_frm_str(&raw, line.c_str(), default_ttl, origin.get(), &prev_raw);
+        ldns_rr_new_frm_str(&raw, line.c_str(), default_ttl, origin.get(), nullptr);
     if (status != LDNS_STATUS_OK) return error(ldns_get_errorstr_by_id(status));
     const RrPtr rr(raw);
     const ldns_rr_type type = ldns_rr_get_type(rr.get());
@@ -93,7 +92,6 @@ Result<std::vector<TrustAnchor>, std::string> trust_anchors_parse(std::string_vi
       anchor.keys.push_back(*key);
     }
   }
-  if (prev_raw != nullptr) ldns_rdf_deep_free(prev_raw);
   if (anchors.empty()) return unexpected(std::string("no DS or DNSKEY record"));
   return anchors;
 }
