@@ -16,8 +16,8 @@ namespace dp::dnssec {
 std::vector<TrustAnchor> trust_anchors_builtin();
 
 // Parses zone-file text: DS and DNSKEY records, each line naming its owner (any owner; several
-// owners give several anchors), comments, blank lines, $TTL and $ORIGIN. Errors, as "line N: why": a record that
-// does not parse, a type other than DS or DNSKEY, no record at all.
+// owners give several anchors), comments, blank lines, $TTL and $ORIGIN. Errors, as
+// "line N: why": a record that does not parse, a type other than DS or DNSKEY, no record at all.
 Result<std::vector<TrustAnchor>, std::string> trust_anchors_parse(std::string_view text);
 
 // "., 2 DS (tags 20326 38696)" for the log.
