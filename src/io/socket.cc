@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dp::io {
 namespace {
@@ -16,9 +17,11 @@ constexpr int kListenBacklog = 1024;
 constexpr int kUdpBufferBytes = 4 * 1024 * 1024;  // absorb bursts while the worker is busy
 
 [[noreturn]] void fail(const SocketAddress& address, SocketKind kind, const char* step) {
-  throw std::runtime_error(std::string("cannot ") + step + " " +
-                           (kind == SocketKind::kUdp ? "UDP " : "TCP ") + address.to_string() +
-                           ": " + std::strerror(errno));
+  const int code = errno;
+  throw SocketError(std::string("cannot ") + step + " " +
+                        (kind == SocketKind::kUdp ? "UDP " : "TCP ") + address.to_string() + ": " +
+                        std::strerror(code),
+                    code);
 }
 }  // namespace
 
@@ -49,6 +52,24 @@ int socket_bind(const SocketAddress& address, SocketKind kind) {
     fail(address, kind, "listen on");
   }
   return fd.release();
+}
+
+SocketPair socket_pair_bind(SocketAddress& address) {
+  const bool any_port = address.port() == 0;
+  std::vector<FdGuard> turned_down;  // closed on return: held so the kernel picks another
+  for (int pick = 1;; ++pick) {
+    FdGuard tcp(socket_bind(address, SocketKind::kTcp));
+    SocketAddress bound = address;
+    if (any_port) bound.set_port(socket_local_address(tcp.get()).port());
+    try {
+      const int udp = socket_bind(bound, SocketKind::kUdp);
+      address = bound;
+      return SocketPair{udp, tcp.release()};
+    } catch (const SocketError& error) {
+      if (!any_port || error.code() != EADDRINUSE || pick == kPortPicks) throw;
+      turned_down.emplace_back(tcp.release());
+    }
+  }
 }
 
 SocketAddress socket_local_address(int fd) {

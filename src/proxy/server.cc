@@ -88,14 +88,12 @@ Server::Server(const config::Config& config,
     for (unsigned w = 0; w < count; ++w) {
       std::vector<ListenSockets> sockets;
       for (SocketAddress& address : listen_) {
-        const int tcp = io::socket_bind(address, io::SocketKind::kTcp);
-        opened.push_back(tcp);
-        // Port 0: the kernel picks one for the first TCP socket; UDP and every other worker
-        // then use that same port, so one "ADDR:0" means one port for both transports.
-        if (address.port() == 0) address.set_port(io::socket_local_address(tcp).port());
-        const int udp = io::socket_bind(address, io::SocketKind::kUdp);
-        opened.push_back(udp);
-        sockets.push_back(ListenSockets{udp, tcp});
+        // Port 0: the first worker's pair gets one port for both transports, and every other
+        // worker then binds that same port (address now holds it).
+        const io::SocketPair pair = io::socket_pair_bind(address);
+        opened.push_back(pair.tcp_fd);
+        opened.push_back(pair.udp_fd);
+        sockets.push_back(ListenSockets{pair.udp_fd, pair.tcp_fd});
       }
       TlsListenSockets tls{{}, tls_credentials};
       for (SocketAddress& address : listen_tls_) {  // TCP only: DoT has no UDP (RFC 7858 §3.1)

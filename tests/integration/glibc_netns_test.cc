@@ -2,23 +2,15 @@
 // port 53, in a network namespace the test makes for itself; getent resolves a Service name from
 // the cluster DNS fixture and an external name over DoT, and the search-path misses of the
 // external name are the fixture's NXDOMAINs, cached for the forward zone's max_negative_ttl.
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <exception>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
-#include <thread>
 
+#include "fakes/netns.h"
 #include "integration/fixture.h"
 
 namespace dp::testing {
@@ -40,51 +32,6 @@ void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
-}
-
-// A network namespace holds only a loopback that is down; glibc and the servers need it up.
-// "" on success, else what failed.
-std::string loopback_up() {
-  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  std::string error;
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
-    error = std::string("SIOCGIFFLAGS lo: ") + std::strerror(errno);
-  } else {
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
-      error = std::string("SIOCSIFFLAGS lo: ") + std::strerror(errno);
-    }
-  }
-  close(fd);
-  return error;
-}
-
-// Runs `body` on a thread of its own in a new, unnamed network namespace: unshare(CLONE_NEWNET)
-// moves only the calling thread, so the rest of the test binary stays where it was. Sockets the
-// body opens and processes it starts (fork copies the thread's namespaces) live in there. The
-// namespace has no name to clean up: the kernel frees it when its last thread, process and
-// socket are gone, and Process's PR_SET_PDEATHSIG kills the children if that thread dies.
-// Returns "" once body has run, or why the namespace could not be made (body did not run).
-std::string run_in_new_netns(const std::function<void()>& body) {
-  std::string error;
-  std::thread thread([&] {
-    if (unshare(CLONE_NEWNET) != 0) {
-      error = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
-      return;
-    }
-    error = loopback_up();
-    if (!error.empty()) return;
-    try {
-      body();
-    } catch (const std::exception& e) {  // gtest catches exceptions on its own thread only
-      ADD_FAILURE() << "exception: " << e.what();
-    }
-  });
-  thread.join();
-  return error;
 }
 
 std::string counts_text(const std::map<std::string, std::uint64_t>& counts) {
