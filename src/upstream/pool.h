@@ -174,8 +174,8 @@ class Pool final : public Upstream, private Connection::Listener {
   std::size_t connections_per_upstream_;  // options_'s, but 1 for UDP
   StreamFactory make_stream_;
   DatagramFactory make_datagram_;
-  ServerSlots upstreams_;
-  Selection selection_;
+  ServerSlots upstreams_;  // before selection_, which is sized from it
+  Selection selection_;    // health, back-off, RTT: by upstreams_' slot index
   PoolStats stats_;
 
   std::uint64_t next_id_ = 1;
