@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "dns/message.h"
 #include "dns/upstream_query.h"
+#include "proxy/worker_snapshot.h"
 
 namespace dp::proxy {
 namespace {
@@ -33,6 +34,19 @@ constexpr std::uint16_t kFlagSep = 0x0001;  // RFC 4034 §2.1.1: a key-signing k
 }  // namespace
 
 bool DnssecValidator::clock_untrusted() const { return wall_clock_() < kReleaseEpoch; }
+
+void DnssecValidator::snapshot_fill(WorkerSnapshot& out, DnssecMode mode) const {
+  out.key_cache_entries = keys_.entries();
+  out.key_cache_bytes = keys_.bytes();
+  out.key_cache_hits = keys_.hits();
+  out.key_cache_misses = keys_.misses();
+  out.validations_waiting = pending();
+  out.anchor_warnings = anchor_warnings_;
+  if (mode == DnssecMode::kOff) return;
+  out.dnssec_clock_untrusted = clock_untrusted() ? 1 : 0;
+  out.dnssec_upstream_unusable = upstream_problem_.empty() ? 0 : 1;
+  if (mode == DnssecMode::kValidate) out.dnssec_problem = upstream_problem_;
+}
 
 void DnssecValidator::prime() {
   const std::uint32_t now = wall_clock_();

@@ -18,9 +18,12 @@
 #include "dnssec/answer_validate.h"
 #include "dnssec/chain.h"
 #include "dnssec/key_cache.h"
+#include "proxy/route_target.h"
 #include "upstream/upstream.h"
 
 namespace dp::proxy {
+
+struct WorkerSnapshot;
 
 // What the worker's counters need from one validation.
 struct ValidationReport {
@@ -71,6 +74,10 @@ class DnssecValidator {
   const dnssec::KeyCache& keys() const { return keys_; }
   std::uint64_t fetches_sent() const { return fetches_sent_; }
   std::uint64_t fetches_failed() const { return fetches_failed_; }
+  // Its part of a worker's snapshot: the key cache, the validations waiting, anchor warnings;
+  // under `mode` (the default route's), the clock and the upstream, the upstream's problem in
+  // words only where it fails answers (kValidate).
+  void snapshot_fill(WorkerSnapshot& out, DnssecMode mode) const;
 
  private:
   struct Validation {

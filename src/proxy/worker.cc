@@ -1,6 +1,5 @@
 #include "proxy/worker.h"
 
-#include "io/socket.h"
 #include "io/tcp_stream.h"
 #include "io/udp_socket.h"
 
@@ -11,13 +10,6 @@ QueryPolicy policy_of(const Settings& settings, policy::RateLimiter& rate_limite
                       std::shared_ptr<const policy::Blocklist> blocklist) {
   return QueryPolicy{settings.acl, rate_limiter.enabled() ? &rate_limiter : nullptr, settings.names,
                      std::move(blocklist), settings.blocklist_answer};
-}
-
-std::unique_ptr<dnstap::Tap> tap_make(std::size_t index, const DnstapOutput& output,
-                                      QueryStats& stats) {
-  if (output.writer == nullptr) return nullptr;
-  return std::make_unique<dnstap::Tap>(*output.writer, index, output.types, output.source,
-                                       stats.dnstap_queued, stats.dnstap_dropped);
 }
 
 // Unix seconds, as RRSIG times count them.
@@ -50,7 +42,7 @@ Worker::Worker(std::size_t index, const Settings& settings,
                cache::Cache* cache, std::shared_ptr<const policy::Blocklist> blocklist,
                QueryLogWriter* query_log, TlsListenSockets tls, const DnstapOutput& dnstap)
     : index_(index),
-      dnstap_(tap_make(index, dnstap, stats_)),
+      dnstap_(index, dnstap, stats_),
       rate_limiter_(settings.rate_limit),
       pools_(
           loop_, clock_, [this] { return std::make_unique<io::TcpStream>(loop_); },
@@ -77,10 +69,10 @@ Worker::Worker(std::size_t index, const Settings& settings,
   }
   dnssec_mode_ = settings.dnssec_mode;
   routes_apply(settings);
-  resolver_.set_dnstap(dnstap_.get());
+  resolver_.set_dnstap(dnstap_.tap());
   resolver_.set_validator(validator_.get());
   for (std::size_t i = 0; i < sockets.size(); ++i) {
-    if (dnstap_ != nullptr) udp_local_.push_back(io::socket_local_address(sockets[i].udp_fd));
+    dnstap_.listener_add(sockets[i].udp_fd);
     udp_.push_back(std::make_unique<io::UdpListener>(
         loop_, sockets[i].udp_fd,
         [this, i](std::span<const std::uint8_t> message, const SocketAddress& from) {
@@ -175,20 +167,7 @@ std::future<WorkerSnapshot> Worker::snapshot() {
     s.tcp_clients_refused = tcp_clients_.refused();
     s.flights = resolver_.flights();
     s.upstream_pending = pools_.pending();
-    if (validator_ != nullptr) {
-      s.key_cache_entries = validator_->keys().entries();
-      s.key_cache_bytes = validator_->keys().bytes();
-      s.key_cache_hits = validator_->keys().hits();
-      s.key_cache_misses = validator_->keys().misses();
-      s.validations_waiting = validator_->pending();
-      s.anchor_warnings = validator_->anchor_warnings();
-      if (dnssec_mode_ != DnssecMode::kOff) {
-        s.dnssec_clock_untrusted = validator_->clock_untrusted() ? 1 : 0;
-        s.dnssec_upstream_unusable = validator_->upstream_problem().empty() ? 0 : 1;
-        if (dnssec_mode_ == DnssecMode::kValidate)
-          s.dnssec_problem = validator_->upstream_problem();
-      }
-    }
+    if (validator_ != nullptr) validator_->snapshot_fill(s, dnssec_mode_);
     taken->set_value(std::move(s));
   });
   return out;
@@ -220,42 +199,16 @@ upstream::Upstream& Worker::fetch_route(std::string_view name) {
 }
 
 void Worker::query_receive(std::span<const std::uint8_t> message, const ClientRef& client) {
-  if (dnstap_ == nullptr) {
+  if (!dnstap_.on()) {
     handler_.handle(message, client);
     return;
   }
-  ClientRef stamped = client;  // its reply's CLIENT_RESPONSE carries the query's time
-  stamped.received_at = std::chrono::system_clock::now();
-  dnstap_client_log(dnstap::MessageType::kClientQuery, stamped, message);
-  handler_.handle(message, stamped);
-}
-
-void Worker::dnstap_client_log(dnstap::MessageType type, const ClientRef& client,
-                               std::span<const std::uint8_t> message) {
-  if (!dnstap_->wants(type)) return;
-  dnstap::Event event;
-  event.type = type;
-  // A DoT client's connection is a TCP one here: the handler does not tell them apart.
-  event.protocol =
-      client.transport == Transport::kUdp ? dnstap::Protocol::kUdp : dnstap::Protocol::kTcp;
-  event.query_address = &client.peer;
-  if (client.transport == Transport::kUdp && client.listener < udp_local_.size()) {
-    event.response_address = &udp_local_[client.listener];
-  }
-  event.query_time = client.received_at;
-  if (type == dnstap::MessageType::kClientResponse) {
-    event.response_time = std::chrono::system_clock::now();
-  }
-  event.message = message;
-  dnstap_->log(event);
+  handler_.handle(message, dnstap_.query_log(message, client));
 }
 
 void Worker::reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) {
   if (query_log_ != nullptr) query_log_->add(client, reply);
-  // An empty reply is a dropped query: no response to log.
-  if (dnstap_ != nullptr && !reply.empty()) {
-    dnstap_client_log(dnstap::MessageType::kClientResponse, client, reply);
-  }
+  if (dnstap_.on()) dnstap_.reply_log(client, reply);
   if (client.transport == Transport::kTcp) {
     tcp_clients_.reply_send(client.tcp_conn, reply);
   } else if (!reply.empty()) {

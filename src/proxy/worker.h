@@ -10,14 +10,13 @@
 
 #include "cache/cache.h"
 #include "common/clock.h"
-#include "dnstap/tap.h"
-#include "dnstap/writer.h"
 #include "io/event_loop.h"
 #include "io/tcp_listener.h"
 #include "io/udp_listener.h"
 #include "policy/blocklist.h"
 #include "policy/rate_limiter.h"
 #include "proxy/cached_resolver.h"
+#include "proxy/client_tap.h"
 #include "proxy/query_handler.h"
 #include "proxy/query_log.h"
 #include "proxy/query_log_batch.h"
@@ -43,14 +42,6 @@ struct ListenSockets {
 struct TlsListenSockets {
   std::vector<int> fds;
   std::shared_ptr<const tls::ServerCredentials> credentials;
-};
-
-// The dnstap writer the workers share (owned by the Server, outliving them) and what each
-// worker's tap writes; writer null: dnstap off.
-struct DnstapOutput {
-  dnstap::Writer* writer = nullptr;
-  dnstap::MessageMask types = dnstap::kAllMessages;
-  dnstap::Source source;
 };
 
 // Owned by the Server; its thread runs the loop until stop().
@@ -92,8 +83,6 @@ class Worker final : private ReplySink {
   void reply_send(const ClientRef& client, std::span<const std::uint8_t> reply) override;
   // Every client message starts here: dnstap's CLIENT_QUERY (when on), then the handler.
   void query_receive(std::span<const std::uint8_t> message, const ClientRef& client);
-  void dnstap_client_log(dnstap::MessageType type, const ClientRef& client,
-                         std::span<const std::uint8_t> message);
   // The forward zones' routes for the handler, and their names for the query log.
   void routes_apply(const Settings& settings);
   // Where a DS or DNSKEY query for `name` goes: a forward zone that validates, else the
@@ -104,10 +93,8 @@ class Worker final : private ReplySink {
   SteadyTimeSource clock_;
   io::EventLoop loop_;  // first: everything below registers events on it
   QueryStats stats_;
-  // Before resolver_, which logs into it; null: --dnstap off (one null check per message).
-  std::unique_ptr<dnstap::Tap> dnstap_;
-  std::vector<SocketAddress> udp_local_;  // each UDP listener's own address, for dnstap
-  TlsStats tls_stats_;                    // before tcp_clients_: their TLS transforms count into it
+  ClientTap dnstap_;    // before resolver_, which logs into its tap
+  TlsStats tls_stats_;  // before tcp_clients_: their TLS transforms count into it
   policy::RateLimiter rate_limiter_;
   RoutePools pools_;  // before resolver_: its pending queries call back into it
   // After pools_ (its fetches go through them), before resolver_ (its answers go there);

@@ -18,15 +18,6 @@ SelectionOptions selection_options(const PoolOptions& o) {
   return {o.backoff_initial, o.backoff_max,      o.hedge_min,
           o.hedge_max,       o.hedge_unmeasured, o.probe_every};
 }
-
-// Takes the first entry due by `now` off a deadline queue.
-template <class Queue>
-bool due_pop(Queue& queue, TimePoint now, std::uint64_t& id) {
-  if (queue.empty() || queue.top().first > now) return false;
-  id = queue.top().second;
-  queue.pop();
-  return true;
-}
 }  // namespace
 
 Pool::Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
@@ -43,7 +34,8 @@ Pool::Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
                                                              : options.connections_per_upstream),
       make_stream_(std::move(make_stream)),
       make_datagram_(std::move(make_datagram)),
-      selection_(upstreams.size(), selection_options(options)),
+      upstreams_(std::move(upstreams)),
+      selection_(upstreams_.size(), selection_options(options)),
       timer_(loop, [this] { on_timer(); }),
       removed_timer_(loop, [this] { removed_close_idle(); }) {
   DP_ASSERT(transport != Transport::kTls || credentials_ != nullptr);
@@ -52,28 +44,16 @@ Pool::Pool(io::EventLoop& loop, const TimeSource& clock, Transport transport,
       return io::UdpSocket::open(loop, to, handler);
     };
   }
-  for (auto& upstream : upstreams) {
-    order_.push_back(upstreams_.size());
-    upstreams_.emplace_back().server = std::move(upstream);
-  }
 }
 
 Pool::~Pool() {
   // Shutdown: callers are going away too, so pending callbacks are dropped, not called.
-  for (auto& slot : upstreams_) {
-    for (auto& conn : slot.connections) conn->close();
-  }
-}
-
-std::size_t Pool::open_connections() const {
-  std::size_t n = 0;
-  for (const auto& slot : upstreams_) n += slot.connections.size();
-  return n;
+  for (Connection* conn : upstreams_.connections()) conn->close();
 }
 
 void Pool::start() {
   const TimePoint now = clock_.now();
-  for (const std::size_t u : order_) {
+  for (const std::size_t u : upstreams_.order()) {
     while (upstreams_[u].connections.size() < connections_per_upstream_) {
       open_connection(u, now);
     }
@@ -106,27 +86,22 @@ void Pool::resolve(std::span<const std::uint8_t> query, const dns::Question& que
   request.question = question;  // into the reused node's room
   request.done = std::move(done);
   request.deadline = now + options_.query_timeout;
-  deadlines_.emplace(now + options_.query_timeout, id);
+  deadlines_.push(now + options_.query_timeout, id);
   dispatch(id, now);
   arm_timer();
 }
 
 Connection* Pool::pick_connection(std::size_t upstream, TimePoint now) {
-  UpstreamSlot& slot = upstreams_[upstream];
-  Connection* best = nullptr;
-  for (const auto& conn : slot.connections) {
-    if (!conn->has_capacity()) continue;
-    if (best == nullptr || conn->in_flight() < best->in_flight()) best = conn.get();
-  }
-  if (best != nullptr) return best;
+  if (Connection* conn = upstreams_.connection_with_room(upstream)) return conn;
   // A new connection only when every open one is full, and not to an upstream in back-off.
-  if (slot.connections.size() >= connections_per_upstream_ || !selection_.usable(upstream, now))
+  if (upstreams_[upstream].connections.size() >= connections_per_upstream_ ||
+      !selection_.usable(upstream, now))
     return nullptr;
   return open_connection(upstream, now);
 }
 
 Connection* Pool::open_connection(std::size_t upstream, TimePoint now) {
-  UpstreamSlot& slot = upstreams_[upstream];
+  ServerSlot& slot = upstreams_[upstream];
   auto& listener = static_cast<Connection::Listener&>(*this);
   std::unique_ptr<Connection> conn;
   if (transport_ == Transport::kUdp) {
@@ -155,7 +130,7 @@ bool Pool::send_copy(Request& request, std::uint64_t id, std::size_t upstream, T
   request.copies.push_back(Copy{conn, dns_id, upstream, now});
   // A hedge needs another upstream, or UDP, where it resends to the same one (hedge()).
   if (!request.hedged && (selection_.active() > 1 || transport_ == Transport::kUdp))
-    hedges_.emplace(now + selection_.hedge_delay(now), id);
+    hedges_.push(now + selection_.hedge_delay(now), id);
   return true;
 }
 
@@ -237,11 +212,7 @@ void Pool::on_timer() {
   const TimePoint now = clock_.now();
   // Connections first: one that failed its handshake hands its queries to the next upstream
   // while they still have time left.
-  std::vector<Connection*> conns;
-  for (auto& slot : upstreams_) {
-    for (auto& conn : slot.connections) conns.push_back(conn.get());
-  }
-  for (Connection* conn : conns) {
+  for (Connection* conn : upstreams_.connections()) {
     if (auto failure = conn->on_deadline(now)) on_connection_failed(*conn, *failure);
   }
   // Back-off over: probe the upstream in the background, so a recovered one is found (and
@@ -249,23 +220,17 @@ void Pool::on_timer() {
   for (std::size_t u = 0; u < upstreams_.size(); ++u) {
     if (selection_.probe_due(u, now) && upstreams_[u].connections.empty()) open_connection(u, now);
   }
-  for (std::uint64_t id = 0; due_pop(hedges_, now, id);) hedge(id, now);
-  for (std::uint64_t id = 0; due_pop(deadlines_, now, id);) {
+  for (std::uint64_t id = 0; hedges_.due_pop(now, id);) hedge(id, now);
+  for (std::uint64_t id = 0; deadlines_.due_pop(now, id);) {
     finish(id, unexpected(UpstreamError::kTimeout));
   }
   arm_timer();
 }
 
 void Pool::arm_timer() {
-  for (DeadlineQueue* queue : {&deadlines_, &hedges_}) {
-    while (!queue->empty() && !requests_.contains(queue->top().second)) queue->pop();  // finished
-  }
-  TimePoint next = deadlines_.empty() ? TimePoint::max() : deadlines_.top().first;
-  if (!hedges_.empty()) next = std::min(next, hedges_.top().first);
-  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
-    for (const auto& conn : upstreams_[u].connections) next = std::min(next, conn->deadline());
-    if (upstreams_[u].connections.empty()) next = std::min(next, selection_.probe_at(u));
-  }
+  const auto live = [this](std::uint64_t id) { return requests_.contains(id); };  // not finished
+  const TimePoint next =
+      std::min({deadlines_.next(live), hedges_.next(live), upstreams_.deadline_next(selection_)});
   if (next == timer_at_) return;
   timer_at_ = next;
   if (next == TimePoint::max()) {
@@ -276,46 +241,12 @@ void Pool::arm_timer() {
 }
 
 void Pool::remove_connection(Connection& conn) {
-  auto& conns = upstreams_[conn.upstream_index()].connections;
-  auto it =
-      std::find_if(conns.begin(), conns.end(), [&](const auto& c) { return c.get() == &conn; });
-  if (it == conns.end()) return;
   // We may be inside one of its callbacks: the loop frees it once that has returned.
-  loop_.defer_delete(std::move(*it));
-  conns.erase(it);
-}
-
-std::vector<UpstreamStatus> Pool::upstream_status() const {
-  const TimePoint now = clock_.now();
-  std::vector<UpstreamStatus> out;
-  for (const std::size_t u : order_) {
-    const UpstreamSlot& slot = upstreams_[u];
-    std::size_t in_flight = 0;
-    for (const auto& conn : slot.connections) in_flight += conn->in_flight();
-    UpstreamStatus& status = out.emplace_back();
-    status.name = slot.server.display();
-    status.transport = transport_;
-    status.open_connections = slot.connections.size();
-    status.in_flight = in_flight;
-    status.usable = selection_.usable(u, now);
-    status.latency = slot.latency;
-    status.certificate_expiry = slot.certificate_expiry;
-    using std::chrono::duration_cast;
-    using std::chrono::milliseconds;
-    if (selection_.rtt(u).measured()) status.srtt = selection_.rtt(u).srtt();
-    if (!status.usable) {
-      status.backoff_left = duration_cast<milliseconds>(selection_.down_until(u) - now);
-    }
-    status.last_failure = slot.last_failure;
-    if (slot.last_failure_at) {
-      status.last_failure_ago = duration_cast<milliseconds>(now - *slot.last_failure_at);
-    }
-  }
-  return out;
+  if (auto owned = upstreams_.connection_take(conn)) loop_.defer_delete(std::move(owned));
 }
 
 void Pool::on_connection_ready(Connection& conn) {
-  UpstreamSlot& slot = upstreams_[conn.upstream_index()];
+  ServerSlot& slot = upstreams_[conn.upstream_index()];
   // A resumed session may show no certificate: the last full handshake's expiry stands.
   if (const auto expiry = conn.certificate_expiry()) slot.certificate_expiry = expiry;
   selection_.backoff_end(conn.upstream_index());
@@ -391,31 +322,15 @@ void Pool::on_connection_lost(Connection& conn, std::uint64_t request_id, Upstre
 void Pool::on_connection_failed(Connection& conn, const ConnectionFailure& failure) {
   const TimePoint now = clock_.now();
   const std::size_t upstream = conn.upstream_index();
-  UpstreamSlot& slot = upstreams_[upstream];
-  const std::string name = slot.server.display();
+  ServerSlot& slot = upstreams_[upstream];
   // Connect, TLS and authentication failures, and a connection that stopped answering, make
   // the upstream itself suspect; a close of a working connection does not.
   // A connection opened under the trust a reload replaced says nothing about the upstream.
   const bool suspect = (!failure.was_ready || failure.error == UpstreamError::kTimeout) &&
                        conn.trust_generation() == trust_generation_;
-  if (suspect) {
-    const auto backoff = selection_.backoff_start(upstream, now);
-    DP_LOG(kWarn, "upstream connection failed", {"upstream", name},
-           {"error", upstream_error_name(failure.error)}, {"detail", failure.detail},
-           {"retry_in_ms", std::to_string(backoff.count())});
-  } else if (!failure.orphans.empty()) {
-    DP_LOG(kInfo, "upstream connection lost", {"upstream", name},
-           {"error", upstream_error_name(failure.error)}, {"detail", failure.detail},
-           {"in_flight", std::to_string(failure.orphans.size())});
-  } else {
-    DP_LOG(kDebug, "idle upstream connection closed", {"upstream", name},
-           {"detail", failure.detail});
-  }
-  if (suspect || !failure.orphans.empty()) {
-    slot.last_failure = std::string(upstream_error_name(failure.error)) +
-                        (failure.detail.empty() ? "" : ": " + failure.detail);
-    slot.last_failure_at = now;
-  }
+  std::optional<std::chrono::milliseconds> backoff;
+  if (suspect) backoff = selection_.backoff_start(upstream, now);
+  upstreams_.failure_report(upstream, failure, backoff, now);
   remove_connection(conn);
   // Kept warm: a server closing an idle connection is not a failure, and with recent traffic
   // the replacement opens now, not when the next query arrives.
@@ -431,52 +346,19 @@ void Pool::update_trust(std::shared_ptr<const tls::ClientCredentials> credential
                         const std::vector<ServerSpec>& upstreams) {
   if (transport_ == Transport::kTls) credentials_ = std::move(credentials);
   ++trust_generation_;
-  for (UpstreamSlot& slot : upstreams_) {
-    for (const ServerSpec& fresh : upstreams) {
-      if (fresh.address == slot.server.address && fresh.auth_name == slot.server.auth_name) {
-        slot.server.pins = fresh.pins;
-        slot.server.tls_min_version = fresh.tls_min_version;
-      }
-    }
-    slot.resume_data.clear();
-  }
+  upstreams_.trust_update(upstreams);
   selection_.backoff_clear_all();
   arm_timer();
 }
 
 bool Pool::servers_update(std::shared_ptr<const tls::ClientCredentials> credentials,
                           const std::vector<ServerSpec>& upstreams) {
-  const auto slot_of = [this](const ServerSpec& server) {
-    for (std::size_t u = 0; u < upstreams_.size(); ++u) {
-      if (upstreams_[u].server.display() == server.display()) return u;
-    }
-    return Selection::kNone;
-  };
-  std::size_t added = 0;
-  for (const ServerSpec& server : upstreams) added += slot_of(server) == Selection::kNone ? 1 : 0;
-  if (upstreams_.size() + added > upstreams.size() + kMaxRemovedSlots) return false;
-
-  std::vector<std::size_t> fresh;  // slots that need connections
-  order_.clear();
-  for (const ServerSpec& server : upstreams) {
-    std::size_t u = slot_of(server);
-    if (u == Selection::kNone) {
-      u = selection_.add();
-      upstreams_.emplace_back().server = server;
-      fresh.push_back(u);
-    } else if (selection_.removed(u)) {
-      selection_.restore(u);  // back with its RTT; its connections were closed
-      fresh.push_back(u);
-    }
-    order_.push_back(u);
-  }
-  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
-    if (std::find(order_.begin(), order_.end(), u) == order_.end()) selection_.remove(u);
-  }
+  const auto fresh = upstreams_.servers_update(upstreams, selection_, kMaxRemovedSlots);
+  if (!fresh) return false;
   update_trust(std::move(credentials), upstreams);
   removed_close_idle();
   const TimePoint now = clock_.now();
-  for (const std::size_t u : fresh) {
+  for (const std::size_t u : *fresh) {
     while (upstreams_[u].connections.size() < connections_per_upstream_) open_connection(u, now);
   }
   arm_timer();
@@ -484,16 +366,9 @@ bool Pool::servers_update(std::shared_ptr<const tls::ClientCredentials> credenti
 }
 
 void Pool::removed_close_idle() {
-  for (std::size_t u = 0; u < upstreams_.size(); ++u) {
-    if (!selection_.removed(u)) continue;
-    std::vector<Connection*> idle;
-    for (const auto& conn : upstreams_[u].connections) {
-      if (conn->in_flight() == 0) idle.push_back(conn.get());
-    }
-    for (Connection* conn : idle) {
-      conn->close();
-      remove_connection(*conn);
-    }
+  for (Connection* conn : upstreams_.removed_idle(selection_)) {
+    conn->close();
+    remove_connection(*conn);
   }
 }
 

@@ -11,7 +11,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,11 +18,12 @@
 #include "common/clock.h"
 #include "io/byte_stream.h"
 #include "io/event_loop.h"
-#include "metrics/histogram.h"
 #include "tls/credentials.h"
 #include "upstream/connection.h"
+#include "upstream/deadline_queue.h"
 #include "upstream/pool_stats.h"
 #include "upstream/selection.h"
+#include "upstream/server_slots.h"
 #include "upstream/server_spec.h"
 #include "upstream/transport.h"
 #include "upstream/upstream.h"
@@ -52,23 +52,6 @@ struct PoolOptions {
   bool failover_on_servfail = true;  // SERVFAIL/REFUSED answers are retried on another upstream
 
   friend bool operator==(const PoolOptions&, const PoolOptions&) = default;
-};
-
-// One upstream as a scrape sees it (copied on the worker's thread).
-struct UpstreamStatus {
-  std::string name;  // "1.1.1.1@853#cloudflare-dns.com"
-  Transport transport = Transport::kTls;
-  std::size_t open_connections = 0;
-  std::size_t in_flight = 0;          // queries sent on its connections, not answered yet
-  bool usable = false;                // not in back-off
-  metrics::LatencyHistogram latency;  // query sent to answer received
-  std::optional<std::int64_t> certificate_expiry;  // Unix seconds, from the last handshake
-  std::optional<std::chrono::microseconds> srtt;   // smoothed RTT; unset before an answer
-  std::chrono::milliseconds backoff_left{0};       // 0: usable now
-  // The last connect, TLS, timeout or lost-connection failure ("timeout: no answer"), and how
-  // long ago; "" and unset when it has not failed since the pool started.
-  std::string last_failure;
-  std::optional<std::chrono::milliseconds> last_failure_ago;
 };
 
 // Owned by one worker; everything runs on that worker's thread. May be destroyed while its
@@ -114,8 +97,10 @@ class Pool final : public Upstream, private Connection::Listener {
 
   Transport transport() const { return transport_; }
   const PoolStats& stats() const { return stats_; }
-  std::vector<UpstreamStatus> upstream_status() const;
-  std::size_t open_connections() const;
+  std::vector<UpstreamStatus> upstream_status() const {
+    return upstreams_.status(selection_, transport_, clock_.now());
+  }
+  std::size_t open_connections() const { return upstreams_.open_connections(); }
   std::size_t pending() const { return requests_.size(); }
 
   // What the timer does: expires queries and handshakes due by clock.now(). Tests drive
@@ -152,18 +137,6 @@ class Pool final : public Upstream, private Connection::Listener {
       fallback.clear();
     }
   };
-  // Health, back-off and RTT live in selection_, by the same index.
-  struct UpstreamSlot {
-    ServerSpec server;
-    std::vector<std::unique_ptr<Connection>> connections;
-    std::vector<std::uint8_t> resume_data;  // latest TLS session/ticket from this upstream
-    TimePoint last_query{};                 // for keeping connections warm
-    metrics::LatencyHistogram latency;
-    std::optional<std::int64_t> certificate_expiry;
-    std::string last_failure;  // UpstreamStatus::last_failure
-    std::optional<TimePoint> last_failure_at;
-  };
-
   void dispatch(std::uint64_t id, TimePoint now);
   // Sends a copy of the request to `upstream`; false when no connection has room. Calls
   // nothing back: a connection that fails inside send() reports it from the loop.
@@ -201,9 +174,8 @@ class Pool final : public Upstream, private Connection::Listener {
   std::size_t connections_per_upstream_;  // options_'s, but 1 for UDP
   StreamFactory make_stream_;
   DatagramFactory make_datagram_;
-  std::vector<UpstreamSlot> upstreams_;  // by index; a removed server's slot stays
-  std::vector<std::size_t> order_;       // the configured servers' slots, in their order
-  Selection selection_;
+  ServerSlots upstreams_;  // before selection_, which is sized from it
+  Selection selection_;    // health, back-off, RTT: by upstreams_' slot index
   PoolStats stats_;
 
   std::uint64_t next_id_ = 1;
@@ -211,9 +183,7 @@ class Pool final : public Upstream, private Connection::Listener {
   Requests requests_;
   // Finished requests' nodes, for the next ones: at most the most ever pending at once.
   std::vector<Requests::node_type> spare_requests_;
-  std::deque<std::uint64_t> waiting_;  // no connection capacity yet; stale ids skipped
-  using Deadline = std::pair<TimePoint, std::uint64_t>;
-  using DeadlineQueue = std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>>;
+  std::deque<std::uint64_t> waiting_;   // no connection capacity yet; stale ids skipped
   DeadlineQueue deadlines_;             // query deadlines: SERVFAIL
   DeadlineQueue hedges_;                // hedge times: ask another upstream too
   std::uint64_t trust_generation_ = 0;  // bumped by update_trust()
