@@ -1,5 +1,6 @@
 #include "control/commands.h"
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -17,7 +18,18 @@
 namespace dp::control {
 namespace {
 
-constexpr std::size_t kQuestionTail = 4;  // QTYPE, QCLASS after the qname
+constexpr std::size_t kQuestionTail = 4;   // QTYPE, QCLASS after the qname
+constexpr std::uint16_t kTypeDs = 43;      // RFC 4034 §5
+constexpr std::uint16_t kTypeDnskey = 48;  // RFC 4034 §2
+// A worker busy past this is not waited for: its validator keeps those keys until they expire.
+constexpr auto kWorkerWait = std::chrono::seconds(2);
+
+// "removed 3", and the validator's key cache entries when there were any.
+std::string removed_text(std::size_t answers, std::size_t keys) {
+  std::string out = "removed " + std::to_string(answers);
+  if (keys > 0) out += " (and " + std::to_string(keys) + " DNSSEC key cache entries)";
+  return out;
+}
 
 // A reply that is whole at once.
 class TextReply final : public io::LineReply {
@@ -187,15 +199,22 @@ std::unique_ptr<io::LineReply> command_run(const Request& request, ControlContex
     case Command::kFlush:
     case Command::kFlushZone: {
       if (cache == nullptr) return error("caching is off (--cache-size 0)");
-      cache::QuestionMatch match{request.qname, request.qtype,
-                                 request.command == Command::kFlushZone};
+      const bool subtree = request.command == Command::kFlushZone;
+      cache::QuestionMatch match{request.qname, request.qtype, subtree};
       const std::size_t removed = cache->remove(match);
-      return std::make_unique<TextReply>(reply_ok("removed " + std::to_string(removed)));
+      // The validator's keys too (as unbound-control's flush_zone does): after a zone's
+      // DNSSEC is fixed, its next answers are judged with keys fetched afresh.
+      std::size_t keys = 0;
+      if (!request.qtype || *request.qtype == kTypeDnskey || *request.qtype == kTypeDs) {
+        keys = server.dnssec_keys_forget(request.qname, subtree, kWorkerWait);
+      }
+      return std::make_unique<TextReply>(reply_ok(removed_text(removed, keys)));
     }
     case Command::kFlushAll: {
       if (cache == nullptr) return error("caching is off (--cache-size 0)");
-      return std::make_unique<TextReply>(
-          reply_ok("removed " + std::to_string(cache->remove_all())));
+      const std::size_t removed = cache->remove_all();
+      const std::size_t keys = server.dnssec_keys_forget("", true, kWorkerWait);
+      return std::make_unique<TextReply>(reply_ok(removed_text(removed, keys)));
     }
     case Command::kCacheDump: {
       if (cache == nullptr) return error("caching is off (--cache-size 0)");

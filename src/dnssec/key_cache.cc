@@ -1,5 +1,7 @@
 #include "dnssec/key_cache.h"
 
+#include <iterator>
+
 namespace dp::dnssec {
 
 const ZoneEntry* KeyCache::find(std::string_view name, std::uint32_t now) {
@@ -35,6 +37,25 @@ void KeyCache::clear() {
   entries_.clear();
   oldest_first_.clear();
   bytes_ = 0;
+}
+
+std::size_t KeyCache::forget(std::string_view name, bool subtree) {
+  if (!subtree) {
+    const auto it = entries_.find(std::string(name));
+    if (it == entries_.end()) return 0;
+    erase(it);
+    return 1;
+  }
+  std::size_t removed = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const auto next = std::next(it);
+    if (name_is_under(it->first, name)) {
+      erase(it);
+      ++removed;
+    }
+    it = next;
+  }
+  return removed;
 }
 
 std::size_t KeyCache::footprint(std::string_view name, const ZoneEntry& entry) {

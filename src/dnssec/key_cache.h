@@ -46,6 +46,9 @@ class KeyCache {
   // Replaces what was known of `name`; the oldest entries go while over the byte budget.
   void insert(std::string_view name, ZoneEntry entry);
   void clear();
+  // The control channel's flushes: what is known of `name` (lowercased wire form), and with
+  // `subtree` of every name under it too. Returns the entries removed.
+  std::size_t forget(std::string_view name, bool subtree);
 
   std::size_t entries() const { return entries_.size(); }
   std::size_t bytes() const { return bytes_; }

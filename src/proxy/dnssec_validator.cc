@@ -150,6 +150,13 @@ void DnssecValidator::validate(dnssec::AnswerRecords&& answer, Done done) {
   if (outer) drain();
 }
 
+std::size_t DnssecValidator::keys_forget(std::string_view name, bool subtree) {
+  if (!name.empty()) return keys_.forget(name, subtree);
+  const std::size_t removed = keys_.entries();
+  keys_.clear();
+  return removed;
+}
+
 void DnssecValidator::set_config(std::shared_ptr<const dnssec::ChainConfig> config) {
   config_ = std::move(config);
   keys_.clear();

@@ -67,8 +67,10 @@ class DnssecValidator {
   // SIGHUP: new anchors or negative trust anchors; what the key cache learnt under the old
   // ones is forgotten. Validations under way finish with the new configuration.
   void set_config(std::shared_ptr<const dnssec::ChainConfig> config);
-  // The control channel's flush: forget every key (the next answers fetch them again).
-  void keys_forget() { keys_.clear(); }
+  // The control channel's flushes: forget what the key cache holds of `name` (lowercased wire
+  // form; with `subtree` of every name under it too; empty: everything), so that the next
+  // answers fetch and judge those keys afresh. Returns the entries removed.
+  std::size_t keys_forget(std::string_view name, bool subtree);
 
   std::size_t pending() const { return validations_.size(); }
   const dnssec::KeyCache& keys() const { return keys_; }

@@ -154,6 +154,22 @@ std::vector<WorkerSnapshot> Server::snapshot(std::chrono::milliseconds timeout) 
   return out;
 }
 
+std::size_t Server::dnssec_keys_forget(const std::string& name, bool subtree,
+                                       std::chrono::milliseconds timeout) {
+  std::vector<std::future<std::size_t>> pending;
+  for (auto& worker : workers_) pending.push_back(worker->dnssec_keys_forget(name, subtree));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t removed = 0;
+  for (auto& count : pending) {
+    if (count.wait_until(deadline) != std::future_status::ready) continue;
+    try {
+      removed += count.get();
+    } catch (const std::future_error&) {  // a worker that stopped dropped the task unrun
+    }
+  }
+  return removed;
+}
+
 void Server::route_zones_set(const Settings& settings) {
   std::map<std::uint16_t, std::string> zones;
   for (std::size_t slot = 1; slot < settings.routes.size(); ++slot) {

@@ -57,6 +57,11 @@ class Server {
   // Every worker's counters; a worker that does not answer within `timeout` (a stuck loop)
   // is left out rather than holding the scrape.
   std::vector<WorkerSnapshot> snapshot(std::chrono::milliseconds timeout);
+  // The control channel's flushes: every worker's validator forgets the keys it holds of
+  // `name` (lowercased wire form; `subtree`: and below; empty: all). A worker that does not
+  // answer within `timeout` is not waited for. Returns the entries removed.
+  std::size_t dnssec_keys_forget(const std::string& name, bool subtree,
+                                 std::chrono::milliseconds timeout);
 
   // The listen addresses with port 0 replaced by the port the kernel chose.
   const std::vector<SocketAddress>& listen_addresses() const { return listen_; }

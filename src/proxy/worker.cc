@@ -137,6 +137,15 @@ std::future<void> Worker::update_blocklist(std::shared_ptr<const policy::Blockli
   return done;
 }
 
+std::future<std::size_t> Worker::dnssec_keys_forget(std::string name, bool subtree) {
+  auto removed = std::make_shared<std::promise<std::size_t>>();
+  std::future<std::size_t> out = removed->get_future();
+  loop_.post([this, removed, name = std::move(name), subtree] {
+    removed->set_value(validator_ != nullptr ? validator_->keys_forget(name, subtree) : 0);
+  });
+  return out;
+}
+
 void Worker::drain(TimePoint deadline) {
   loop_.post([this, deadline] {
     for (auto& udp : udp_) udp->stop_reading();

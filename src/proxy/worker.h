@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <future>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -77,6 +78,9 @@ class Worker final : private ReplySink {
   // From any thread, like reload: the worker's queries meet the new list (null: none).
   std::future<void> update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
                                      dns::BlockedAnswer answer);
+  // From any thread (the control channel's flushes): see DnssecValidator::keys_forget. The
+  // future holds how many key cache entries went.
+  std::future<std::size_t> dnssec_keys_forget(std::string name, bool subtree);
 
  private:
   // ReplySink

@@ -266,7 +266,8 @@ cleanup() {
 if [[ -z $dotproxy || ! -x $dotproxy ]]; then
   not_ok "no dotproxy binary given (meson passes build/src/dotproxy)"
 else
-  start_dotproxy validate "$LAB_HONEST_UPSTREAM" --trust-anchor "$LAB_TRUST_ANCHOR"
+  start_dotproxy validate "$LAB_HONEST_UPSTREAM" --trust-anchor "$LAB_TRUST_ANCHOR" \
+    --control-socket "$dir/control.sock"
   DP=127.0.0.1@$dp_port
   metrics_port=$dp_metrics
   check "dotproxy: RSASHA256 zone is secure" "$DP" www.rsa.test. A \
@@ -321,6 +322,21 @@ else
   else
     not_ok "dotproxy: /metrics did not answer"
   fi
+
+  # ctl flush-zone forgets the zone's keys with its answers: the next answer fetches them again.
+  fetches() { curl -sf "http://127.0.0.1:$metrics_port/metrics" |
+                sed -n 's/^dotproxy_dnssec_fetches_total //p'; }
+  fetches_before=$(fetches)
+  flushed=$("$dotproxy" ctl --socket "$dir/control.sock" flush-zone ecdsa.test 2>&1) || true
+  if [[ $flushed =~ ^removed\ [0-9]+\ \(and\ [1-9][0-9]*\ DNSSEC\ key\ cache\ entries\)$ ]]; then
+    ok "dotproxy ctl flush-zone: the zone's DNSSEC keys are forgotten too"
+  else not_ok "dotproxy ctl flush-zone: no key cache entries removed" "$flushed"; fi
+  check "dotproxy after flush-zone: the zone is secure again" "$DP" www.ecdsa.test. A \
+    -- rcode=NOERROR ad=1 a=192.0.2.13
+  fetches_after=$(fetches)
+  if [[ -n $fetches_before && -n $fetches_after ]] && ((fetches_after > fetches_before)); then
+    ok "dotproxy after flush-zone: the zone's keys were fetched afresh"
+  else not_ok "dotproxy after flush-zone: no key fetched (before $fetches_before, after $fetches_after)"; fi
 
   start_dotproxy lying "$LAB_LYING_UPSTREAM" --trust-anchor "$LAB_TRUST_ANCHOR"
   # The forged record comes without signatures: "RRSIGs Missing" (EDE 10), as Unbound says.

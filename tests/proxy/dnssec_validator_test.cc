@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/dnssec/signed_tree.h"
+#include "tests/dnssec/test_signer.h"
 #include "tests/fakes/fake_upstream.h"
 
 namespace dp::proxy {
@@ -81,6 +82,33 @@ TEST_F(ProxyDnssecValidatorTest, FetchesTheChainWithDoAndCdThenJudges) {
   ASSERT_EQ(reports_.size(), 2u);
   EXPECT_EQ(reports_[1].verdict.verdict.status, dnssec::Status::kSecure);
   EXPECT_EQ(reports_[1].fetches, 0u);
+}
+
+// The control channel's flushes: the keys of a name (and below) are forgotten and fetched again.
+TEST_F(ProxyDnssecValidatorTest, ForgottenKeysAreFetchedAgain) {
+  validate_www();
+  for (std::size_t i = 0; i < 3; ++i) answer(i);
+  ASSERT_EQ(reports_.size(), 1u);
+  ASSERT_EQ(reports_[0].verdict.verdict.status, dnssec::Status::kSecure);
+  const std::size_t held = validator_.keys().entries();
+  ASSERT_GE(held, 2u) << "the root's keys and example.'s";
+  EXPECT_EQ(validator_.keys_forget(dnssec::testing::name_wire("www.example."), true), 0u);
+  EXPECT_EQ(validator_.keys_forget(dnssec::testing::name_wire("example."), false), 1u);
+  EXPECT_EQ(validator_.keys().entries(), held - 1);
+  // example.'s keys are fetched again (the root's are still known: no DNSKEY . query).
+  validate_www();
+  ASSERT_EQ(upstream_.calls.size(), 4u);
+  EXPECT_EQ(dnssec::name_to_text(upstream_.calls[3].question.qname_lower), "example.");
+  EXPECT_EQ(upstream_.calls[3].question.qtype, dnssec::kTypeDs);
+  // Each answer may send the next fetch (DNSKEY example.): answered as they come.
+  for (std::size_t i = 3; i < upstream_.calls.size(); ++i) answer(i);
+  EXPECT_EQ(upstream_.calls.size(), 5u);
+  ASSERT_EQ(reports_.size(), 2u);
+  EXPECT_EQ(reports_[1].verdict.verdict.status, dnssec::Status::kSecure);
+  // flush-zone of the root: everything; flush-all (empty name) on an empty cache: nothing.
+  EXPECT_EQ(validator_.keys_forget(dnssec::testing::name_wire("."), true), held);
+  EXPECT_EQ(validator_.keys().entries(), 0u);
+  EXPECT_EQ(validator_.keys_forget("", true), 0u);
 }
 
 TEST_F(ProxyDnssecValidatorTest, AnswersWaitingForTheSameKeysShareOneFetch) {
