@@ -1,5 +1,11 @@
 #include "dnssec/answer_records.h"
 
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "common/ascii.h"
 #include "common/c_ptr.h"
 #include "dns/ldns_include.h"
@@ -84,12 +90,62 @@ void append_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v));
 }
 
+// Owner names written compressed (RFC 1035 §4.1.4) against the question's and earlier owners',
+// matched byte for byte so that every name reads back exactly as the upstream wrote it (its
+// case too). RDATA is copied as it came: names in it stay whole (RFC 3597 §4 allows compression
+// only in RFC 1035's types; an RRSIG's signer never, RFC 4034 §3.1.7). An answer a validator
+// rewrote would otherwise grow by every repeated owner and meet a UDP client's limit sooner.
+class OwnerNames {
+ public:
+  // `name` (wire form, uncompressed) was written whole at `offset`.
+  void remember(std::string_view name, std::size_t offset) {
+    remember_prefix(name, name.size(), offset);
+  }
+
+  void write(std::string_view name, std::vector<std::uint8_t>& out) {
+    const std::size_t start = out.size();
+    for (std::size_t at = 0; at < name.size() && name[at] != 0;
+         at += 1 + static_cast<unsigned char>(name[at])) {
+      const std::optional<std::uint16_t> earlier = find(name.substr(at));
+      if (!earlier) continue;
+      out.insert(out.end(), name.begin(), name.begin() + static_cast<std::ptrdiff_t>(at));
+      append_u16(out, static_cast<std::uint16_t>(kPointer | *earlier));
+      remember_prefix(name, at, start);
+      return;
+    }
+    out.insert(out.end(), name.begin(), name.end());
+    remember(name, start);
+  }
+
+ private:
+  static constexpr std::uint16_t kPointer = 0xc000;
+  static constexpr std::size_t kMaxOffset = 0x3fff;  // a pointer holds 14 bits
+  static constexpr std::size_t kMaxKept = 256;       // bounds the search on large answers
+
+  // Every suffix of `name` that starts before `end` (a label boundary) is at offset + start.
+  void remember_prefix(std::string_view name, std::size_t end, std::size_t offset) {
+    for (std::size_t at = 0; at < end && at < name.size() && name[at] != 0;
+         at += 1 + static_cast<unsigned char>(name[at])) {
+      if (offset + at > kMaxOffset || kept_.size() >= kMaxKept) return;
+      kept_.emplace_back(name.substr(at), static_cast<std::uint16_t>(offset + at));
+    }
+  }
+  std::optional<std::uint16_t> find(std::string_view suffix) const {
+    for (const auto& [name, offset] : kept_) {
+      if (name == suffix) return offset;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::pair<std::string_view, std::uint16_t>> kept_;
+};
+
 std::uint16_t section_write(const std::vector<Rr>& rrs, bool keep_dnssec, std::uint16_t qtype,
-                            std::vector<std::uint8_t>& out) {
+                            OwnerNames& names, std::vector<std::uint8_t>& out) {
   std::uint16_t count = 0;
   for (const Rr& rr : rrs) {
     if (!keep_dnssec && type_is_dnssec(rr.type) && rr.type != qtype) continue;
-    out.insert(out.end(), rr.owner.begin(), rr.owner.end());
+    names.write(rr.owner, out);
     append_u16(out, rr.type);
     append_u16(out, rr.rclass);
     append_u16(out, static_cast<std::uint16_t>(rr.ttl >> 16));
@@ -141,9 +197,19 @@ bool answer_records_write(const AnswerRecords& records, bool keep_dnssec, bool a
   out.assign(records.header.begin(), records.header.end());
   out[3] = static_cast<std::uint8_t>(ad ? (out[3] | kAdBit) : (out[3] & ~kAdBit));
   out.insert(out.end(), records.question.begin(), records.question.end());
-  const std::uint16_t answers = section_write(records.answer, keep_dnssec, records.qtype, out);
-  const std::uint16_t authority = section_write(records.authority, keep_dnssec, records.qtype, out);
-  std::uint16_t additional = section_write(records.additional, keep_dnssec, records.qtype, out);
+  OwnerNames names;
+  constexpr std::size_t kQuestionTail = 4;  // QTYPE, QCLASS
+  if (records.question.size() > kQuestionTail) {
+    names.remember(std::string_view(reinterpret_cast<const char*>(records.question.data()),
+                                    records.question.size() - kQuestionTail),
+                   kHeaderSize);
+  }
+  const std::uint16_t answers =
+      section_write(records.answer, keep_dnssec, records.qtype, names, out);
+  const std::uint16_t authority =
+      section_write(records.authority, keep_dnssec, records.qtype, names, out);
+  std::uint16_t additional =
+      section_write(records.additional, keep_dnssec, records.qtype, names, out);
   if (!records.opt.empty()) {
     out.insert(out.end(), records.opt.begin(), records.opt.end());
     ++additional;

@@ -30,7 +30,8 @@ struct AnswerRecords {
 // checked that already; a fuzzer has not). A TSIG is dropped: it never reaches a client.
 std::optional<AnswerRecords> answer_records_parse(std::span<const std::uint8_t> wire);
 
-// Writes the message back into `out`, names uncompressed: every record, or (keep_dnssec false)
+// Writes the message back into `out`, owner names compressed against the question's and
+// earlier owners' (byte for byte; names in RDATA whole): every record, or (keep_dnssec false)
 // none of type RRSIG, NSEC or NSEC3 unless the question asks for that type; AD as `ad` says.
 // False when the result would not fit a DNS message (65535 bytes).
 bool answer_records_write(const AnswerRecords& records, bool keep_dnssec, bool ad,

@@ -235,6 +235,60 @@ TEST(DnssecAnswerRecordsTest, ARoundTripKeepsEveryRecordAndStripsDnssecForDoZero
   EXPECT_FALSE(wire[3] & 0x20);
 }
 
+// Owner names are compressed against the question and earlier owners, byte for byte: the
+// message is smaller and reads back record for record, case included.
+TEST(DnssecAnswerRecordsTest, OwnersAreCompressedAndReadBackExactly) {
+  AnswerRecords answer = answer_make(
+      "www.example.", kTypeA, 0,
+      {rr_parse("www.example. 300 IN CNAME Web.Example."),
+       rr_parse("Web.Example. 300 IN A 192.0.2.1"), rr_parse("Web.Example. 300 IN A 192.0.2.2"),
+       rr_parse("Web.Example. 300 IN A 192.0.2.3")});
+  answer.authority = {rr_parse("example. 300 IN NS ns1.example."),
+                      rr_parse("example. 300 IN NS ns2.example.")};
+  answer.additional = {rr_parse("ns1.example. 300 IN A 192.0.2.53")};
+  std::size_t whole = 12 + answer.question.size();
+  for (const auto* section : {&answer.answer, &answer.authority, &answer.additional}) {
+    for (const Rr& rr : *section) whole += rr.owner.size() + 10 + rr.rdata.size();
+  }
+  std::vector<std::uint8_t> wire;
+  ASSERT_TRUE(answer_records_write(answer, true, false, wire));
+  // www.example. once in the question, then pointers or a label and a pointer.
+  EXPECT_LT(wire.size(), whole - 40) << "uncompressed: " << whole;
+  const auto parsed = answer_records_parse(wire);
+  ASSERT_TRUE(parsed);
+  for (const auto& [written, read] : {std::pair{&answer.answer, &parsed->answer},
+                                      std::pair{&answer.authority, &parsed->authority},
+                                      std::pair{&answer.additional, &parsed->additional}}) {
+    ASSERT_EQ(read->size(), written->size());
+    for (std::size_t i = 0; i < written->size(); ++i) {
+      EXPECT_EQ((*read)[i].owner, (*written)[i].owner) << "record " << i;  // case kept
+      EXPECT_EQ((*read)[i].type, (*written)[i].type);
+      EXPECT_EQ((*read)[i].rdata, (*written)[i].rdata);
+    }
+  }
+}
+
+// Past 16 KiB a pointer cannot reach a name: those owners are written whole, earlier ones are
+// still pointed at, and the message reads back.
+TEST(DnssecAnswerRecordsTest, ALargeAnswerStillReadsBack) {
+  std::vector<Rr> records;
+  const std::string text(200, 'x');
+  for (int i = 0; i < 150; ++i) {
+    records.push_back(
+        rr_parse("n" + std::to_string(i % 50) + ".big.example. 300 IN TXT \"" + text + "\""));
+  }
+  AnswerRecords answer = answer_make("big.example.", 16, 0, records);
+  std::vector<std::uint8_t> wire;
+  ASSERT_TRUE(answer_records_write(answer, true, false, wire));
+  ASSERT_GT(wire.size(), 0x4000u);
+  const auto parsed = answer_records_parse(wire);
+  ASSERT_TRUE(parsed);
+  ASSERT_EQ(parsed->answer.size(), records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(parsed->answer[i].owner, records[i].owner) << "record " << i;
+  }
+}
+
 TEST(DnssecAnswerRecordsTest, GarbageDoesNotParse) {
   const std::vector<std::uint8_t> garbage = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
   EXPECT_FALSE(answer_records_parse(garbage));
