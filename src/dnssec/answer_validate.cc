@@ -159,16 +159,17 @@ class Judge {
                     name_to_text(trust->zone) + ")"};
         continue;
       }
-      if (out_.verifications >= limits_.max_verifications) {
+      if (out_.verifications.total >= limits_.max_verifications) {
         out_.limit_tripped = true;
         set.verdict = {Status::kBogus, Ede::kDnssecBogus,
-                       "KeyTrap limit: " + std::to_string(out_.verifications) +
+                       "KeyTrap limit: " + std::to_string(out_.verifications.total) +
                            " signature checks for one answer"};
         return;
       }
       ValidationOptions options = options_;
-      options.max_verifications_per_rrset = std::min(
-          options.max_verifications_per_rrset, limits_.max_verifications - out_.verifications);
+      options.max_verifications_per_rrset =
+          std::min(options.max_verifications_per_rrset,
+                   limits_.max_verifications - out_.verifications.total);
       set.checked = rrset_verify(set.rrs, section, signer, *trust->keys, now_, options);
       out_.verifications += set.checked.verifications;
       out_.limit_tripped = out_.limit_tripped || set.checked.limit_tripped;

@@ -176,18 +176,18 @@ RrsetVerdict rrset_verify(std::span<const Rr> rrset, std::span<const Rr> rrsigs,
         continue;
       }
       if (tried == options.max_keys_per_tag ||
-          out.verifications == options.max_verifications_per_rrset) {
+          out.verifications.total == options.max_verifications_per_rrset) {
         out.limit_tripped = true;
         failure.note(kStageLimit, Ede::kDnssecBogus,
                      tried == options.max_keys_per_tag
                          ? "KeyTrap limit: more than " + std::to_string(tried) + " keys with " +
                                key_text(key.key_tag, key.algorithm)
-                         : "KeyTrap limit: " + std::to_string(out.verifications) +
+                         : "KeyTrap limit: " + std::to_string(out.verifications.total) +
                                " signature checks for " + what());
         break;
       }
       ++tried;
-      ++out.verifications;
+      out.verifications.add(key.algorithm);
       if (!rdatas) {
         rdatas = rrset_canonical_rdatas(rrset);
         if (!rdatas) return fail(Status::kBogus, Ede::kDnssecBogus, "malformed RDATA in " + what());
@@ -219,7 +219,7 @@ RrsetVerdict rrset_verify(std::span<const Rr> rrset, std::span<const Rr> rrsigs,
           kStageNoKey, Ede::kDnskeyMissing,
           "no DNSKEY of " + name_to_text(zone) + " with " + key_text(sig->key_tag, sig->algorithm));
     }
-    if (out.limit_tripped && out.verifications == options.max_verifications_per_rrset) break;
+    if (out.limit_tripped && out.verifications.total == options.max_verifications_per_rrset) break;
   }
   // An RRSIG at the owner we could not even read says more than "missing".
   if (!covered && failure.stage < 0) {

@@ -85,4 +85,48 @@ std::string_view ede_slot_name(EdeSlot slot) {
   return "other";
 }
 
+AlgorithmSlot algorithm_slot(std::uint8_t algorithm) {
+  switch (algorithm) {
+    case 5:
+    case 7:
+      return AlgorithmSlot::kRsaSha1;
+    case 8:
+      return AlgorithmSlot::kRsaSha256;
+    case 10:
+      return AlgorithmSlot::kRsaSha512;
+    case 13:
+      return AlgorithmSlot::kEcdsaP256;
+    case 14:
+      return AlgorithmSlot::kEcdsaP384;
+    case 15:
+      return AlgorithmSlot::kEd25519;
+    case 16:
+      return AlgorithmSlot::kEd448;
+    default:
+      return AlgorithmSlot::kOther;
+  }
+}
+
+std::string_view algorithm_slot_name(AlgorithmSlot slot) {
+  switch (slot) {
+    case AlgorithmSlot::kRsaSha1:
+      return "RSASHA1";
+    case AlgorithmSlot::kRsaSha256:
+      return "RSASHA256";
+    case AlgorithmSlot::kRsaSha512:
+      return "RSASHA512";
+    case AlgorithmSlot::kEcdsaP256:
+      return "ECDSAP256SHA256";
+    case AlgorithmSlot::kEcdsaP384:
+      return "ECDSAP384SHA384";
+    case AlgorithmSlot::kEd25519:
+      return "ED25519";
+    case AlgorithmSlot::kEd448:
+      return "ED448";
+    case AlgorithmSlot::kOther:
+      break;
+  }
+  return "other";
+}
+
 }  // namespace dp::dnssec

@@ -2,6 +2,8 @@
 // Error codes (RFC 8914) a bogus or downgraded answer carries, with the reason in words.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,6 +57,38 @@ enum class EdeSlot : std::uint8_t {
 };
 EdeSlot ede_slot(Ede ede);
 std::string_view ede_slot_name(EdeSlot slot);
+
+// Signature checks by algorithm (the metric's label; the IANA mnemonics of RFC 8624 §3.1):
+// what validation costs depends on it (an RSA check is cheap, ECDSA's several times dearer).
+enum class AlgorithmSlot : std::uint8_t {
+  kRsaSha1,    // 5 and 7 (RSASHA1-NSEC3-SHA1)
+  kRsaSha256,  // 8
+  kRsaSha512,  // 10
+  kEcdsaP256,  // 13
+  kEcdsaP384,  // 14
+  kEd25519,    // 15
+  kEd448,      // 16
+  kOther,
+  kLast = kOther,
+};
+AlgorithmSlot algorithm_slot(std::uint8_t algorithm);
+std::string_view algorithm_slot_name(AlgorithmSlot slot);
+
+// Signature checks done: the total, for the KeyTrap caps, and by algorithm, for the metrics.
+struct Verifications {
+  std::size_t total = 0;
+  std::array<std::uint32_t, static_cast<std::size_t>(AlgorithmSlot::kLast) + 1> by_algorithm{};
+
+  void add(std::uint8_t algorithm) {
+    ++total;
+    ++by_algorithm[static_cast<std::size_t>(algorithm_slot(algorithm))];
+  }
+  Verifications& operator+=(const Verifications& other) {
+    total += other.total;
+    for (std::size_t i = 0; i < by_algorithm.size(); ++i) by_algorithm[i] += other.by_algorithm[i];
+    return *this;
+  }
+};
 
 // "secure", "insecure", "bogus", "indeterminate".
 std::string_view status_name(Status status);

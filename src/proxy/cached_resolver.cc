@@ -188,7 +188,10 @@ void CachedResolver::validation_count(const ValidationReport& report, bool faile
     ++stats_.dnssec_failed[static_cast<std::size_t>(
         dnssec::ede_slot(verdict.ede.value_or(dnssec::Ede::kDnssecBogus)))];
   stats_.dnssec_fetches += report.fetches;
-  stats_.dnssec_verifications += report.verdict.verifications;
+  const auto& by_algorithm = report.verdict.verifications.by_algorithm;
+  for (std::size_t i = 0; i < by_algorithm.size(); ++i) {
+    stats_.dnssec_verifications[i] += by_algorithm[i];
+  }
   if (report.verdict.limit_tripped) ++stats_.dnssec_limits_tripped;
   stats_.dnssec_validation_us += static_cast<std::uint64_t>(report.took.count());
 }

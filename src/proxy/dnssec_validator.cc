@@ -192,7 +192,7 @@ void DnssecValidator::step(std::uint64_t id) {
     return it == trusts.end() ? nullptr : &it->second;
   };
   dnssec::AnswerLimits limits;
-  limits.max_verifications -= std::min(limits.max_verifications, validation.verifications);
+  limits.max_verifications -= std::min(limits.max_verifications, validation.verifications.total);
   dnssec::AnswerVerdict verdict =
       dnssec::answer_validate(validation.answer, lookup, now, config_->options, limits);
   verdict.verifications += validation.verifications;

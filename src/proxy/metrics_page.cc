@@ -21,6 +21,7 @@ const char* label_name(dns::QueryError e) { return dns::query_error_name(e); }
 const char* label_name(upstream::UpstreamError e) { return upstream::upstream_error_name(e); }
 const char* label_name(dnssec::Status s) { return dnssec::status_name(s).data(); }
 const char* label_name(dnssec::EdeSlot s) { return dnssec::ede_slot_name(s).data(); }
+const char* label_name(dnssec::AlgorithmSlot s) { return dnssec::algorithm_slot_name(s).data(); }
 const char* label_name(tls::HandshakeFailure e) {
   return e == tls::HandshakeFailure::kProtocol ? "protocol_error" : tls::handshake_failure_name(e);
 }

@@ -66,8 +66,9 @@ static_assert(RcodeCounts{}.size() > static_cast<std::size_t>(dns::Rcode::kBadVe
     "Validated answers that failed (bogus, or their keys could not be fetched), by EDE.") \
   X(metrics::Count, dnssec_fetches, "dotproxy_dnssec_fetches_total", "", \
     "DS and DNSKEY queries validation sent (divide by answers: fetches per miss).") \
-  X(metrics::Count, dnssec_verifications, "dotproxy_dnssec_verifications_total", "", \
-    "Signature verifications done for validated answers.") \
+  X(metrics::CountByEnum<dnssec::AlgorithmSlot>, dnssec_verifications, \
+    "dotproxy_dnssec_verifications_total", "algorithm", \
+    "Signature verifications done for validated answers, by DNSKEY algorithm.") \
   X(metrics::Count, dnssec_limits_tripped, "dotproxy_dnssec_limits_tripped_total", "", \
     "Answers a KeyTrap, fetch or CNAME limit stopped (RFC 9276, CVE-2023-50387).") \
   X(metrics::Count, dnssec_validation_us, "dotproxy_dnssec_validation_microseconds_total", "", \

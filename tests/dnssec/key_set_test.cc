@@ -42,7 +42,7 @@ TEST_F(DnssecKeySetTest, Sha256DsMakesTheWholeSetSecureAndItsZskSignsData) {
   expect_status(v, Status::kSecure, std::nullopt);
   ASSERT_EQ(v.keys.size(), 2U);
   EXPECT_EQ(v.ttl, 3600U);
-  EXPECT_EQ(v.verifications, 1U);
+  EXPECT_EQ(v.verifications.total, 1U);
 
   // The chain's next link: data signed by the ZSK, which no DS names.
   const std::vector<Rr> a = {rr_parse("www.example. 300 IN A 192.0.2.1")};
@@ -174,7 +174,7 @@ TEST_F(DnssecKeySetTest, ManyKeysWithTheDsKeyTagStopAtTheLimit) {
   const KeySetVerdict v = validate({ksk_.ds(LDNS_SHA256)});
   expect_status(v, Status::kBogus, Ede::kDnskeyMissing, "KeyTrap limit");
   EXPECT_TRUE(v.limit_tripped);
-  EXPECT_EQ(v.verifications, 0U);
+  EXPECT_EQ(v.verifications.total, 0U);
   // A higher cap lets the same set through: the limit, not the data, stopped it.
   ValidationOptions lenient;
   lenient.max_keys_per_tag = 32;

@@ -49,7 +49,11 @@ TEST_P(DnssecRrsetVerifyByAlgorithmTest, GoodSignatureIsSecure) {
   EXPECT_FALSE(v.verdict.ede.has_value());
   EXPECT_EQ(v.key_tag, key.key_tag());
   EXPECT_EQ(v.algorithm, static_cast<std::uint8_t>(GetParam()));
-  EXPECT_EQ(v.verifications, 1U);
+  EXPECT_EQ(v.verifications.total, 1U);
+  // Counted under its own algorithm (the metric's label), never under "other".
+  const AlgorithmSlot slot = algorithm_slot(static_cast<std::uint8_t>(GetParam()));
+  EXPECT_NE(slot, AlgorithmSlot::kOther);
+  EXPECT_EQ(v.verifications.by_algorithm[static_cast<std::size_t>(slot)], 1U);
   EXPECT_FALSE(v.wildcard);
   EXPECT_EQ(v.expiration, kExpiration);
 }
@@ -72,7 +76,7 @@ TEST_P(DnssecRrsetVerifyByAlgorithmTest, PreparedKeyGivesTheSameVerdicts) {
   const RrsetVerdict v = verify(rrset, {sig}, {prepared});
   EXPECT_EQ(v.verdict.status, Status::kSecure) << v.verdict.reason;
   EXPECT_EQ(v.key_tag, key.key_tag());
-  EXPECT_EQ(v.verifications, 1U);
+  EXPECT_EQ(v.verifications.total, 1U);
   EXPECT_EQ(v.expiration, kExpiration);
   rrset[1].rdata[3] = 99;
   expect_bogus(verify(rrset, {sig}, {prepared}), Ede::kDnssecBogus, "does not verify");
@@ -114,7 +118,7 @@ TEST_F(DnssecRrsetVerifyTest, SignerThatIsNotAnAncestorOfTheOwnerIsBogus) {
   const RrsetVerdict v = rrset_verify(rrset_, std::vector<Rr>{sig}, name_wire("attacker.test."),
                                       std::vector<Dnskey>{attacker.parsed()}, kNow, {});
   expect_bogus(v, Ede::kDnssecBogus, "is not an ancestor");
-  EXPECT_EQ(v.verifications, 0U);
+  EXPECT_EQ(v.verifications.total, 0U);
   // The same signature over attacker.test.'s own name passes: only the name check stopped it.
   std::vector<Rr> own = rrset_;
   for (Rr& rr : own) rr.owner = name_wire("www.attacker.test.");
@@ -159,7 +163,7 @@ TEST_F(DnssecRrsetVerifyTest, LabelsAboveTheOwnersAreBogus) {
   });
   const RrsetVerdict v = verify(rrset_, {sig}, {key_.parsed()});
   expect_bogus(v, Ede::kDnssecBogus, "labels 3 exceed");
-  EXPECT_EQ(v.verifications, 0U);
+  EXPECT_EQ(v.verifications.total, 0U);
 }
 
 TEST_F(DnssecRrsetVerifyTest, ExpiredAndNotYetValid) {
@@ -221,7 +225,7 @@ TEST_F(DnssecRrsetVerifyTest, KeyThatIsNotAUsableZoneKeyIsBogus) {
     const Rr sig = key.sign_edited(rrset_, [](ldns_rr*) {});
     const RrsetVerdict v = verify(rrset_, {sig}, {key.parsed(), other.parsed()});
     expect_bogus(v, Ede::kDnssecBogus, c.reason);
-    EXPECT_EQ(v.verifications, 0U);
+    EXPECT_EQ(v.verifications.total, 0U);
   }
 }
 
@@ -252,7 +256,7 @@ TEST_F(DnssecRrsetVerifyTest, ZoneWithOnlyUnsupportedAlgorithmsIsInsecure) {
   const RrsetVerdict v = verify(rrset_, {sha1.sign(rrset_)}, {sha1.parsed()});
   EXPECT_EQ(v.verdict.status, Status::kInsecure);
   EXPECT_EQ(v.verdict.ede, Ede::kUnsupportedDnskeyAlgorithm);
-  EXPECT_EQ(v.verifications, 0U);
+  EXPECT_EQ(v.verifications.total, 0U);
 }
 
 TEST_F(DnssecRrsetVerifyTest, OnlyAnUnsupportedRrsigWhereASupportedKeyExistsIsBogus) {
@@ -323,7 +327,7 @@ TEST_F(DnssecRrsetVerifyTest, AnyOneGoodSignatureIsEnough) {
   const RrsetVerdict v =
       verify(rrset_, {broken, key_.sign(rrset_)}, {other.parsed(), key_.parsed()});
   EXPECT_EQ(v.verdict.status, Status::kSecure) << v.verdict.reason;
-  EXPECT_EQ(v.verifications, 2U);
+  EXPECT_EQ(v.verifications.total, 2U);
 }
 
 TEST_F(DnssecRrsetVerifyTest, TheReasonIsThatOfTheSignatureThatGotFurthest) {
@@ -352,7 +356,7 @@ TEST_F(DnssecRrsetVerifyTest, KeyTrapStopsAtTheLimitsAndSaysSo) {
   const RrsetVerdict v = verify(rrset_, sigs, keys);
   expect_bogus(v, Ede::kDnssecBogus, "KeyTrap limit");
   EXPECT_TRUE(v.limit_tripped);
-  EXPECT_EQ(v.verifications, 8U);
+  EXPECT_EQ(v.verifications.total, 8U);
 
   // One RRSIG, the real key 20th among its colliding tags: four are tried, then we stop.
   keys.push_back(key_.parsed());
@@ -361,7 +365,7 @@ TEST_F(DnssecRrsetVerifyTest, KeyTrapStopsAtTheLimitsAndSaysSo) {
   const RrsetVerdict per_tag = verify(rrset_, {key_.sign(rrset_)}, keys, kNow, many);
   expect_bogus(per_tag, Ede::kDnssecBogus, "more than 4 keys");
   EXPECT_TRUE(per_tag.limit_tripped);
-  EXPECT_EQ(per_tag.verifications, 4U);
+  EXPECT_EQ(per_tag.verifications.total, 4U);
 
   // Within the limits the same work succeeds, and says nothing tripped.
   std::vector<Dnskey> few(keys.begin(), keys.begin() + 3);
@@ -369,7 +373,7 @@ TEST_F(DnssecRrsetVerifyTest, KeyTrapStopsAtTheLimitsAndSaysSo) {
   const RrsetVerdict ok = verify(rrset_, {key_.sign(rrset_)}, few);
   EXPECT_EQ(ok.verdict.status, Status::kSecure) << ok.verdict.reason;
   EXPECT_FALSE(ok.limit_tripped);
-  EXPECT_EQ(ok.verifications, 4U);
+  EXPECT_EQ(ok.verifications.total, 4U);
 }
 
 // A prepared key is trusted only while it is the key beside it: a DNSKEY whose RDATA is one

@@ -314,8 +314,11 @@ else
   if metrics=$(curl -sf "http://127.0.0.1:$metrics_port/metrics"); then
     if grep -qE '^dotproxy_dnssec_answers_total\{status="secure"\} [1-9]' <<<"$metrics" &&
        grep -qE '^dotproxy_dnssec_failed_total\{ede="dnssec_bogus"\} [1-9]' <<<"$metrics" &&
-       grep -qE '^dotproxy_dnssec_fetches_total [1-9]' <<<"$metrics"; then
-      ok "dotproxy: /metrics counts secure and bogus answers and key fetches"
+       grep -qE '^dotproxy_dnssec_fetches_total [1-9]' <<<"$metrics" &&
+       grep -qE '^dotproxy_dnssec_verifications_total\{algorithm="RSASHA256"\} [1-9]' <<<"$metrics" &&
+       grep -qE '^dotproxy_dnssec_verifications_total\{algorithm="ED25519"\} [1-9]' <<<"$metrics" &&
+       grep -qE '^dotproxy_dnssec_verifications_total\{algorithm="ECDSAP256SHA256"\} [1-9]' <<<"$metrics"; then
+      ok "dotproxy: /metrics counts secure and bogus answers, key fetches, checks by algorithm"
     else
       not_ok "dotproxy: /metrics lacks the DNSSEC counts" "$(grep dnssec <<<"$metrics")"
     fi
