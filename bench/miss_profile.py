@@ -62,9 +62,12 @@ def perf_samples(path):
             syms = [sym for _, sym, _ in chain]
             if "do_syscall_64" in syms and syms.index("do_syscall_64") > 0:
                 # The frame do_syscall_64 called is the syscall's handler (ksys_write when
-                # __x64_sys_write was inlined).
-                m = SYSCALL.match(syms[syms.index("do_syscall_64") - 1])
-                name = m.group(1) if m else syms[syms.index("do_syscall_64") - 1]
+                # __x64_sys_write was inlined; on Linux 6.9+ x64_sys_call dispatches to it).
+                at = syms.index("do_syscall_64") - 1
+                if syms[at] == "x64_sys_call" and at > 0:
+                    at -= 1
+                m = SYSCALL.match(syms[at])
+                name = m.group(1) if m else syms[at]
                 bucket = FAMILY.get(name, name)
             elif any("page_fault" in sym for sym in syms):
                 bucket = "page faults"

@@ -24,7 +24,8 @@ constexpr std::uint16_t kTypeDnskey = 48;  // RFC 4034 §2
 // A worker busy past this is not waited for: its validator keeps those keys until they expire.
 constexpr auto kWorkerWait = std::chrono::seconds(2);
 
-// "removed 3", and the validator's key cache entries when there were any.
+// "removed 3", and the validator's key cache entries when there were any (summed over the
+// workers: each has its own key cache).
 std::string removed_text(std::size_t answers, std::size_t keys) {
   std::string out = "removed " + std::to_string(answers);
   if (keys > 0) out += " (and " + std::to_string(keys) + " DNSSEC key cache entries)";
@@ -200,20 +201,21 @@ std::unique_ptr<io::LineReply> command_run(const Request& request, ControlContex
     case Command::kFlushZone: {
       if (cache == nullptr) return error("caching is off (--cache-size 0)");
       const bool subtree = request.command == Command::kFlushZone;
-      cache::QuestionMatch match{request.qname, request.qtype, subtree};
-      const std::size_t removed = cache->remove(match);
       // The validator's keys too (as unbound-control's flush_zone does): after a zone's
-      // DNSSEC is fixed, its next answers are judged with keys fetched afresh.
+      // DNSSEC is fixed, its next answers are judged with keys fetched afresh. Keys first: an
+      // answer missed in between is then judged with new keys, not stored under the old ones.
       std::size_t keys = 0;
       if (!request.qtype || *request.qtype == kTypeDnskey || *request.qtype == kTypeDs) {
         keys = server.dnssec_keys_forget(request.qname, subtree, kWorkerWait);
       }
+      const std::size_t removed =
+          cache->remove(cache::QuestionMatch{request.qname, request.qtype, subtree});
       return std::make_unique<TextReply>(reply_ok(removed_text(removed, keys)));
     }
     case Command::kFlushAll: {
       if (cache == nullptr) return error("caching is off (--cache-size 0)");
-      const std::size_t removed = cache->remove_all();
       const std::size_t keys = server.dnssec_keys_forget("", true, kWorkerWait);
+      const std::size_t removed = cache->remove_all();
       return std::make_unique<TextReply>(reply_ok(removed_text(removed, keys)));
     }
     case Command::kCacheDump: {

@@ -92,9 +92,11 @@ void append_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
 
 // Owner names written compressed (RFC 1035 §4.1.4) against the question's and earlier owners',
 // matched byte for byte so that every name reads back exactly as the upstream wrote it (its
-// case too). RDATA is copied as it came: names in it stay whole (RFC 3597 §4 allows compression
-// only in RFC 1035's types; an RRSIG's signer never, RFC 4034 §3.1.7). An answer a validator
-// rewrote would otherwise grow by every repeated owner and meet a UDP client's limit sooner.
+// case too; a reply rebuilt for a client then carries the client's question bytes, and owners
+// pointing at it the client's case, as in any compressed answer). RDATA is copied as it came: names
+// in it stay whole (RFC 3597 §4 allows compression only in RFC 1035's types; an RRSIG's signer
+// never, RFC 4034 §3.1.7). An answer a validator rewrote would otherwise grow by every repeated
+// owner and meet a UDP client's limit sooner.
 class OwnerNames {
  public:
   // `name` (wire form, uncompressed) was written whole at `offset`.

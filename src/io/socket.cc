@@ -23,6 +23,21 @@ constexpr int kUdpBufferBytes = 4 * 1024 * 1024;  // absorb bursts while the wor
                         std::strerror(code),
                     code);
 }
+// Port 0 only: the picked port must be nobody's for UDP. A bind with SO_REUSEPORT (ours) would
+// succeed beside another program's SO_REUSEPORT socket of the same user and share its
+// datagrams; a probe without it fails when anyone holds the port. Throws as the bind would.
+void udp_port_free_check(const SocketAddress& address) {
+  FdGuard probe(::socket(address.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (probe.get() < 0) return;  // the real bind says what is wrong
+  const int one = 1;
+  if (address.family() == AF_INET6) {
+    setsockopt(probe.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (::bind(probe.get(), address.sa(), address.length()) != 0 && errno == EADDRINUSE) {
+    fail(address, SocketKind::kUdp, "bind");
+  }
+}
+
 }  // namespace
 
 FdGuard::~FdGuard() {
@@ -62,6 +77,7 @@ SocketPair socket_pair_bind(SocketAddress& address) {
     SocketAddress bound = address;
     if (any_port) bound.set_port(socket_local_address(tcp.get()).port());
     try {
+      if (any_port) udp_port_free_check(bound);
       const int udp = socket_bind(bound, SocketKind::kUdp);
       address = bound;
       return SocketPair{udp, tcp.release()};

@@ -25,9 +25,10 @@ class SocketError : public std::runtime_error {
 int socket_bind(const SocketAddress& address, SocketKind kind);
 
 // A UDP and a listening TCP socket on one port. Port 0: the kernel picks a free TCP port and
-// UDP takes the same number; when another program holds that number for UDP, a fresh pick, up
-// to kPortPicks (the TCP sockets turned down stay open until the end, so that none is picked
-// twice). `address` gets the port bound. Throws SocketError.
+// UDP takes the same number; when another program holds that number for UDP (SO_REUSEPORT or
+// not: sharing would split the datagrams), a fresh pick, up to kPortPicks (the TCP sockets turned
+// down stay open until the end, so that none is picked twice). `address` gets the port bound.
+// Throws SocketError.
 struct SocketPair {
   int udp_fd = -1;
   int tcp_fd = -1;

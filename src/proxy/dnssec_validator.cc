@@ -42,6 +42,10 @@ void DnssecValidator::snapshot_fill(WorkerSnapshot& out, DnssecMode mode) const 
   out.key_cache_misses = keys_.misses();
   out.validations_waiting = pending();
   out.anchor_warnings = anchor_warnings_;
+  // The answers' own checks are in the worker's counters; the key fetches' join them here.
+  for (std::size_t i = 0; i < chain_checks_.by_algorithm.size(); ++i) {
+    out.queries.dnssec_verifications[i] += chain_checks_.by_algorithm[i];
+  }
   if (mode == DnssecMode::kOff) return;
   out.dnssec_clock_untrusted = clock_untrusted() ? 1 : 0;
   out.dnssec_upstream_unusable = upstream_problem_.empty() ? 0 : 1;
@@ -195,7 +199,8 @@ void DnssecValidator::step(std::uint64_t id) {
   limits.max_verifications -= std::min(limits.max_verifications, validation.verifications.total);
   dnssec::AnswerVerdict verdict =
       dnssec::answer_validate(validation.answer, lookup, now, config_->options, limits);
-  verdict.verifications += validation.verifications;
+  // The chain's checks are not added here: a fetch shared by several answers did them once
+  // (chain_checks_), while each answer's cap above counted them in full.
   verdict.limit_tripped = verdict.limit_tripped || validation.limit_tripped;
   finish(id, std::move(verdict));
 }
@@ -262,6 +267,7 @@ void DnssecValidator::arrived_process(Arrived arrived) {
   anchor_answer_check(fetch.request, answer ? &*answer : nullptr);
   const dnssec::ChainWork work = dnssec::chain_absorb(
       keys_, *config_, fetch.request, answer ? &*answer : nullptr, arrived.failure, wall_clock_());
+  chain_checks_ += work.verifications;
   for (const std::uint64_t id : fetch.waiting) {
     const auto validation = validations_.find(id);
     if (validation == validations_.end()) continue;

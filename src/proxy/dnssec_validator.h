@@ -114,6 +114,7 @@ class DnssecValidator {
 
   std::shared_ptr<const dnssec::ChainConfig> config_;
   dnssec::KeyCache keys_;
+  dnssec::Verifications chain_checks_;  // absorbed fetches' checks, once however many waited
   FetchRoute route_;
   WallClock wall_clock_;
   std::unordered_map<std::uint64_t, Validation> validations_;

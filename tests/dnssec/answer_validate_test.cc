@@ -268,14 +268,15 @@ TEST(DnssecAnswerRecordsTest, OwnersAreCompressedAndReadBackExactly) {
   }
 }
 
-// Past 16 KiB a pointer cannot reach a name: those owners are written whole, earlier ones are
-// still pointed at, and the message reads back.
+// Past 16 KiB a pointer cannot reach a name: owners first written there are written whole
+// every time (never pointed at), earlier ones are still pointed at, and the message reads back.
 TEST(DnssecAnswerRecordsTest, ALargeAnswerStillReadsBack) {
   std::vector<Rr> records;
   const std::string text(200, 'x');
   for (int i = 0; i < 150; ++i) {
-    records.push_back(
-        rr_parse("n" + std::to_string(i % 50) + ".big.example. 300 IN TXT \"" + text + "\""));
+    // n0..n49 first (below 16 KiB), then from the 90th record (past it) m0..m29 twice each.
+    const std::string owner = i < 90 ? "n" + std::to_string(i % 50) : "m" + std::to_string(i % 30);
+    records.push_back(rr_parse(owner + ".big.example. 300 IN TXT \"" + text + "\""));
   }
   AnswerRecords answer = answer_make("big.example.", 16, 0, records);
   std::vector<std::uint8_t> wire;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "proxy/worker_snapshot.h"
 #include "tests/dnssec/signed_tree.h"
 #include "tests/dnssec/test_signer.h"
 #include "tests/fakes/fake_upstream.h"
@@ -124,7 +125,20 @@ TEST_F(ProxyDnssecValidatorTest, AnswersWaitingForTheSameKeysShareOneFetch) {
   ASSERT_EQ(reports_.size(), 3u);
   for (const auto& report : reports_) {
     EXPECT_EQ(report.verdict.verdict.status, dnssec::Status::kSecure);
+    // Its own check only: the chain's are the validator's, counted once below.
+    EXPECT_EQ(report.verdict.verifications.total, 1u);
   }
+  // The shared fetches' checks (DNSKEY ., DS example., DNSKEY example.: one each) are in the
+  // metric once, not once per answer that waited for them.
+  WorkerSnapshot snapshot;
+  validator_.snapshot_fill(snapshot, DnssecMode::kValidate);
+  std::uint64_t chain_checks = 0;
+  for (const std::uint64_t n : snapshot.queries.dnssec_verifications) chain_checks += n;
+  EXPECT_EQ(chain_checks, 3u);
+  EXPECT_EQ(snapshot.queries
+                .dnssec_verifications[static_cast<std::size_t>(dnssec::AlgorithmSlot::kEcdsaP256)],
+            3u)
+      << "the tree signs with ECDSAP256SHA256 only";
 }
 
 TEST_F(ProxyDnssecValidatorTest, AFailedFetchFailsTheAnswersWaitingWithEde22) {
