@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "dns/reply.h"
 #include "dns/upstream_query.h"
+#include "proxy/forwarder_tap.h"
 
 namespace dp::proxy {
 
@@ -291,28 +292,7 @@ void CachedResolver::arm_timer() {
 
 void CachedResolver::dnstap_log(dnstap::MessageType type, const Flight& flight,
                                 std::span<const std::uint8_t> message) {
-  if (!dnstap_->wants(type)) return;
-  // The pool picks the server and the ID after this point (and may hedge or retry): the
-  // messages say which exchange, not which server; the query's ID is not the one sent.
-  dnstap::Event event;
-  event.type = type;
-  switch (flight.rules.transport) {
-    case upstream::Transport::kTls:
-      event.protocol = dnstap::Protocol::kDot;
-      break;
-    case upstream::Transport::kTcp:
-      event.protocol = dnstap::Protocol::kTcp;
-      break;
-    case upstream::Transport::kUdp:
-      event.protocol = dnstap::Protocol::kUdp;
-      break;
-  }
-  event.query_time = flight.sent_at;
-  if (type == dnstap::MessageType::kForwarderResponse) {
-    event.response_time = std::chrono::system_clock::now();
-  }
-  event.message = message;
-  dnstap_->log(event);
+  forwarder_log(*dnstap_, type, flight.rules.transport, flight.sent_at, message);
 }
 
 }  // namespace dp::proxy

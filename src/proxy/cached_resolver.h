@@ -69,6 +69,8 @@ class CachedResolver {
     default_route_.rules = rules;
     default_route_.rules.ttl = options_.ttl;
   }
+  // Where the misses of no forward zone go (the default upstreams) and by which rules.
+  const RouteTarget& default_route() const { return default_route_; }
   // The worker's dnstap (null: off), which outlives the resolver: upstream queries and their
   // answers are logged as FORWARDER_QUERY and FORWARDER_RESPONSE.
   void set_dnstap(dnstap::Tap* tap) { dnstap_ = tap; }

@@ -110,13 +110,13 @@ void QueryHandler::handle(std::span<const std::uint8_t> message, const ClientRef
   resolver_.resolve(std::move(query), client);
 }
 
-upstream::Upstream& QueryHandler::fetch_upstream(std::string_view qname_lower,
-                                                 upstream::Upstream& fallback) {
+const RouteTarget& QueryHandler::fetch_target(std::string_view qname_lower,
+                                              const RouteTarget& fallback) {
   const zones::Route route = policy_.names->table.route_find(qname_lower);
   if (route.kind != zones::Route::Kind::kForward || route.zone >= zones_.size()) return fallback;
   const RouteTarget& target = zones_[route.zone].target;
   if (target.rules.dnssec == DnssecMode::kOff || target.upstream == nullptr) return fallback;
-  return *target.upstream;
+  return target;
 }
 
 bool QueryHandler::answer_locally(const ClientRef& client, zones::Route route) {

@@ -60,9 +60,9 @@ class QueryHandler {
   // SIGHUP: queries from now on are checked against `blocklist` (null: none).
   void update_blocklist(std::shared_ptr<const policy::Blocklist> blocklist,
                         dns::BlockedAnswer answer);
-  // The upstream a DNSSEC key fetch for `qname_lower` (wire form) goes to: the forward zone's
-  // that holds it when that zone validates (dnssec = true), else `fallback`.
-  upstream::Upstream& fetch_upstream(std::string_view qname_lower, upstream::Upstream& fallback);
+  // Where a DNSSEC key fetch for `qname_lower` (wire form) goes: the forward zone's route that
+  // holds it when that zone validates (dnssec = true), else `fallback`.
+  const RouteTarget& fetch_target(std::string_view qname_lower, const RouteTarget& fallback);
 
  private:
   void reply(const ClientRef& client, std::span<const std::uint8_t> wire);

@@ -204,7 +204,8 @@ void Worker::routes_apply(const Settings& settings) {
 }
 
 upstream::Upstream& Worker::fetch_route(std::string_view name) {
-  return handler_.fetch_upstream(name, pools_.route(0));
+  const RouteTarget& target = handler_.fetch_target(name, resolver_.default_route());
+  return fetch_tap_.through(*target.upstream, target.rules.transport);
 }
 
 void Worker::query_receive(std::span<const std::uint8_t> message, const ClientRef& client) {

@@ -18,6 +18,7 @@
 #include "policy/rate_limiter.h"
 #include "proxy/cached_resolver.h"
 #include "proxy/client_tap.h"
+#include "proxy/forwarder_tap.h"
 #include "proxy/query_handler.h"
 #include "proxy/query_log.h"
 #include "proxy/query_log_batch.h"
@@ -90,15 +91,16 @@ class Worker final : private ReplySink {
   // The forward zones' routes for the handler, and their names for the query log.
   void routes_apply(const Settings& settings);
   // Where a DS or DNSKEY query for `name` goes: a forward zone that validates, else the
-  // default upstreams.
+  // default upstreams; through dnstap's FetchTap when dnstap is on.
   upstream::Upstream& fetch_route(std::string_view name);
 
   std::size_t index_;
   SteadyTimeSource clock_;
   io::EventLoop loop_;  // first: everything below registers events on it
   QueryStats stats_;
-  ClientTap dnstap_;    // before resolver_, which logs into its tap
-  TlsStats tls_stats_;  // before tcp_clients_: their TLS transforms count into it
+  ClientTap dnstap_;                   // before resolver_, which logs into its tap
+  FetchTap fetch_tap_{dnstap_.tap()};  // before pools_: their answers to fetches come through it
+  TlsStats tls_stats_;                 // before tcp_clients_: their TLS transforms count into it
   policy::RateLimiter rate_limiter_;
   RoutePools pools_;  // before resolver_: its pending queries call back into it
   // After pools_ (its fetches go through them), before resolver_ (its answers go there);

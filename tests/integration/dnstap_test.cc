@@ -196,6 +196,32 @@ TEST_F(IntegrationDnstapTest, AFileGetsOneMessagePerExchangeDecodedByDnstapRead)
   EXPECT_EQ(count_of(messages, {"FORWARDER_RESPONSE", "www.test. IN TXT", "NOERROR"}), 1);
 }
 
+// The validator's DS and DNSKEY queries leave through the same pools as the misses and are
+// logged like them: at start it asks the root's DNSKEY (the built-in trust anchor).
+TEST_F(IntegrationDnstapTest, TheValidatorsKeyFetchesAreForwarderMessagesToo) {
+  TempDir dir("dotproxy-dnstap");
+  const std::string file = dir.file("tap.fstrm");
+  auto proxy =
+      start_proxy(spec(server_->port()), {"--dnssec", "validate", "--dnstap", "file:" + file});
+  ASSERT_TRUE(wait_until([&] { return server_->queries_received() >= 1; }, seconds(5)))
+      << proxy->log();
+  // The test server's answer has no RRSIGs: judged, it is logged as an upstream that cannot do
+  // DNSSEC. By then its FORWARDER_RESPONSE is queued.
+  ASSERT_TRUE(wait_until(
+      [&] { return proxy->log().find("the upstream cannot do DNSSEC") != std::string::npos; },
+      seconds(5)))
+      << proxy->log();
+  ASSERT_EQ(proxy->process().terminate(), 0) << proxy->log();
+  const auto messages = tapped_read(file);
+  const auto fetches = [&](const std::string& type) {
+    return std::count_if(messages.begin(), messages.end(), [&](const Tapped& t) {
+      return t.type == type && t.question == ". IN DNSKEY";
+    });
+  };
+  EXPECT_EQ(fetches("FORWARDER_QUERY"), 1) << messages.size() << " messages";
+  EXPECT_EQ(fetches("FORWARDER_RESPONSE"), 1);
+}
+
 TEST_F(IntegrationDnstapTest, MessagesChoosesTheTypesWritten) {
   TempDir dir("dotproxy-dnstap");
   const std::string file = dir.file("tap.fstrm");
