@@ -31,7 +31,7 @@ struct AnswerVerdict {
   // kSecure: the answer may be kept no longer than this (RFC 4035 §5.3.3: the least of its
   // RRsets' validated TTLs, which stop at their signatures' expiry).
   std::uint32_t ttl = UINT32_MAX;
-  Verifications verifications;
+  Verifications verifications{};
   bool limit_tripped = false;
 };
 

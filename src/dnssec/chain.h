@@ -66,7 +66,7 @@ ChainStep chain_walk(KeyCache& cache, const ChainConfig& config, std::string_vie
 
 // Work an absorbed answer cost, for the per-answer KeyTrap cap and the metrics.
 struct ChainWork {
-  Verifications verifications;
+  Verifications verifications{};
   bool limit_tripped = false;
 };
 

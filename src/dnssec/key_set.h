@@ -20,7 +20,7 @@ struct KeySetVerdict {
   // its keys may now sign the zone's data), and how long the set may be kept.
   std::vector<Dnskey> keys;
   std::uint32_t ttl = 0;
-  Verifications verifications;
+  Verifications verifications{};
   bool limit_tripped = false;
 };
 

@@ -48,7 +48,7 @@ struct RrsetVerdict {
   std::string closest_encloser;     // the wildcard's parent: the owner's rightmost labels
   std::string source_of_synthesis;  // "*." + closest_encloser
   // Work done, for the per-answer cap and the metrics; whether a KeyTrap cap stopped us.
-  Verifications verifications;
+  Verifications verifications{};
   bool limit_tripped = false;
 };
 

@@ -87,7 +87,7 @@ class DnssecValidator {
     std::vector<std::string> targets;
     Done done;
     std::size_t fetches = 0;
-    dnssec::Verifications verifications;
+    dnssec::Verifications verifications{};
     bool limit_tripped = false;
     std::chrono::steady_clock::time_point started;
   };
