@@ -11,6 +11,7 @@
 #include "cache/cache_key.h"
 #include "common/log.h"
 #include "dns/question_text.h"
+#include "dnssec/records.h"
 #include "proxy/metrics_page.h"
 #include "proxy/status_http.h"
 #include "upstream/transport.h"
@@ -18,9 +19,7 @@
 namespace dp::control {
 namespace {
 
-constexpr std::size_t kQuestionTail = 4;   // QTYPE, QCLASS after the qname
-constexpr std::uint16_t kTypeDs = 43;      // RFC 4034 §5
-constexpr std::uint16_t kTypeDnskey = 48;  // RFC 4034 §2
+constexpr std::size_t kQuestionTail = 4;  // QTYPE, QCLASS after the qname
 // A worker busy past this is not waited for: its validator keeps those keys until they expire.
 constexpr auto kWorkerWait = std::chrono::seconds(2);
 
@@ -205,7 +204,8 @@ std::unique_ptr<io::LineReply> command_run(const Request& request, ControlContex
       // DNSSEC is fixed, its next answers are judged with keys fetched afresh. Keys first: an
       // answer missed in between is then judged with new keys, not stored under the old ones.
       std::size_t keys = 0;
-      if (!request.qtype || *request.qtype == kTypeDnskey || *request.qtype == kTypeDs) {
+      if (!request.qtype || *request.qtype == dnssec::kTypeDnskey ||
+          *request.qtype == dnssec::kTypeDs) {
         keys = server.dnssec_keys_forget(request.qname, subtree, kWorkerWait);
       }
       const std::size_t removed =
